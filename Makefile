@@ -1,0 +1,140 @@
+# popauthd - plain Makefile (STYLE.md 7).
+#
+#   make            build popauthd/popauthd
+#   make run        build, then run popauthd in the foreground on local paths (run/)
+#   make check      every test: unit (Check), integration, end-to-end rig
+#   make check-asan the unit and integration tests again under ASan+UBSan
+#   make fuzz       libFuzzer targets for a bounded time (FUZZ_SECONDS)
+#   make bench      benchmarks (bench/README)
+#   make install    PREFIX=/usr DESTDIR=...
+#
+# Targets that need libraries call scripts/install-deps when one is missing.
+
+CC      ?= cc
+PREFIX  ?= /usr
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+DESTDIR ?=
+
+BUILD   ?= build
+CPPFLAGS += -D_GNU_SOURCE -DPOPAUTHD_CONF='"$(SYSCONFDIR)/popauthd/popauthd.conf"' \
+	    -DPOPAUTHD_VERSION='"$(VERSION)"'
+WARN     = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wwrite-strings -Wundef \
+	   -Wvla -fno-common
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c17 $(WARN)
+HARDEN   = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+LDHARDEN = -pie -Wl,-z,relro,-z,now
+LIBS     = -ldb -lpcre2-8 -lesmtp -lip4tc -lip6tc -lcap-ng -lm
+
+VERSION  = $(shell sed -n 's/^[0-9-]*  *Release \([0-9.]*\).*/\1/p' ChangeLog | head -1)
+
+# Every popauthd/*.c except the programs' mains goes into the library the tests link.
+MAINS    = popauthd/main.c popauthd/popauthctl.c
+LIBSRC   = $(filter-out $(MAINS),$(wildcard popauthd/*.c))
+MODE    ?= release
+OBJDIR   = $(BUILD)/$(MODE)
+LIBOBJ   = $(LIBSRC:popauthd/%.c=$(OBJDIR)/%.o)
+UNITSRC  = $(wildcard test/unit/check_*.c)
+UNITBIN  = $(UNITSRC:test/unit/%.c=$(OBJDIR)/%)
+
+ifeq ($(MODE),asan)
+MODEFLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+MODEFLAGS = $(HARDEN)
+MODELD    = $(LDHARDEN)
+endif
+
+.PHONY: all deps run check check-unit check-integration check-e2e check-asan \
+	fuzz bench install format format-check clean
+
+all: deps popauthd/popauthd
+
+deps:
+	@scripts/install-deps
+
+popauthd/popauthd: $(OBJDIR)/popauthd
+	cp $< $@
+
+$(OBJDIR)/popauthd: $(OBJDIR)/main.o $(OBJDIR)/libpopauthd.a
+	$(CC) $(CFLAGS) $(MODEFLAGS) $(MODELD) -o $@ $^ $(LIBS)
+
+$(OBJDIR)/popauthctl: $(OBJDIR)/popauthctl.o $(OBJDIR)/libpopauthd.a
+	$(CC) $(CFLAGS) $(MODEFLAGS) $(MODELD) -o $@ $^ $(LIBS)
+
+$(OBJDIR)/libpopauthd.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(OBJDIR)/%.o: popauthd/%.c popauthd/*.h | $(OBJDIR)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(MODEFLAGS) -c -o $@ $<
+
+$(OBJDIR)/check_%: test/unit/check_%.c test/unit/*.h $(OBJDIR)/libpopauthd.a
+	$(CC) $(CPPFLAGS) -Ipopauthd $(CFLAGS) $(MODEFLAGS) -Wno-missing-prototypes \
+	    -o $@ $< $(OBJDIR)/libpopauthd.a $(LIBS) $$(pkg-config --libs check)
+
+$(OBJDIR):
+	mkdir -p $@
+
+# make run: the daemon's main job on an embedded default: local paths under run/,
+# a FIFO it creates, no root, firewall off.  Write log lines into run/maillog.fifo.
+RUNDIR = $(CURDIR)/run
+run: all
+	mkdir -p $(RUNDIR)/data $(RUNDIR)/maps
+	@echo "popauthd: feed mail log lines into $(RUNDIR)/maillog.fifo;" \
+	      "maps in $(RUNDIR)/maps; Ctrl-C stops"
+	popauthd/popauthd -f -c etc/popauthd.conf \
+	    -o fifo_path=$(RUNDIR)/maillog.fifo -o data_directory=$(RUNDIR)/data \
+	    -o map_directory=$(RUNDIR)/maps -o rules_directory=$(CURDIR)/etc/rules \
+	    -o log_file=$(RUNDIR)/popauthd.log -o pid_file=$(RUNDIR)/popauthd.pid \
+	    -o whitelist_file=$(CURDIR)/etc/whitelist \
+	    -o control_socket=$(RUNDIR)/control.sock -o firewall_backend=none \
+	    -o run_as_user= $(RUN_ARGS)
+
+check: all
+	$(MAKE) check-unit check-integration
+	$(MAKE) check-e2e
+	$(MAKE) check-asan
+
+check-unit: deps $(UNITBIN)
+	@set -e; for t in $(UNITBIN); do echo "== $$t"; $$t; done
+
+check-integration: all
+	test/run-integration $(TESTS)
+
+check-e2e: all
+	@if [ -x test/e2e/run ]; then test/e2e/run; else echo "SKIP: no e2e rig"; fi
+
+check-asan:
+	$(MAKE) MODE=asan check-unit
+	$(MAKE) MODE=asan $(BUILD)/asan/popauthd
+	POPAUTHD=$(CURDIR)/$(BUILD)/asan/popauthd \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 test/run-integration $(TESTS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@if [ -x test/fuzz/run ]; then test/fuzz/run $(FUZZ_SECONDS); else echo "no fuzz targets"; fi
+
+bench: all
+	@if [ -x bench/run ]; then bench/run; else echo "no benchmarks yet"; fi
+
+format:
+	clang-format -i popauthd/*.[ch] test/unit/*.[ch]
+
+format-check:
+	clang-format --dry-run -Werror popauthd/*.[ch] test/unit/*.[ch]
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/popauthd/rules \
+	    $(DESTDIR)$(LOCALSTATEDIR)/lib/popauthd
+	install -m 755 popauthd/popauthd $(DESTDIR)$(PREFIX)/sbin/popauthd
+	install -m 644 etc/rules/*.rules $(DESTDIR)$(SYSCONFDIR)/popauthd/rules/
+	test -e $(DESTDIR)$(SYSCONFDIR)/popauthd/popauthd.conf || \
+	    install -m 644 etc/popauthd.conf $(DESTDIR)$(SYSCONFDIR)/popauthd/popauthd.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/popauthd/whitelist || \
+	    install -m 644 etc/whitelist $(DESTDIR)$(SYSCONFDIR)/popauthd/whitelist
+
+clean:
+	rm -rf $(BUILD) popauthd/popauthd

@@ -1,0 +1,125 @@
+/*
+ * addr.c - parse, fold, format and hash client addresses; CIDR matching.
+ *
+ * Every IP that reaches a map, a firewall rule or the state passes addr_parse,
+ * so text an attacker shaped ("1.2.3.4 x", "999.1.1.1", "::ffff:1.2.3.4]") is
+ * either a real address or nothing.
+ */
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+int
+addr_parse(const char *s, size_t n, struct addr *a)
+{
+	char buf[ADDR_STRLEN + 8];
+	uint8_t b[16];
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n > 5 && strncasecmp(s, "IPv6:", 5) == 0) {
+		s += 5;
+		n -= 5;
+	}
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	memset(a, 0, sizeof(*a));
+	if (memchr(buf, ':', n) == NULL) {
+		if (inet_pton(AF_INET, buf, b) != 1)
+			return -1;
+		a->family = 4;
+		memcpy(a->b, b, 4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, b) != 1)
+		return -1;
+	if (memcmp(b, v4mapped, sizeof(v4mapped)) == 0) {
+		a->family = 4;
+		memcpy(a->b, b + 12, 4);
+		return 0;
+	}
+	a->family = 6;
+	memcpy(a->b, b, 16);
+	return 0;
+}
+
+const char *
+addr_format(const struct addr *a, char *buf, size_t size)
+{
+	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, buf,
+		(socklen_t)size) == NULL)
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+bool
+addr_equal(const struct addr *x, const struct addr *y)
+{
+	return x->family == y->family && memcmp(x->b, y->b, 16) == 0;
+}
+
+uint64_t
+addr_hash(const struct addr *a)
+{
+	uint64_t h1, h2, h;
+
+	memcpy(&h1, a->b, 8);
+	memcpy(&h2, a->b + 8, 8);
+	h = h1 * 0x9e3779b97f4a7c15ULL ^ (h2 + a->family) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return h;
+}
+
+int
+cidr_parse(const char *s, struct cidr *c)
+{
+	const char *slash = strchr(s, '/');
+	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	unsigned long len, max, i;
+	char *end;
+
+	if (addr_parse(s, n, &c->net) < 0)
+		return -1;
+	max = c->net.family == 4 ? 32 : 128;
+	if (slash == NULL) {
+		len = max;
+	} else {
+		if (slash[1] < '0' || slash[1] > '9')
+			return -1;
+		len = strtoul(slash + 1, &end, 10);
+		if (*end != '\0' || len > max)
+			return -1;
+	}
+	/* host bits must be zero: "10.1.2.3/8" is almost always a typo */
+	for (i = len; i < max; i++)
+		if (c->net.b[i / 8] & (0x80 >> (i % 8)))
+			return -1;
+	c->len = (uint8_t)len;
+	return 0;
+}
+
+bool
+cidr_match(const struct cidr *c, const struct addr *a)
+{
+	unsigned int full = c->len / 8, rest = c->len % 8;
+
+	if (a->family != c->net.family)
+		return false;
+	if (memcmp(a->b, c->net.b, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	return ((a->b[full] ^ c->net.b[full]) & (0xff00 >> rest)) == 0;
+}

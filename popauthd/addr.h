@@ -1,0 +1,45 @@
+/*
+ * addr.h - client IP addresses as popauthd keeps them, and CIDR networks.
+ *
+ * For rule.c (captures), every tracker, map.c (keys) and whitelist.c.  An address
+ * exists only after inet_pton() accepted it; an IPv4-mapped IPv6 address
+ * (::ffff:a.b.c.d, as Dovecot and Courier log on dual-stack sockets) is folded to
+ * IPv4, because that is what Postfix sees and looks up.
+ */
+#ifndef POPAUTHD_ADDR_H
+#define POPAUTHD_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ADDR_STRLEN 46	/* INET6_ADDRSTRLEN */
+
+struct addr {
+	uint8_t family;	/* 4 or 6 */
+	uint8_t b[16];	/* IPv4 in b[0..3], the rest zero */
+};
+
+struct cidr {
+	struct addr net;
+	uint8_t len;	/* prefix length in bits */
+};
+
+/*
+ * addr_parse - text (n bytes, not NUL-terminated) into *a; accepts dotted quads,
+ * IPv6 in any inet_pton form, "[...]" and "IPv6:" wrappers, and folds v4-mapped.
+ * Returns 0, or -1 for anything inet_pton refuses.
+ */
+int addr_parse(const char *s, size_t n, struct addr *a);
+/* addr_format - the key Postfix looks up: dotted quad or compressed lower-case v6 */
+const char *addr_format(const struct addr *a, char *buf, size_t size);
+/* addr_equal - same family and bytes */
+bool addr_equal(const struct addr *x, const struct addr *y);
+/* addr_hash - a well-mixed 64-bit hash for hash tables */
+uint64_t addr_hash(const struct addr *a);
+/* cidr_parse - "a.b.c.d[/n]" or "v6[/n]" (bits beyond n must be zero); 0 or -1 */
+int cidr_parse(const char *s, struct cidr *c);
+/* cidr_match - true if a lies inside c (families must agree) */
+bool cidr_match(const struct cidr *c, const struct addr *a);
+
+#endif

@@ -1,0 +1,546 @@
+/*
+ * blacklist.c - local RBL cache, repeat scoring, bans (see blacklist.h).
+ *
+ * Scoring follows popauth 3.0.1's trigger_rbl_repeat: period hits restart at 1
+ * after a quiet spell longer than 1/nullroute_freq_thresh seconds; frequency is
+ * period hits over the time since the previous hit (never a division by zero);
+ * more than nullroute_msg_thresh total hits bans for nullroute_msg_bansecs, else
+ * a frequency above nullroute_freq_thresh bans for nullroute_freq_bansecs.  One
+ * difference on purpose: a slow repeat never shortens a ban in force.
+ * Each entry carries two timers: the unban (lifts the drop) and the expiry.
+ */
+#include "blacklist.h"
+#include "alert.h"
+#include "clock.h"
+#include "fw.h"
+#include "iptab.h"
+#include "log.h"
+#include "rec.h"
+#include "timer.h"
+#include "util.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BL_VERSION 1
+#define BL_TEXT_MAX 400	/* Postfix replies stay well under 512 bytes */
+
+struct bl_entry {
+	struct addr ip;
+	bool dirty;
+	time_t first, last, unban;	/* unban -1: never banned */
+	time_t alerted;			/* number of the ban we mailed about */
+	uint32_t period_hits, total_hits, bans;
+	double freq;
+	char *host, *list, *reason;
+	struct timer unban_t, expiry;
+};
+
+static struct iptab *entries;
+static struct state_table *bl_tab;
+static struct map *bl_map;
+static const struct conf *bl_cf;
+static struct addr *changed;
+static size_t nchanged, changed_cap, nbans;
+static bool cap_warned;
+
+static const struct addr *
+bl_key(const void *rec)
+{
+	return &((const struct bl_entry *)rec)->ip;
+}
+
+static void
+bl_changed(struct bl_entry *e, const struct addr *ip)
+{
+	if (e != NULL) {
+		if (e->dirty)
+			return;
+		e->dirty = true;
+	}
+	if (nchanged == changed_cap) {
+		changed_cap = changed_cap ? changed_cap * 2 : 256;
+		changed = xrealloc(changed, changed_cap * sizeof(*changed));
+	}
+	changed[nchanged++] = *ip;
+}
+
+static void
+bl_free(struct bl_entry *e)
+{
+	timer_cancel(&e->unban_t);
+	timer_cancel(&e->expiry);
+	free(e->host);
+	free(e->list);
+	free(e->reason);
+	free(e);
+}
+
+static void bl_expire(struct timer *t);
+static void bl_unban(struct timer *t);
+
+/* bl_arm - (re)arm the expiry: rbl_cache_expire after max(last, unban) */
+static void
+bl_arm(struct bl_entry *e)
+{
+	time_t base = e->unban > e->last ? e->unban : e->last;
+
+	timer_set(&e->expiry, base + bl_cf->rbl_cache_expire, bl_expire);
+}
+
+static void
+bl_expire(struct timer *t)
+{
+	struct bl_entry *e =
+	    (struct bl_entry *)((char *)t - offsetof(struct bl_entry, expiry));
+	char ip[ADDR_STRLEN];
+
+	log_event("%s [%s] has expired from the blacklist (listed by %s)",
+	    addr_format(&e->ip, ip, sizeof(ip)), e->host, e->list);
+	if (timer_armed(&e->unban_t)) {
+		fw_unban(&e->ip);
+		nbans--;
+	}
+	iptab_del(entries, &e->ip);
+	bl_changed(NULL, &e->ip);
+	bl_free(e);
+	map_touch(bl_map);
+}
+
+static void
+bl_unban(struct timer *t)
+{
+	struct bl_entry *e =
+	    (struct bl_entry *)((char *)t - offsetof(struct bl_entry, unban_t));
+	char ip[ADDR_STRLEN];
+
+	addr_format(&e->ip, ip, sizeof(ip));
+	fw_unban(&e->ip);
+	nbans--;
+	log_event("%s [%s] has been released from its null-route after %lu "
+		  "total hits",
+	    ip, e->host, (unsigned long)e->total_hits);
+}
+
+/* bl_ban - ban e until unban (never shortening a ban in force) */
+static void
+bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
+    time_t spread)
+{
+	char ip[ADDR_STRLEN], dur[64], dur2[64], until[64];
+	time_t unban;
+	struct tm tm;
+	bool fresh = !timer_armed(&e->unban_t);
+
+	if (fresh && bl_cf->ban_escalate && e->bans > 0) {
+		double f = pow(bl_cf->ban_escalate_factor, (double)e->bans);
+		double s = (double)secs * f;
+
+		secs = s > (double)bl_cf->ban_escalate_max ?
+		    bl_cf->ban_escalate_max :
+		    (time_t)s;
+	}
+	unban = now + secs;
+	if (!fresh && unban <= e->unban)
+		return;
+	e->unban = unban;
+	timer_set(&e->unban_t, unban, bl_unban);
+	bl_arm(e);
+	addr_format(&e->ip, ip, sizeof(ip));
+	localtime_r(&unban, &tm);
+	strftime(until, sizeof(until), "%b %e %H:%M:%S", &tm);
+	if (fresh) {
+		e->bans++;
+		nbans++;
+		fw_ban(&e->ip);
+	}
+	log_event("%s [%s] has been null-routed until %s (%s) for %s: %lu hits "
+		  "in %s, %lu total, rate = %.6f",
+	    ip, e->host, until, dur_format(secs, dur, sizeof(dur)), why,
+	    (unsigned long)e->period_hits,
+	    dur_format(spread, dur2, sizeof(dur2)),
+	    (unsigned long)e->total_hits, e->freq);
+	if ((long long)e->total_hits >= bl_cf->nullroute_alert_thresh &&
+	    e->alerted != (time_t)e->bans) {
+		struct alert_info ai;
+
+		memset(&ai, 0, sizeof(ai));
+		ai.ip = e->ip;
+		snprintf(ai.host, sizeof(ai.host), "%s", e->host);
+		ai.total_hits = e->total_hits;
+		ai.period_hits = e->period_hits;
+		ai.rate = e->freq;
+		ai.hitspread = spread;
+		ai.unban = unban;
+		alert_send(bl_cf, &ai);
+		e->alerted = (time_t)e->bans;
+	}
+}
+
+/* bl_score - a repeat: the seed's period/frequency/threshold logic */
+static void
+bl_score(struct bl_entry *e, time_t now, const char *host)
+{
+	time_t prior = e->last, spread = now - prior;
+	char ip[ADDR_STRLEN], dur[64];
+
+	if (host != NULL && *host != '\0' && strcmp(host, e->host) != 0 &&
+	    strcmp(host, "unknown") != 0) {
+		free(e->host);
+		e->host = xstrdup(host);
+	}
+	e->last = now;
+	e->period_hits++;
+	e->total_hits++;
+	if ((double)(now - prior) > 1.0 / bl_cf->nullroute_freq_thresh)
+		e->period_hits = 1;
+	e->freq = spread > 0 ? e->period_hits / (double)spread :
+			       e->period_hits / 0.001;
+	log_event("Blacklisted %s [%s] has repeated an attempt to relay mail to "
+		  "this server, x %lu (%lu total) hits in %s, rate = %.6f",
+	    addr_format(&e->ip, ip, sizeof(ip)), e->host,
+	    (unsigned long)e->period_hits, (unsigned long)e->total_hits,
+	    dur_format(spread, dur, sizeof(dur)), e->freq);
+	if ((long long)e->total_hits > bl_cf->nullroute_msg_thresh)
+		bl_ban(e, now, bl_cf->nullroute_msg_bansecs, "too many attempts",
+		    spread);
+	else if (e->freq > bl_cf->nullroute_freq_thresh)
+		bl_ban(e, now, bl_cf->nullroute_freq_bansecs,
+		    "attempts too frequent", spread);
+	bl_arm(e);
+	bl_changed(e, &e->ip);
+}
+
+void
+bl_repeat(const struct addr *ip, time_t now, const char *host)
+{
+	struct bl_entry *e = iptab_get(entries, ip);
+	char buf[ADDR_STRLEN];
+
+	if (e == NULL) {
+		log_warn("%s: rejected as blacklisted, but not in popauthd's "
+			 "blacklist (stale map or a foreign rbl_checks entry)",
+		    addr_format(ip, buf, sizeof(buf)));
+		return;
+	}
+	bl_score(e, now, host);
+}
+
+void
+bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
+    const char *reason, time_t bansecs)
+{
+	struct bl_entry *e = iptab_get(entries, ip);
+	char buf[ADDR_STRLEN];
+
+	addr_format(ip, buf, sizeof(buf));
+	if (e != NULL) {
+		log_info("%s [%s] has already been blacklisted by RBL [%s]; "
+			 "counting a repeat",
+		    buf, host, e->list);
+		bl_score(e, now, host);
+	} else {
+		if ((long long)iptab_size(entries) >= bl_cf->max_tracked_ips) {
+			if (!cap_warned)
+				log_warn("%s: not blacklisted: max_tracked_ips "
+					 "(%lld) reached",
+				    buf, bl_cf->max_tracked_ips);
+			cap_warned = true;
+			return;
+		}
+		cap_warned = false;
+		e = xcalloc(1, sizeof(*e));
+		e->ip = *ip;
+		e->first = e->last = now;
+		e->unban = -1;
+		e->period_hits = e->total_hits = 1;
+		e->host = xstrdup(host);
+		e->list = xstrdup(list);
+		e->reason = xstrdup(reason);
+		iptab_put(entries, e);
+		bl_arm(e);
+		bl_changed(e, ip);
+		map_touch(bl_map);
+		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
+			  "[%s]",
+		    buf, host, list, reason);
+	}
+	if (bansecs > 0) {
+		bl_ban(e, now, bansecs, "address fishing", 0);
+		bl_changed(e, ip);
+	}
+}
+
+bool
+bl_listed(const struct addr *ip)
+{
+	return entries != NULL && iptab_get(entries, ip) != NULL;
+}
+
+bool
+bl_banned(const struct addr *ip, time_t now)
+{
+	struct bl_entry *e = entries != NULL ? iptab_get(entries, ip) : NULL;
+
+	return e != NULL && e->unban > now;
+}
+
+size_t
+bl_count(void)
+{
+	return entries != NULL ? iptab_size(entries) : 0;
+}
+
+size_t
+bl_bans(void)
+{
+	return nbans;
+}
+
+static void
+bl_encode(const struct bl_entry *e, struct rec_buf *w)
+{
+	w->n = 0;
+	w->full = false;
+	rec_u8(w, BL_VERSION);
+	rec_i64(w, e->first);
+	rec_i64(w, e->last);
+	rec_i64(w, e->unban);
+	rec_i64(w, e->alerted);
+	rec_u32(w, e->period_hits);
+	rec_u32(w, e->total_hits);
+	rec_u32(w, e->bans);
+	rec_f64(w, e->freq);
+	rec_str(w, e->host);
+	rec_str(w, e->list);
+	rec_str(w, e->reason);
+}
+
+static int
+bl_load_one(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct rec_reader r = { val, vlen, 0, false };
+	time_t now = *(time_t *)arg;
+	struct bl_entry *e;
+	struct addr ip;
+
+	if (rec_key_addr(key, klen, &ip) < 0 || rec_get_u8(&r) != BL_VERSION)
+		return -1;
+	e = xcalloc(1, sizeof(*e));
+	e->ip = ip;
+	e->first = (time_t)rec_get_i64(&r);
+	e->last = (time_t)rec_get_i64(&r);
+	e->unban = (time_t)rec_get_i64(&r);
+	e->alerted = (time_t)rec_get_i64(&r);
+	e->period_hits = rec_get_u32(&r);
+	e->total_hits = rec_get_u32(&r);
+	e->bans = rec_get_u32(&r);
+	e->freq = rec_get_f64(&r);
+	e->host = rec_get_str(&r);
+	e->list = rec_get_str(&r);
+	e->reason = rec_get_str(&r);
+	if (r.bad) {
+		bl_free(e);
+		return -1;
+	}
+	iptab_put(entries, e);
+	bl_arm(e);
+	if (e->unban > now) {
+		timer_set(&e->unban_t, e->unban, bl_unban);
+		nbans++;
+	}
+	return 0;
+}
+
+int
+bl_init(const struct conf *c, struct state *s, struct map *m)
+{
+	time_t now = clock_now();
+
+	bl_cf = c;
+	bl_map = m;
+	entries = iptab_new(bl_key);
+	if ((bl_tab = state_table(s, "blacklist")) == NULL)
+		return -1;
+	if (state_load(bl_tab, bl_load_one, &now) < 0)
+		return -1;
+	/* entries whose expiry passed while we were down go at the first tick */
+	timer_run(now);
+	log_info("%zu records in the blacklist, %zu null-routed", bl_count(),
+	    nbans);
+	map_touch(m);
+	if (fw_open(c) < 0)
+		return -1;
+	bl_reconcile();
+	return 0;
+}
+
+void
+bl_conf(const struct conf *c)
+{
+	bl_cf = c;
+	if (fw_open(c) == 0)
+		bl_reconcile();
+}
+
+bool
+bl_dirty(void)
+{
+	return nchanged > 0;
+}
+
+int
+bl_sync(void)
+{
+	static struct rec_buf w;
+	uint8_t key[REC_KEYLEN];
+	size_t i;
+
+	for (i = 0; i < nchanged; i++) {
+		struct bl_entry *e = iptab_get(entries, &changed[i]);
+
+		rec_key(&changed[i], key);
+		if (e == NULL) {
+			if (state_del(bl_tab, key, sizeof(key)) < 0)
+				return -1;
+			continue;
+		}
+		bl_encode(e, &w);
+		if (state_put(bl_tab, key, sizeof(key), w.b, w.n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+bl_synced(void)
+{
+	size_t i;
+
+	for (i = 0; i < nchanged; i++) {
+		struct bl_entry *e = iptab_get(entries, &changed[i]);
+
+		if (e != NULL)
+			e->dirty = false;
+	}
+	nchanged = 0;
+}
+
+/* bl_text - the map value: code, then the template with $list $reason $ip $host */
+static void
+bl_text(const struct bl_entry *e, char *out, size_t size)
+{
+	char raw[2048], ip[ADDR_STRLEN];
+	const char *t = bl_cf->blacklist_template;
+	size_t n = 0;
+
+	addr_format(&e->ip, ip, sizeof(ip));
+	while (*t != '\0' && n < sizeof(raw) - 1) {
+		const char *sub = NULL;
+		size_t skip = 0;
+
+		if (strncmp(t, "$list", 5) == 0)
+			sub = e->list, skip = 5;
+		else if (strncmp(t, "$reason", 7) == 0)
+			sub = e->reason, skip = 7;
+		else if (strncmp(t, "$ip", 3) == 0)
+			sub = ip, skip = 3;
+		else if (strncmp(t, "$host", 5) == 0)
+			sub = e->host, skip = 5;
+		if (sub != NULL) {
+			int k = snprintf(raw + n, sizeof(raw) - n, "%s", sub);
+
+			n += k > 0 ? (size_t)k : 0;
+			if (n >= sizeof(raw))
+				n = sizeof(raw) - 1;
+			t += skip;
+		} else {
+			raw[n++] = *t++;
+		}
+	}
+	raw[n] = '\0';
+	/* stored fields are escaped already; this keeps the template honest too */
+	{
+		char esc[BL_TEXT_MAX + 1];
+		size_t len;
+
+		log_escape(esc, sizeof(esc), raw, n);
+		len = strlen(esc);
+		while (len > 0 && esc[len - 1] == ' ')
+			esc[--len] = '\0';
+		snprintf(out, size, "%s %s", bl_cf->blacklist_code,
+		    len > 0 ? esc : "blacklisted");
+	}
+}
+
+static void
+bl_put_one(void *arg, void *rec)
+{
+	struct bl_entry *e = rec;
+	char ip[ADDR_STRLEN], val[BL_TEXT_MAX + 64];
+
+	bl_text(e, val, sizeof(val));
+	map_put(arg, addr_format(&e->ip, ip, sizeof(ip)), val);
+}
+
+void
+bl_map_walk(void *arg, struct map_writer *w)
+{
+	UNUSED(arg);
+	iptab_each(entries, bl_put_one, w);
+}
+
+struct walk_ctx {
+	void (*add)(void *ctx, const struct addr *a);
+	void *ctx;
+};
+
+static void
+bl_ban_one(void *arg, void *rec)
+{
+	struct walk_ctx *wc = arg;
+	struct bl_entry *e = rec;
+
+	if (timer_armed(&e->unban_t))
+		wc->add(wc->ctx, &e->ip);
+}
+
+static void
+bl_fw_walk(void *arg, void (*add)(void *ctx, const struct addr *a), void *ctx)
+{
+	struct walk_ctx wc = { add, ctx };
+
+	UNUSED(arg);
+	iptab_each(entries, bl_ban_one, &wc);
+}
+
+void
+bl_reconcile(void)
+{
+	fw_reconcile(bl_fw_walk, NULL);
+}
+
+static void
+bl_free_one(void *arg, void *rec)
+{
+	UNUSED(arg);
+	bl_free(rec);
+}
+
+void
+bl_fini(void)
+{
+	if (entries == NULL)
+		return;
+	fw_close(bl_cf->nullroute_keep_on_exit);
+	iptab_each(entries, bl_free_one, NULL);
+	iptab_free(entries);
+	entries = NULL;
+	free(changed);
+	changed = NULL;
+	nchanged = changed_cap = nbans = 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * blacklist.h - the local RBL cache / blacklist, repeat scoring and bans.
+ *
+ * For trigger.c (events), fish.c (fishing listings) and engine.c (commit, map).
+ * Per IP the seed's rbl_cache fields: first hit, last hit, unban time (or none),
+ * period hits, total hits, frequency, host name, list (authority), reason.  The
+ * rbl_checks map holds "IP 554 5.7.1 <template>" for every entry.  A ban is an
+ * unban time in state whatever the firewall backend; fw.c makes it a kernel drop
+ * and alert.c tells the admin.  Entries expire rbl_cache_expire after the later
+ * of their last hit and unban time.
+ */
+#ifndef POPAUTHD_BLACKLIST_H
+#define POPAUTHD_BLACKLIST_H
+
+#include "addr.h"
+#include "conf.h"
+#include "map.h"
+#include "state.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+/* bl_init - load entries from state, arm expiry/unban timers; 0 or -1 */
+int bl_init(const struct conf *c, struct state *s, struct map *m);
+/* bl_conf - take a reloaded conf */
+void bl_conf(const struct conf *c);
+/*
+ * bl_list - list ip (host, list and reason already escaped) at now; an ip that
+ * is listed already counts as a repeat instead.  bansecs > 0 also bans it for
+ * that long (fishing).
+ */
+void bl_list(const struct addr *ip, time_t now, const char *host,
+    const char *list, const char *reason, time_t bansecs);
+/* bl_repeat - a listed ip came back (Postfix refused it through rbl_checks) */
+void bl_repeat(const struct addr *ip, time_t now, const char *host);
+/* bl_listed - true if ip is in the blacklist */
+bool bl_listed(const struct addr *ip);
+/* bl_banned - true if ip is banned at now */
+bool bl_banned(const struct addr *ip, time_t now);
+/* bl_count - entries; bl_bans - active bans */
+size_t bl_count(void);
+size_t bl_bans(void);
+/* bl_dirty - true when records wait for bl_sync */
+bool bl_dirty(void);
+/* bl_sync - write changed records into the open state transaction; 0 or -1 */
+int bl_sync(void);
+/* bl_synced - the transaction committed */
+void bl_synced(void);
+/* bl_map_walk - map_walk_fn writing "IP 554 5.7.1 text" for every entry */
+void bl_map_walk(void *arg, struct map_writer *w);
+/* bl_reconcile - make the firewall match the active bans */
+void bl_reconcile(void);
+/* bl_fini - free everything */
+void bl_fini(void);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * clock.h - the one notion of "now" for expiries and log stamps.
+ *
+ * Live, it is the wall clock.  Under --replay it is the timestamp of the last log
+ * line read, so a replay expires grants exactly as the daemon would have.
+ */
+#ifndef POPAUTHD_CLOCK_H
+#define POPAUTHD_CLOCK_H
+
+#include <stdbool.h>
+#include <time.h>
+
+/* clock_now - current event time in seconds */
+time_t clock_now(void);
+/* clock_set_replay - switch to log time, starting at t */
+void clock_set_replay(time_t t);
+/* clock_advance - under replay, move the clock to t (never backwards) */
+void clock_advance(time_t t);
+/* clock_is_replay - true under --replay */
+bool clock_is_replay(void);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * conf.h - popauthd.conf: Postfix main.cf style "name = value" settings.
+ *
+ * For main.c (load at start and on SIGHUP) and every module that reads a setting.
+ * A struct conf is built whole from defaults, the file and -o overrides, checked,
+ * and only then swapped in: a bad reload keeps the old one.  Errors name
+ * file:line and the key; unknown keys are refused.
+ */
+#ifndef POPAUTHD_CONF_H
+#define POPAUTHD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+enum fw_backend { FW_NONE, FW_IPTABLES };
+enum nullroute_scope { SCOPE_ALL, SCOPE_SMTP };
+
+struct conf {
+	char *config_file;	/* where it came from, for messages */
+	/* paths */
+	char *fifo_path;
+	char *data_directory;
+	char *map_directory;
+	char *popauth_map;
+	char *blacklist_map;
+	char *rules_directory;
+	char *log_file;
+	char *pid_file;
+	char *whitelist_file;
+	char *control_socket;
+	char *control_group;
+	bool log_syslog;
+	bool log_debug;
+	/* POP-before-SMTP */
+	time_t popauth_expire;
+	long long map_flush_delay_ms;	/* coalescing window for map rewrites */
+	/* local RBL cache / blacklist */
+	time_t rbl_cache_expire;
+	time_t fish_expire;
+	char *localhost_dns_name;	/* authority name for our own listings */
+	char *blacklist_template;	/* text after "554 " in rbl_checks */
+	char *blacklist_code;		/* "554 5.7.1" */
+	char *data_reject_phrases;	/* comma list: header/body rejects that list */
+	double nullroute_freq_thresh;
+	long long nullroute_msg_thresh;
+	long long nullroute_fish_thresh;
+	time_t nullroute_freq_bansecs;
+	time_t nullroute_msg_bansecs;
+	time_t nullroute_fish_bansecs;
+	bool ban_escalate;
+	double ban_escalate_factor;
+	time_t ban_escalate_max;
+	long long max_tracked_ips;	/* cap per table that attackers can grow */
+	long long max_fish_pairs;	/* cap of (rcpt,sender) pairs kept per IP */
+	/* null-routing */
+	enum fw_backend firewall_backend;
+	char *iptables_chain;
+	long long iptables_rbl_line;
+	time_t iptables_refresh;
+	enum nullroute_scope nullroute_scope;
+	char *nullroute_ports;
+	bool nullroute_keep_on_exit;
+	/* alert mail */
+	long long nullroute_alert_thresh;
+	char *alert_smtp_server;
+	char *sysadmin_email_address;
+	char *sysadmin_email_name;
+	time_t alert_timeout;
+	long long alert_retries;
+	long long alert_max_children;
+	/* privileges */
+	char *run_as_user;
+};
+
+/* conf_default_file - the compiled-in default config path */
+const char *conf_default_file(void);
+/*
+ * conf_load - defaults, then FILE (NULL: none), then "name=value" overrides;
+ * returns a new conf or NULL after writing "file:line: message" to stderr/log.
+ * Caller owns; conf_free().
+ */
+struct conf *conf_load(const char *file, char *const *overrides,
+    size_t noverrides);
+/* conf_free - release a conf (NULL is fine) */
+void conf_free(struct conf *c);
+/* conf_dump - write every key = value (postconf -n style) to fd */
+void conf_dump(const struct conf *c, int fd);
+
+#endif

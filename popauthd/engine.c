@@ -1,0 +1,310 @@
+/*
+ * engine.c - line -> rule -> tracker, and the end-of-tick commit (see engine.h).
+ *
+ * The per-line path allocates nothing and writes nothing: trackers change memory
+ * and note what changed.  engine_tick() then writes all of it to state in one
+ * transaction, lets the held event lines out once the commit holds, and rewrites
+ * a map at most once per map_flush_delay (the first change after a quiet spell
+ * goes out at once, so a new grant reaches Postfix within milliseconds).
+ */
+#include "engine.h"
+#include "fish.h"
+#include "alert.h"
+#include "blacklist.h"
+#include "clock.h"
+#include "grant.h"
+#include "log.h"
+#include "logline.h"
+#include "map.h"
+#include "state.h"
+#include "timer.h"
+#include "trigger.h"
+#include "whitelist.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define ENGINE_PERIODIC_MS 10000
+#define ENGINE_CHECKPOINT_MS (5 * 60 * 1000)
+
+static struct conf *cf;
+static struct ruleset *rules;
+static struct state *st;
+static struct map *relay_map, *bl_map;
+static struct engine_stats stats;
+static struct logline_year year;
+static bool replay;
+static long long last_flush_ms[2], last_checkpoint_ms;
+static time_t last_reconcile;
+
+const struct engine_stats *
+engine_stats(void)
+{
+	return &stats;
+}
+
+const struct conf *
+engine_conf(void)
+{
+	return cf;
+}
+
+int
+engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
+{
+	struct whitelist *wl;
+
+	cf = c;
+	rules = rs;
+	replay = is_replay;
+	year.last_mon = -1;
+	if (replay)
+		clock_set_replay(0);
+	if ((st = state_open(c->data_directory, replay)) == NULL)
+		return -1;
+	relay_map = map_open(c->map_directory, c->popauth_map);
+	bl_map = map_open(c->map_directory, c->blacklist_map);
+	if (relay_map == NULL || bl_map == NULL)
+		return -1;
+	if (grant_init(c, st, relay_map) < 0)
+		return -1;
+	if ((wl = whitelist_load(c->whitelist_file)) == NULL)
+		return -1;
+	trigger_conf(c, wl);
+	if (bl_init(c, st, bl_map) < 0 || fish_init(c, st) < 0)
+		return -1;
+	last_reconcile = clock_now();
+	last_checkpoint_ms = mono_ms();
+	engine_tick();
+	return 0;
+}
+
+/* engine_user - "user@domain" (or "user") escaped for logs and state */
+static const char *
+engine_user(const struct event *ev, char *buf, size_t size)
+{
+	char raw[512];
+	const struct slice *u = &ev->f[F_USER], *d = &ev->f[F_DOMAIN];
+	int n;
+
+	if (u->p == NULL)
+		return "unknown";
+	if (d->p != NULL)
+		n = snprintf(raw, sizeof(raw), "%.*s@%.*s", (int)u->n, u->p,
+		    (int)d->n, d->p);
+	else
+		n = snprintf(raw, sizeof(raw), "%.*s", (int)u->n, u->p);
+	if (n < 0)
+		return "unknown";
+	return log_escape(buf, size, raw,
+	    (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
+}
+
+void
+engine_line(char *line, size_t len)
+{
+	struct logline ll;
+	struct event ev;
+	char user[256];
+
+	stats.lines++;
+	if (logline_parse(line, len, &ll, replay ? &year : NULL) < 0) {
+		stats.unparsed++;
+		return;
+	}
+	if (replay && ll.when > 0) {
+		clock_advance(ll.when);
+		/* expiries due before this line happen before it */
+		timer_run(clock_now());
+	}
+	if (!rule_match(rules, &ll, &ev))
+		return;
+	stats.matched++;
+	stats.events[ev.kind]++;
+	switch (ev.kind) {
+	case EV_LOGIN:
+		grant_login(&ev.ip, engine_user(&ev, user, sizeof(user)),
+		    clock_now());
+		break;
+	case EV_RBL_REJECT:
+	case EV_RBL_REPEAT:
+	case EV_SENDER_FORGERY:
+	case EV_RECIPIENT_FORGERY:
+	case EV_HELO_FORGERY:
+	case EV_UNKNOWN_RECIPIENT:
+	case EV_RELAY_DENIED:
+	case EV_DOMAIN_NOT_FOUND:
+	case EV_HEADER_REJECT:
+	case EV_BODY_REJECT:
+	case EV_SM_USER_UNKNOWN:
+	case EV_SM_REJECT:
+	case EV_GREYLIST:
+		trigger_event(&ev, clock_now());
+		break;
+	case EV_NKINDS:
+		log_panic("%s: bad event kind", __func__);
+	}
+}
+
+/* engine_commit - write every tracker's changes in one transaction */
+static void
+engine_commit(void)
+{
+	if (!grant_dirty() && !bl_dirty() && !fish_dirty()) {
+		log_events_flush();
+		return;
+	}
+	if (state_begin(st) < 0)
+		return;
+	if (grant_sync() < 0 || bl_sync() < 0 || fish_sync() < 0) {
+		state_abort(st);
+		return;	/* dirty lists stay; retried next tick */
+	}
+	if (state_commit(st) < 0)
+		return;
+	grant_synced();
+	bl_synced();
+	fish_synced();
+	log_events_flush();
+}
+
+static void
+engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
+{
+	long long now = mono_ms();
+
+	if (!map_dirty(m))
+		return;
+	if (!force && now - last_flush_ms[i] < cf->map_flush_delay_ms)
+		return;
+	if (map_flush(m, walk, NULL) == 0 || !force)
+		last_flush_ms[i] = now;
+}
+
+void
+engine_tick(void)
+{
+	engine_commit();
+	alert_poll(cf);
+	if (replay)
+		return;	/* maps are written once, at the end of the replay */
+	engine_flush_map(0, relay_map, grant_map_walk, false);
+	engine_flush_map(1, bl_map, bl_map_walk, false);
+}
+
+void
+engine_flush_all(void)
+{
+	engine_commit();
+	engine_flush_map(0, relay_map, grant_map_walk, true);
+	engine_flush_map(1, bl_map, bl_map_walk, true);
+}
+
+static long long
+realtime_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+long long
+engine_timeout_ms(void)
+{
+	long long t = -1, now = mono_ms();
+	time_t next = timer_next();
+	int i;
+	struct map *maps[2] = { relay_map, bl_map };
+
+	if (next >= 0) {
+		t = (long long)next * 1000 - realtime_ms();
+		if (t < 0)
+			t = 0;
+	}
+	for (i = 0; i < 2; i++) {
+		if (maps[i] != NULL && map_dirty(maps[i])) {
+			long long due = last_flush_ms[i] + cf->map_flush_delay_ms - now;
+
+			if (due < 0)
+				due = 0;
+			if (t < 0 || due < t)
+				t = due;
+		}
+	}
+	{
+		long long a = alert_poll(cf);
+
+		if (a >= 0 && (t < 0 || a < t))
+			t = a;
+	}
+	if (t < 0 || t > ENGINE_PERIODIC_MS)
+		t = ENGINE_PERIODIC_MS;
+	return t;
+}
+
+void
+engine_run_timers(void)
+{
+	timer_run(clock_now());
+}
+
+void
+engine_periodic(void)
+{
+	long long now = mono_ms();
+
+	map_check(relay_map);
+	map_check(bl_map);
+	if (clock_now() - last_reconcile >= cf->iptables_refresh) {
+		bl_reconcile();
+		last_reconcile = clock_now();
+	}
+	if (now - last_checkpoint_ms >= ENGINE_CHECKPOINT_MS) {
+		state_checkpoint(st);
+		last_checkpoint_ms = now;
+	}
+}
+
+int
+engine_reload(struct conf *c, struct ruleset *rs)
+{
+	struct conf *oldc = cf;
+	struct ruleset *oldrs = rules;
+	struct whitelist *wl = whitelist_load(c->whitelist_file);
+
+	if (wl == NULL)
+		return -1;
+	cf = c;
+	rules = rs;
+	grant_conf(c);
+	trigger_conf(c, wl);
+	bl_conf(c);
+	fish_conf(c);
+	last_reconcile = clock_now();
+	conf_free(oldc);
+	rule_free(oldrs);
+	return 0;
+}
+
+void
+engine_stop(void)
+{
+	engine_flush_all();
+	bl_fini();
+	fish_fini();
+	trigger_fini();
+	grant_fini();
+	map_close(relay_map);
+	map_close(bl_map);
+	relay_map = bl_map = NULL;
+	state_close(st);
+	st = NULL;
+	rule_free(rules);
+	rules = NULL;
+	conf_free(cf);
+	cf = NULL;
+}

@@ -1,0 +1,45 @@
+/*
+ * engine.h - the hot path: line -> logline -> rule -> tracker, then at the end of
+ * each tick: one state commit, held event lines out, coalesced map rewrites.
+ *
+ * For main.c and event.c.  Owns the state environment, the maps and the
+ * trackers for the life of the process; a SIGHUP hands it a new conf and ruleset.
+ */
+#ifndef POPAUTHD_ENGINE_H
+#define POPAUTHD_ENGINE_H
+
+#include "conf.h"
+#include "rule.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct engine_stats {
+	unsigned long long lines, matched, unparsed;
+	unsigned long long events[EV_NKINDS];
+};
+
+/* engine_start - open state, maps and trackers; replay: log-time clock; 0 or -1 */
+int engine_start(struct conf *c, struct ruleset *rs, bool replay);
+/* engine_line - one log line (NUL-terminated at len, may hold NULs) */
+void engine_line(char *line, size_t len);
+/* engine_tick - commit changes, flush held events, rewrite maps when due */
+void engine_tick(void);
+/* engine_flush_all - commit and rewrite every dirty map now (exit, replay end) */
+void engine_flush_all(void);
+/* engine_timeout_ms - how long the loop may sleep: next timer or map flush; -1 = forever */
+long long engine_timeout_ms(void);
+/* engine_run_timers - fire due timers on the event clock */
+void engine_run_timers(void);
+/* engine_reload - take a new conf and ruleset (ownership passes on success; -1 keeps the old) */
+int engine_reload(struct conf *c, struct ruleset *rs);
+/* engine_periodic - slow checks: maps removed by hand, checkpoint */
+void engine_periodic(void);
+/* engine_stop - flush, close everything */
+void engine_stop(void);
+/* engine_stats - counters for status output */
+const struct engine_stats *engine_stats(void);
+/* engine_conf - the conf in force */
+const struct conf *engine_conf(void);
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * event.c - pselect loop over the FIFO with exact timers (see event.h).
+ *
+ * Each turn: read what the FIFO holds (bounded, so timers stay on time under a
+ * flood), run due timers, end the tick (commit, maps), then sleep until the next
+ * deadline.  SIGHUP reloads, SIGUSR1 logs a status line, SIGTERM/SIGINT end.
+ */
+#include "event.h"
+#include "engine.h"
+#include "grant.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/select.h>
+
+#define EVENT_READ_BUDGET (1024 * 1024)
+
+static volatile sig_atomic_t got_term, got_hup, got_usr1;
+static sigset_t waitmask;
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		got_term = 1;
+		break;
+	case SIGHUP:
+		got_hup = 1;
+		break;
+	case SIGUSR1:
+		got_usr1 = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+void
+event_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
+	struct sigaction sa;
+	sigset_t block;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < NITEMS(sigs); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_BLOCK, &block, &waitmask);
+	for (i = 0; i < NITEMS(sigs); i++)
+		sigdelset(&waitmask, sigs[i]);
+}
+
+static void
+event_line(void *arg, char *line, size_t len)
+{
+	UNUSED(arg);
+	engine_line(line, len);
+}
+
+static void
+event_status(void)
+{
+	const struct engine_stats *s = engine_stats();
+
+	log_info("status: %llu lines read, %llu matched, %llu unparsed, %zu "
+		 "relay grants",
+	    s->lines, s->matched, s->unparsed, grant_count());
+}
+
+int
+event_loop(struct fifo *f, event_reload_fn *reload)
+{
+	long long next_periodic = mono_ms() + 10000;
+
+	for (;;) {
+		struct timespec ts;
+		long long ms;
+		fd_set rfds;
+		int n;
+
+		if (got_term)
+			break;
+		if (got_hup) {
+			got_hup = 0;
+			if (reload() < 0)
+				log_warn("reload failed; keeping the running "
+					 "configuration");
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			event_status();
+		}
+		engine_run_timers();
+		engine_tick();
+		if (mono_ms() >= next_periodic) {
+			fifo_check(f);
+			engine_periodic();
+			next_periodic = mono_ms() + 10000;
+		}
+		ms = engine_timeout_ms();
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000;
+		FD_ZERO(&rfds);
+		FD_SET(fifo_fd(f), &rfds);
+		n = pselect(fifo_fd(f) + 1, &rfds, NULL, NULL, &ts, &waitmask);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("select: %s", strerror(errno));
+			continue;
+		}
+		if (n > 0 && FD_ISSET(fifo_fd(f), &rfds)) {
+			if (fifo_read(f, EVENT_READ_BUDGET, event_line, NULL) < 0)
+				fifo_check(f);
+		}
+	}
+	log_info("popauthd is terminating");
+	return 0;
+}

@@ -1,0 +1,313 @@
+/*
+ * fish.c - the address-fishing tracker (see fish.h).
+ *
+ * Pairs live in a small array per IP, capped at max_fish_pairs (an attacker can
+ * send any number of recipients; past the cap only the counters move).  The
+ * decision uses unique pairs only: repeating one mistyped address is not
+ * fishing, trying many different ones is.
+ */
+#include "fish.h"
+#include "clock.h"
+#include "iptab.h"
+#include "log.h"
+#include "rec.h"
+#include "timer.h"
+#include "util.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FISH_VERSION 1
+
+struct fish_pair {
+	char *to, *from;
+	time_t first, last;
+	uint32_t count;
+};
+
+struct fisher {
+	struct addr ip;
+	bool dirty;
+	uint32_t npairs, cap, unique;	/* unique counts pairs past the cap too */
+	time_t first_unique, last;
+	struct fish_pair *pairs;
+	struct timer expiry;
+};
+
+static struct iptab *fishers;
+static struct state_table *fish_tab;
+static const struct conf *fish_cf;
+static struct addr *changed;
+static size_t nchanged, changed_cap;
+
+static const struct addr *
+fish_key(const void *rec)
+{
+	return &((const struct fisher *)rec)->ip;
+}
+
+static void
+fish_changed(struct fisher *f, const struct addr *ip)
+{
+	if (f != NULL) {
+		if (f->dirty)
+			return;
+		f->dirty = true;
+	}
+	if (nchanged == changed_cap) {
+		changed_cap = changed_cap ? changed_cap * 2 : 256;
+		changed = xrealloc(changed, changed_cap * sizeof(*changed));
+	}
+	changed[nchanged++] = *ip;
+}
+
+static void
+fish_free(struct fisher *f)
+{
+	uint32_t i;
+
+	timer_cancel(&f->expiry);
+	for (i = 0; i < f->npairs; i++) {
+		free(f->pairs[i].to);
+		free(f->pairs[i].from);
+	}
+	free(f->pairs);
+	free(f);
+}
+
+static void
+fish_expire(struct timer *t)
+{
+	struct fisher *f =
+	    (struct fisher *)((char *)t - offsetof(struct fisher, expiry));
+	char ip[ADDR_STRLEN];
+
+	log_event("E-mail address fishing data for %s has expired and has been "
+		  "removed",
+	    addr_format(&f->ip, ip, sizeof(ip)));
+	iptab_del(fishers, &f->ip);
+	fish_changed(NULL, &f->ip);
+	fish_free(f);
+}
+
+static void
+fish_add_pair(struct fisher *f, const char *to, const char *from, time_t first,
+    time_t last, uint32_t count)
+{
+	struct fish_pair *p;
+
+	if (f->npairs == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 4;
+		f->pairs = xrealloc(f->pairs, f->cap * sizeof(*f->pairs));
+	}
+	p = &f->pairs[f->npairs++];
+	p->to = xstrdup(to);
+	p->from = xstrdup(from);
+	p->first = first;
+	p->last = last;
+	p->count = count;
+}
+
+bool
+fish_hit(const struct addr *ip, time_t now, const char *to, const char *from,
+    const char *host, const char *helo)
+{
+	struct fisher *f = iptab_get(fishers, ip);
+	char buf[ADDR_STRLEN];
+	uint32_t i;
+	double rate = 0;
+
+	addr_format(ip, buf, sizeof(buf));
+	log_info("Local address <%s> not found in message from <%s> using %s "
+		 "[%s] (helo=%s)",
+	    to, from, buf, host, helo);
+	if (f == NULL) {
+		if ((long long)iptab_size(fishers) >= fish_cf->max_tracked_ips) {
+			log_warn("%s: fishing not tracked: max_tracked_ips "
+				 "reached",
+			    buf);
+			return false;
+		}
+		f = xcalloc(1, sizeof(*f));
+		f->ip = *ip;
+		f->first_unique = now;
+		iptab_put(fishers, f);
+	}
+	f->last = now;
+	for (i = 0; i < f->npairs; i++)
+		if (strcmp(f->pairs[i].to, to) == 0 &&
+		    strcmp(f->pairs[i].from, from) == 0)
+			break;
+	if (i < f->npairs) {
+		f->pairs[i].count++;
+		f->pairs[i].last = now;
+		log_info("%s has repeated an attempt to contact <%s> from <%s> "
+			 "using %s [%s] (helo=%s) x %lu (%lu total unique bad "
+			 "address combinations)",
+		    buf, to, from, buf, host, helo,
+		    (unsigned long)f->pairs[i].count, (unsigned long)f->unique);
+	} else {
+		f->unique++;
+		if ((long long)f->npairs < fish_cf->max_fish_pairs)
+			fish_add_pair(f, to, from, now, now, 1);
+	}
+	timer_set(&f->expiry, now + fish_cf->fish_expire, fish_expire);
+	fish_changed(f, ip);
+	if (f->unique >= 3 && now > f->first_unique)
+		rate = (f->unique - 1) / (double)(now - f->first_unique);
+	else if (f->unique >= 3)
+		rate = (f->unique - 1) / 0.001;
+	return (long long)f->unique > fish_cf->nullroute_fish_thresh ||
+	    rate > fish_cf->nullroute_freq_thresh;
+}
+
+size_t
+fish_count(void)
+{
+	return fishers != NULL ? iptab_size(fishers) : 0;
+}
+
+static int
+fish_load_one(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct rec_reader r = { val, vlen, 0, false };
+	struct fisher *f;
+	struct addr ip;
+	uint32_t i, n;
+
+	UNUSED(arg);
+	if (rec_key_addr(key, klen, &ip) < 0 || rec_get_u8(&r) != FISH_VERSION)
+		return -1;
+	f = xcalloc(1, sizeof(*f));
+	f->ip = ip;
+	f->unique = rec_get_u32(&r);
+	f->first_unique = (time_t)rec_get_i64(&r);
+	f->last = (time_t)rec_get_i64(&r);
+	n = rec_get_u32(&r);
+	for (i = 0; i < n && !r.bad; i++) {
+		char *to = rec_get_str(&r), *from = rec_get_str(&r);
+		time_t first = (time_t)rec_get_i64(&r), last = (time_t)rec_get_i64(&r);
+		uint32_t count = rec_get_u32(&r);
+
+		if (!r.bad)
+			fish_add_pair(f, to, from, first, last, count);
+		free(to);
+		free(from);
+	}
+	if (r.bad) {
+		fish_free(f);
+		return -1;
+	}
+	iptab_put(fishers, f);
+	timer_set(&f->expiry, f->last + fish_cf->fish_expire, fish_expire);
+	return 0;
+}
+
+int
+fish_init(const struct conf *c, struct state *s)
+{
+	fish_cf = c;
+	fishers = iptab_new(fish_key);
+	if ((fish_tab = state_table(s, "fishing")) == NULL)
+		return -1;
+	if (state_load(fish_tab, fish_load_one, NULL) < 0)
+		return -1;
+	timer_run(clock_now());
+	return 0;
+}
+
+void
+fish_conf(const struct conf *c)
+{
+	fish_cf = c;
+}
+
+bool
+fish_dirty(void)
+{
+	return nchanged > 0;
+}
+
+int
+fish_sync(void)
+{
+	static struct rec_buf w;
+	uint8_t key[REC_KEYLEN];
+	size_t i;
+
+	for (i = 0; i < nchanged; i++) {
+		struct fisher *f = iptab_get(fishers, &changed[i]);
+		uint32_t j;
+
+		rec_key(&changed[i], key);
+		if (f == NULL) {
+			if (state_del(fish_tab, key, sizeof(key)) < 0)
+				return -1;
+			continue;
+		}
+		w.n = 0;
+		w.full = false;
+		rec_u8(&w, FISH_VERSION);
+		rec_u32(&w, f->unique);
+		rec_i64(&w, f->first_unique);
+		rec_i64(&w, f->last);
+		rec_u32(&w, f->npairs);
+		for (j = 0; j < f->npairs; j++) {
+			rec_str(&w, f->pairs[j].to);
+			rec_str(&w, f->pairs[j].from);
+			rec_i64(&w, f->pairs[j].first);
+			rec_i64(&w, f->pairs[j].last);
+			rec_u32(&w, f->pairs[j].count);
+		}
+		if (w.full) {
+			/* too long for one record: keep the counters, drop the list */
+			w.n = 0;
+			w.full = false;
+			rec_u8(&w, FISH_VERSION);
+			rec_u32(&w, f->unique);
+			rec_i64(&w, f->first_unique);
+			rec_i64(&w, f->last);
+			rec_u32(&w, 0);
+		}
+		if (state_put(fish_tab, key, sizeof(key), w.b, w.n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+fish_synced(void)
+{
+	size_t i;
+
+	for (i = 0; i < nchanged; i++) {
+		struct fisher *f = iptab_get(fishers, &changed[i]);
+
+		if (f != NULL)
+			f->dirty = false;
+	}
+	nchanged = 0;
+}
+
+static void
+fish_free_one(void *arg, void *rec)
+{
+	UNUSED(arg);
+	fish_free(rec);
+}
+
+void
+fish_fini(void)
+{
+	if (fishers == NULL)
+		return;
+	iptab_each(fishers, fish_free_one, NULL);
+	iptab_free(fishers);
+	fishers = NULL;
+	free(changed);
+	changed = NULL;
+	nchanged = changed_cap = 0;
+}

@@ -1,0 +1,453 @@
+/*
+ * grant.c - POP-before-SMTP grants (see grant.h).
+ *
+ * Table: iptab of struct grant, each with its users (at most GRANT_MAX_USERS are
+ * named; further users only count) and an expiry timer.  Changes are collected
+ * in a list of addresses and written to state by grant_sync at the end of the
+ * tick; the map is only touched when the set of granted IPs changes.
+ * Log wording follows popauth 3.0.1.
+ */
+#include "grant.h"
+#include "clock.h"
+#include "iptab.h"
+#include "log.h"
+#include "rec.h"
+#include "timer.h"
+#include "util.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GRANT_MAX_USERS 8
+#define GRANT_VERSION 1
+
+struct grant_user {
+	struct grant_user *next;
+	time_t first, last;
+	uint32_t count;
+	char name[];
+};
+
+struct grant {
+	struct addr ip;
+	bool dirty;
+	uint8_t nusers;
+	uint32_t count;
+	time_t first, last;
+	struct timer expiry;
+	struct grant_user *users;
+};
+
+static struct iptab *grants;
+static struct state_table *grant_tab;
+static struct map *grant_map;
+static const struct conf *grant_cf;
+static struct addr *changed;
+static size_t nchanged, changed_cap;
+static bool cap_warned;
+
+static const struct addr *
+grant_key(const void *rec)
+{
+	return &((const struct grant *)rec)->ip;
+}
+
+static void
+grant_changed(struct grant *g, const struct addr *ip)
+{
+	if (g != NULL) {
+		if (g->dirty)
+			return;
+		g->dirty = true;
+	}
+	if (nchanged == changed_cap) {
+		changed_cap = changed_cap ? changed_cap * 2 : 256;
+		changed = xrealloc(changed, changed_cap * sizeof(*changed));
+	}
+	changed[nchanged++] = *ip;
+}
+
+static void
+grant_free(struct grant *g)
+{
+	struct grant_user *u, *next;
+
+	for (u = g->users; u != NULL; u = next) {
+		next = u->next;
+		free(u);
+	}
+	free(g);
+}
+
+static void
+grant_expire(struct timer *t)
+{
+	struct grant *g = (struct grant *)((char *)t - offsetof(struct grant, expiry));
+	char ip[ADDR_STRLEN];
+
+	addr_format(&g->ip, ip, sizeof(ip));
+	log_event("Relay authorization for %s has expired and has been removed",
+	    ip);
+	iptab_del(grants, &g->ip);
+	grant_changed(NULL, &g->ip);
+	grant_free(g);
+	map_touch(grant_map);
+}
+
+static struct grant_user *
+user_new(const char *name, time_t now)
+{
+	size_t len = strlen(name);
+	struct grant_user *u = xmalloc(sizeof(*u) + len + 1);
+
+	u->next = NULL;
+	u->first = u->last = now;
+	u->count = 1;
+	memcpy(u->name, name, len + 1);
+	return u;
+}
+
+/* grant_decode - a stored record into a new grant, or NULL */
+static struct grant *
+grant_decode(const struct addr *ip, const void *val, size_t vlen)
+{
+	struct rec_reader r = { val, vlen, 0, false };
+	struct grant *g;
+	struct grant_user **tail;
+	unsigned int i, n;
+
+	if (rec_get_u8(&r) != GRANT_VERSION)
+		return NULL;
+	g = xcalloc(1, sizeof(*g));
+	g->ip = *ip;
+	g->first = (time_t)rec_get_i64(&r);
+	g->last = (time_t)rec_get_i64(&r);
+	g->count = rec_get_u32(&r);
+	n = rec_get_u8(&r);
+	tail = &g->users;
+	for (i = 0; i < n && !r.bad; i++) {
+		time_t first = (time_t)rec_get_i64(&r), last = (time_t)rec_get_i64(&r);
+		uint32_t count = rec_get_u32(&r);
+		char *name = rec_get_str(&r);
+		struct grant_user *u = user_new(name, first);
+
+		free(name);
+		u->last = last;
+		u->count = count;
+		*tail = u;
+		tail = &u->next;
+		g->nusers++;
+	}
+	if (r.bad) {
+		grant_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+static void
+grant_encode(const struct grant *g, struct rec_buf *w)
+{
+	const struct grant_user *u;
+
+	w->n = 0;
+	w->full = false;
+	rec_u8(w, GRANT_VERSION);
+	rec_i64(w, g->first);
+	rec_i64(w, g->last);
+	rec_u32(w, g->count);
+	rec_u8(w, g->nusers);
+	for (u = g->users; u != NULL; u = u->next) {
+		rec_i64(w, u->first);
+		rec_i64(w, u->last);
+		rec_u32(w, u->count);
+		rec_str(w, u->name);
+	}
+}
+
+struct load_ctx {
+	time_t now;
+	size_t expired;
+};
+
+static int
+grant_load_one(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct load_ctx *lc = arg;
+	struct addr ip;
+	struct grant *g;
+
+	if (rec_key_addr(key, klen, &ip) < 0 ||
+	    (g = grant_decode(&ip, val, vlen)) == NULL)
+		return -1;
+	if (g->last + grant_cf->popauth_expire <= lc->now) {
+		/* expired while we were down: drop it now */
+		grant_changed(NULL, &ip);
+		grant_free(g);
+		lc->expired++;
+		return 0;
+	}
+	iptab_put(grants, g);
+	timer_set(&g->expiry, g->last + grant_cf->popauth_expire, grant_expire);
+	return 0;
+}
+
+int
+grant_init(const struct conf *c, struct state *s, struct map *m)
+{
+	struct load_ctx lc = { clock_now(), 0 };
+	long long n;
+
+	grant_cf = c;
+	grant_map = m;
+	grants = iptab_new(grant_key);
+	if ((grant_tab = state_table(s, "grants")) == NULL)
+		return -1;
+	if ((n = state_load(grant_tab, grant_load_one, &lc)) < 0)
+		return -1;
+	if (lc.expired > 0)
+		log_info("%zu relay authorizations expired while popauthd was "
+			 "down",
+		    lc.expired);
+	log_info("%zu users have been granted relay authorization via %s",
+	    iptab_size(grants), map_path(m));
+	map_touch(m);	/* always rewrite from state at start */
+	return 0;
+}
+
+void
+grant_conf(const struct conf *c)
+{
+	grant_cf = c;
+}
+
+static struct grant *
+grant_get_or_new(const struct addr *ip, time_t now, bool *isnew)
+{
+	struct grant *g = iptab_get(grants, ip);
+	char buf[ADDR_STRLEN];
+
+	*isnew = false;
+	if (g != NULL)
+		return g;
+	if ((long long)iptab_size(grants) >= grant_cf->max_tracked_ips) {
+		if (!cap_warned)
+			log_warn("%s: not granted: max_tracked_ips (%lld) reached",
+			    addr_format(ip, buf, sizeof(buf)),
+			    grant_cf->max_tracked_ips);
+		cap_warned = true;
+		return NULL;
+	}
+	cap_warned = false;
+	g = xcalloc(1, sizeof(*g));
+	g->ip = *ip;
+	g->first = now;
+	iptab_put(grants, g);
+	map_touch(grant_map);
+	*isnew = true;
+	return g;
+}
+
+void
+grant_login(const struct addr *ip, const char *user, time_t now)
+{
+	struct grant *g;
+	struct grant_user *u;
+	char ipbuf[ADDR_STRLEN], dur[64];
+	bool isnew;
+
+	if ((g = grant_get_or_new(ip, now, &isnew)) == NULL)
+		return;
+	addr_format(ip, ipbuf, sizeof(ipbuf));
+	g->last = now;
+	g->count++;
+	for (u = g->users; u != NULL; u = u->next)
+		if (strcmp(u->name, user) == 0)
+			break;
+	if (u != NULL) {
+		u->last = now;
+		u->count++;
+		log_event("%s has refreshed authentication for a %s old relay "
+			  "session from %s x %lu",
+		    user, dur_format(u->last - u->first, dur, sizeof(dur)), ipbuf,
+		    (unsigned long)u->count);
+	} else {
+		if (g->nusers < GRANT_MAX_USERS) {
+			u = user_new(user, now);
+			u->next = g->users;
+			g->users = u;
+			g->nusers++;
+		}
+		if (isnew)
+			log_event("%s has authenticated a new relay session from "
+				  "%s",
+			    user, ipbuf);
+		else
+			log_event("%s has refreshed authentication for an "
+				  "existing relay session from %s",
+			    user, ipbuf);
+	}
+	timer_set(&g->expiry, now + grant_cf->popauth_expire, grant_expire);
+	grant_changed(g, ip);
+}
+
+void
+grant_set(const struct addr *ip, const char *who, time_t now, time_t dur)
+{
+	struct grant *g;
+	bool isnew;
+	char ipbuf[ADDR_STRLEN];
+
+	if ((g = grant_get_or_new(ip, now, &isnew)) == NULL)
+		return;
+	/* last is set so that last + popauth_expire == now + dur */
+	g->last = now + dur - grant_cf->popauth_expire;
+	g->count++;
+	timer_set(&g->expiry, now + dur, grant_expire);
+	grant_changed(g, ip);
+	log_event("%s has been granted relay authorization by %s",
+	    addr_format(ip, ipbuf, sizeof(ipbuf)), who);
+}
+
+bool
+grant_revoke(const struct addr *ip)
+{
+	struct grant *g = iptab_del(grants, ip);
+	char ipbuf[ADDR_STRLEN];
+
+	if (g == NULL)
+		return false;
+	timer_cancel(&g->expiry);
+	grant_changed(NULL, ip);
+	grant_free(g);
+	map_touch(grant_map);
+	log_event("Relay authorization for %s has been revoked",
+	    addr_format(ip, ipbuf, sizeof(ipbuf)));
+	return true;
+}
+
+bool
+grant_active(const struct addr *ip)
+{
+	return grants != NULL && iptab_get(grants, ip) != NULL;
+}
+
+size_t
+grant_count(void)
+{
+	return grants != NULL ? iptab_size(grants) : 0;
+}
+
+static void
+grant_put_one(void *arg, void *rec)
+{
+	char ip[ADDR_STRLEN];
+
+	map_put(arg, addr_format(&((struct grant *)rec)->ip, ip, sizeof(ip)),
+	    "OK");
+}
+
+void
+grant_map_walk(void *arg, struct map_writer *w)
+{
+	UNUSED(arg);
+	iptab_each(grants, grant_put_one, w);
+}
+
+bool
+grant_dirty(void)
+{
+	return nchanged > 0;
+}
+
+int
+grant_sync(void)
+{
+	static struct rec_buf w;
+	uint8_t key[REC_KEYLEN];
+	size_t i;
+
+	for (i = 0; i < nchanged; i++) {
+		struct grant *g = iptab_get(grants, &changed[i]);
+
+		rec_key(&changed[i], key);
+		if (g == NULL) {
+			if (state_del(grant_tab, key, sizeof(key)) < 0)
+				return -1;
+			continue;
+		}
+		grant_encode(g, &w);
+		if (state_put(grant_tab, key, sizeof(key), w.b, w.n) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+grant_synced(void)
+{
+	size_t i;
+
+	for (i = 0; i < nchanged; i++) {
+		struct grant *g = iptab_get(grants, &changed[i]);
+
+		if (g != NULL)
+			g->dirty = false;
+	}
+	nchanged = 0;
+}
+
+static void
+grant_free_one(void *arg, void *rec)
+{
+	UNUSED(arg);
+	timer_cancel(&((struct grant *)rec)->expiry);
+	grant_free(rec);
+}
+
+void
+grant_fini(void)
+{
+	if (grants == NULL)
+		return;
+	iptab_each(grants, grant_free_one, NULL);
+	iptab_free(grants);
+	grants = NULL;
+	free(changed);
+	changed = NULL;
+	nchanged = changed_cap = 0;
+}
+
+struct list_ctx {
+	void (*fn)(void *arg, const char *line);
+	void *arg;
+};
+
+static void
+grant_list_one(void *arg, void *rec)
+{
+	struct list_ctx *lc = arg;
+	struct grant *g = rec;
+	struct grant_user *u;
+	char ip[ADDR_STRLEN], line[1024];
+	size_t len;
+
+	len = (size_t)snprintf(line, sizeof(line), "%s\t%lld\t%lld\t%u\t%lld",
+	    addr_format(&g->ip, ip, sizeof(ip)), (long long)g->first,
+	    (long long)g->last, (unsigned)g->count, (long long)g->expiry.when);
+	for (u = g->users; u != NULL && len < sizeof(line); u = u->next)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
+		    u == g->users ? "\t" : ",", u->name);
+	lc->fn(lc->arg, line);
+}
+
+void
+grant_list(void (*fn)(void *arg, const char *line), void *arg)
+{
+	struct list_ctx lc = { fn, arg };
+
+	iptab_each(grants, grant_list_one, &lc);
+}

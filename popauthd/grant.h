@@ -1,0 +1,50 @@
+/*
+ * grant.h - POP-before-SMTP: which client IPs may relay, since when, for whom.
+ *
+ * For engine.c.  A login event grants relay to its client IP (every user@domain
+ * seen from that IP is kept with first login, last login and count); the grant
+ * expires popauth_expire after the last login, by an exact timer.  Only a new
+ * grant or an expiry changes the popauth_checks map: a refresh leaves it alone,
+ * because every rewrite restarts Postfix's smtpd processes.
+ */
+#ifndef POPAUTHD_GRANT_H
+#define POPAUTHD_GRANT_H
+
+#include "addr.h"
+#include "conf.h"
+#include "map.h"
+#include "state.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+/* grant_init - load grants from state, drop expired ones, arm timers; 0 or -1 */
+int grant_init(const struct conf *c, struct state *s, struct map *m);
+/* grant_conf - take a reloaded conf (new expiry applies from the next login) */
+void grant_conf(const struct conf *c);
+/* grant_login - user (already escaped) logged in from ip at now */
+void grant_login(const struct addr *ip, const char *user, time_t now);
+/* grant_set - grant ip until now+dur on the admin's word (popauthctl grant) */
+void grant_set(const struct addr *ip, const char *who, time_t now, time_t dur);
+/* grant_revoke - remove ip's grant at once; true if there was one */
+bool grant_revoke(const struct addr *ip);
+/* grant_active - true if ip holds a live grant */
+bool grant_active(const struct addr *ip);
+/* grant_count - number of live grants */
+size_t grant_count(void);
+/* grant_map_walk - map_walk_fn writing "IP OK" for every grant */
+void grant_map_walk(void *arg, struct map_writer *w);
+/* grant_dirty - true when records wait for grant_sync */
+bool grant_dirty(void);
+/* grant_sync - write changed records into the open state transaction; 0 or -1 */
+int grant_sync(void);
+/* grant_synced - the transaction committed: forget the change list */
+void grant_synced(void);
+/* grant_fini - free everything (exit, tests) */
+void grant_fini(void);
+
+/* one line per grant for popauthctl-style listings: fn(arg, text) */
+void grant_list(void (*fn)(void *arg, const char *line), void *arg);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * iptab.h - a hash table from client address to a tracker's record.
+ *
+ * For grant.c, blacklist.c, fish.c.  Open addressing with linear probing and
+ * backward-shift deletion: one cache line per lookup, no per-entry allocation, so
+ * a table of a million addresses costs 16 bytes a slot.  The record itself
+ * belongs to the caller; the table stores the pointer, and the record must start
+ * with (or hold) the struct addr that iptab_key() returns.
+ */
+#ifndef POPAUTHD_IPTAB_H
+#define POPAUTHD_IPTAB_H
+
+#include "addr.h"
+
+#include <stddef.h>
+
+struct iptab;
+
+/* the caller's record -> its address (records are opaque to the table) */
+typedef const struct addr *iptab_key_fn(const void *rec);
+
+/* iptab_new - empty table; caller owns; iptab_free() */
+struct iptab *iptab_new(iptab_key_fn *key);
+/* iptab_free - release the table, not the records */
+void iptab_free(struct iptab *t);
+/* iptab_get - the record for a, or NULL (borrowed) */
+void *iptab_get(const struct iptab *t, const struct addr *a);
+/* iptab_put - insert rec (its address must not be present yet) */
+void iptab_put(struct iptab *t, void *rec);
+/* iptab_del - remove the record for a; returns it or NULL */
+void *iptab_del(struct iptab *t, const struct addr *a);
+/* iptab_size - number of records */
+size_t iptab_size(const struct iptab *t);
+/* iptab_each - call fn for every record; fn must not change the table */
+void iptab_each(const struct iptab *t, void (*fn)(void *arg, void *rec),
+    void *arg);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * log.c - write popauthd's log to log_file and/or syslog (see log.h).
+ *
+ * The file is opened O_APPEND and every line is one write(2), so lines from a
+ * crashing process are never interleaved half-way.  Stamps use clock_now(), so a
+ * replay logs the log's own times.  Event lines wait in a bounded buffer until the
+ * state commit that makes them true.
+ */
+#include "log.h"
+#include "clock.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 2048
+#define LOG_HELD_MAX (1024 * 1024)
+
+static int log_fd = -1;
+static bool log_syslog;
+static bool log_stderr = true;
+static bool log_dbg;
+static char *held;
+static size_t held_len, held_size;
+static char last_error[256];
+
+int
+log_open(const char *file, bool use_syslog, bool to_stderr)
+{
+	int fd = -1;
+
+	if (file != NULL && *file != '\0') {
+		fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (fd < 0)
+			return -1;
+	}
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = fd;
+	if (log_syslog)
+		closelog();
+	log_syslog = use_syslog;
+	if (log_syslog)
+		openlog("popauthd", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	log_stderr = to_stderr;
+	return 0;
+}
+
+void
+log_close(void)
+{
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
+	if (log_syslog)
+		closelog();
+	log_syslog = false;
+}
+
+void
+log_set_debug(bool on)
+{
+	log_dbg = on;
+}
+
+const char *
+log_last_error(void)
+{
+	return last_error;
+}
+
+/* log_format - "Mon DD HH:MM:SS popauthd[pid]: level: text\n" into buf */
+static size_t
+log_format(char *buf, size_t size, const char *level, const char *fmt,
+    va_list ap)
+{
+	time_t now = clock_now();
+	struct tm tm;
+	size_t len;
+	int n;
+
+	localtime_r(&now, &tm);
+	len = strftime(buf, size, "%b %e %H:%M:%S", &tm);
+	n = snprintf(buf + len, size - len, " popauthd[%ld]: %s", (long)getpid(),
+	    level);
+	len += n > 0 ? (size_t)n : 0;
+	if (len >= size - 2)
+		len = size - 2;
+	n = vsnprintf(buf + len, size - len - 1, fmt, ap);
+	if (n > 0)
+		len += (size_t)n < size - len - 1 ? (size_t)n : size - len - 2;
+	buf[len++] = '\n';
+	buf[len] = '\0';
+	return len;
+}
+
+/* log_emit - write one formatted line to every sink */
+static void
+log_emit(int prio, const char *level, const char *fmt, va_list ap)
+{
+	char buf[LOG_LINE_MAX];
+	size_t len;
+	int saved = errno;
+
+	len = log_format(buf, sizeof(buf), level, fmt, ap);
+	if (prio <= LOG_WARNING) {
+		const char *msg = strstr(buf, "]: ");
+
+		const char *src = msg != NULL ? msg + 3 : buf;
+		size_t n = strcspn(src, "\n");
+
+		if (n >= sizeof(last_error))
+			n = sizeof(last_error) - 1;
+		memcpy(last_error, src, n);
+		last_error[n] = '\0';
+	}
+	if (log_fd >= 0 && write(log_fd, buf, len) < 0) {
+		/* nowhere better to say it; stderr below still may work */
+	}
+	if (log_stderr && (log_fd < 0 || log_fd != STDERR_FILENO))
+		if (write(STDERR_FILENO, buf, len) < 0) {
+			/* ignore */
+		}
+	if (log_syslog) {
+		const char *msg = strstr(buf, "]: ");
+
+		syslog(prio, "%.*s", (int)(len - 1 - (size_t)(msg + 3 - buf)),
+		    msg + 3);
+	}
+	errno = saved;
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_dbg)
+		return;
+	va_start(ap, fmt);
+	log_emit(LOG_DEBUG, "debug: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_INFO, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_WARNING, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_ERR, "error: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_CRIT, "panic: ", fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+void
+log_event(const char *fmt, ...)
+{
+	char buf[LOG_LINE_MAX];
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	len = log_format(buf, sizeof(buf), "", fmt, ap);
+	va_end(ap);
+	if (held_len + len > LOG_HELD_MAX) {
+		/* a huge burst in one tick: write now rather than grow without bound */
+		log_events_flush();
+	}
+	if (held_len + len + 1 > held_size) {
+		held_size = held_size ? held_size * 2 : 16384;
+		while (held_size < held_len + len + 1)
+			held_size *= 2;
+		held = xrealloc(held, held_size);
+	}
+	memcpy(held + held_len, buf, len);
+	held_len += len;
+}
+
+void
+log_events_flush(void)
+{
+	size_t off = 0;
+
+	while (off < held_len) {
+		size_t eol = off;
+
+		while (held[eol] != '\n')
+			eol++;
+		if (log_fd >= 0 && write(log_fd, held + off, eol + 1 - off) < 0) {
+			/* ignore */
+		}
+		if (log_stderr && write(STDERR_FILENO, held + off, eol + 1 - off) < 0) {
+			/* ignore */
+		}
+		if (log_syslog) {
+			const char *msg = strstr(held + off, "]: ");
+
+			syslog(LOG_INFO, "%.*s", (int)(held + eol - (msg + 3)),
+			    msg + 3);
+		}
+		off = eol + 1;
+	}
+	held_len = 0;
+}
+
+void
+log_events_drop(void)
+{
+	held_len = 0;
+}

@@ -1,0 +1,339 @@
+/*
+ * main.c - popauthd: options and start-up order, nothing else.
+ *
+ *   popauthd [-f] [-c FILE] [-o name=value]... [--replay FILE|-] [--test FILE|-]
+ *            [--check-config] [--version]
+ *
+ * Order: config and rules (refused with file:line, exit 78), log, pid file lock
+ * (a second instance exits 75), FIFO, state and maps, then daemonize and loop.
+ * Everything that can fail at start fails before the fork, on the admin's
+ * terminal.
+ */
+#include "clock.h"
+#include "conf.h"
+#include "engine.h"
+#include "event.h"
+#include "fifo.h"
+#include "log.h"
+#include "logline.h"
+#include "rule.h"
+#include "util.h"
+#include "whitelist.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef POPAUTHD_VERSION
+#define POPAUTHD_VERSION "0.1.0"
+#endif
+
+#define EX_USAGE 64
+#define EX_SOFTWARE 70
+#define EX_TEMPFAIL 75
+#define EX_CONFIG 78
+
+static const char *conf_file;
+static char **overrides;
+static size_t noverrides;
+static bool log_to_stderr;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: popauthd [-f] [-c FILE] [-o name=value]... [--replay FILE|-]\n"
+	    "                [--test FILE|-] [--check-config] [--version]\n");
+	exit(EX_USAGE);
+}
+
+/* load - config then rules; NULL conf on failure (already reported) */
+static struct conf *
+load(struct ruleset **rs)
+{
+	struct conf *c = conf_load(conf_file, overrides, noverrides);
+
+	if (c == NULL)
+		return NULL;
+	if ((*rs = rule_load(c->rules_directory)) == NULL) {
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int
+reload(void)
+{
+	struct ruleset *rs;
+	struct conf *c = load(&rs);
+
+	if (c == NULL)
+		return -1;
+	if (engine_reload(c, rs) < 0) {
+		rule_free(rs);
+		conf_free(c);
+		return -1;
+	}
+	log_open(engine_conf()->log_file, engine_conf()->log_syslog,
+	    log_to_stderr);
+	log_set_debug(engine_conf()->log_debug);
+	log_info("reloaded %s and %zu rules", c->config_file, rule_count(rs));
+	return 0;
+}
+
+static int
+open_input(const char *name)
+{
+	int fd;
+
+	if (strcmp(name, "-") == 0)
+		return STDIN_FILENO;
+	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_error("%s: %s", name, strerror(errno));
+		exit(EX_USAGE);
+	}
+	return fd;
+}
+
+struct test_ctx {
+	struct ruleset *rs;
+	FILE *out;
+};
+
+static void
+test_line(void *arg, char *line, size_t len)
+{
+	struct test_ctx *t = arg;
+	struct logline ll;
+	struct event ev;
+	char buf[8192];
+
+	if (logline_parse(line, len, &ll, NULL) == 0 &&
+	    rule_match(t->rs, &ll, &ev)) {
+		rule_format_event(&ev, buf, sizeof(buf));
+		fprintf(t->out, "%s\n", buf);
+	} else {
+		fputs("-\n", t->out);
+	}
+}
+
+/* run_test - --test: print what each line would do; no state is touched */
+static int
+run_test(struct ruleset *rs, const char *name)
+{
+	struct test_ctx t = { rs, stdout };
+	struct fifo *in = fifo_open_fd(open_input(name), name);
+	int rc;
+
+	while ((rc = fifo_read(in, 1 << 20, test_line, &t)) > 0)
+		;
+	fifo_finish(in, test_line, &t);
+	fifo_close(in);
+	return rc < 0 ? 1 : 0;
+}
+
+static void
+replay_line(void *arg, char *line, size_t len)
+{
+	UNUSED(arg);
+	engine_line(line, len);
+}
+
+/* run_replay - --replay: the log's own clock; maps as at the last line */
+static int
+run_replay(struct conf *c, struct ruleset *rs, const char *name)
+{
+	struct fifo *in;
+	int rc;
+
+	if (engine_start(c, rs, true) < 0)
+		return EX_SOFTWARE;
+	in = fifo_open_fd(open_input(name), name);
+	while ((rc = fifo_read(in, 4 << 20, replay_line, NULL)) > 0)
+		engine_tick();
+	fifo_finish(in, replay_line, NULL);
+	fifo_close(in);
+	engine_stop();
+	return rc < 0 ? 1 : 0;
+}
+
+/* pid_lock - lock the pid file; -1 if another popauthd holds it */
+static int
+pid_lock(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if (path == NULL || *path == '\0')
+		return -2;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		log_error("%s: popauthd is already running (pid %s)", path,
+		    buf[0] != '\0' ? buf : "?");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+pid_write(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("cannot write pid file: %s", strerror(errno));
+}
+
+static void
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0) {
+		log_error("fork: %s", strerror(errno));
+		exit(EX_SOFTWARE);
+	}
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") < 0)
+		log_warn("chdir /: %s", strerror(errno));
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "replay", required_argument, NULL, 'R' },
+		{ "test", required_argument, NULL, 'T' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *replay = NULL, *test = NULL;
+	bool foreground = false, check = false;
+	struct ruleset *rs;
+	struct conf *c;
+	struct fifo *f;
+	int ch, pidfd, rc;
+	char *pidpath = NULL;
+
+	umask(022);
+	conf_file = conf_default_file();
+	overrides = xcalloc((size_t)argc, sizeof(*overrides));
+	while ((ch = getopt_long(argc, argv, "fc:o:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			foreground = true;
+			break;
+		case 'c':
+			conf_file = optarg;
+			break;
+		case 'o':
+			overrides[noverrides++] = optarg;
+			break;
+		case 'R':
+			replay = optarg;
+			break;
+		case 'T':
+			test = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'V':
+			printf("popauthd %s\n", POPAUTHD_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || (replay != NULL && test != NULL))
+		usage();
+	if ((c = load(&rs)) == NULL)
+		return EX_CONFIG;
+	if (check) {
+		struct whitelist *wl = whitelist_load(c->whitelist_file);
+
+		if (wl == NULL)
+			return EX_CONFIG;
+		whitelist_free(wl);
+		printf("%s: ok, %zu rules from %s\n", c->config_file,
+		    rule_count(rs), c->rules_directory);
+		rule_free(rs);
+		conf_free(c);
+		return 0;
+	}
+	if (test != NULL) {
+		rc = run_test(rs, test);
+		rule_free(rs);
+		conf_free(c);
+		return rc;
+	}
+	if (log_open(replay != NULL ? c->log_file : c->log_file, c->log_syslog,
+		foreground || replay != NULL) < 0) {
+		log_error("%s: cannot open log file: %s", c->log_file,
+		    strerror(errno));
+		return EX_CONFIG;
+	}
+	log_set_debug(c->log_debug);
+	log_to_stderr = foreground || replay != NULL;
+	if (replay != NULL) {
+		rc = run_replay(c, rs, replay);
+		log_close();
+		free(overrides);
+		return rc;
+	}
+	if ((pidfd = pid_lock(c->pid_file)) == -1)
+		return EX_TEMPFAIL;
+	pidpath = xstrdup(c->pid_file);
+	log_info("starting popauthd %s", POPAUTHD_VERSION);
+	if ((f = fifo_open(c->fifo_path)) == NULL)
+		return EX_CONFIG;
+	event_signals();
+	if (engine_start(c, rs, false) < 0)
+		return EX_SOFTWARE;
+	if (!foreground) {
+		daemonize();
+		log_open(engine_conf()->log_file, engine_conf()->log_syslog, false);
+	}
+	pid_write(pidfd);
+	rc = event_loop(f, reload);
+	engine_stop();
+	fifo_close(f);
+	if (pidfd >= 0) {
+		unlink(pidpath);
+		close(pidfd);
+	}
+	free(pidpath);
+	log_close();
+	free(overrides);
+	return rc;
+}

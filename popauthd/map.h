@@ -1,0 +1,47 @@
+/*
+ * map.h - the Postfix hash: tables popauthd writes (popauth_checks, rbl_checks).
+ *
+ * For grant.c and blacklist.c through engine.c.  The trackers own the data; a map
+ * only knows whether it is dirty and how to write a complete new table from a
+ * walk of a tracker, beside the old one, renamed over it
+ * (../shared/ref/postfix-maps.md rule 5), so smtpd never reads half a table and
+ * notices the change by st_nlink == 0.  Keys and values carry their trailing NUL;
+ * keys are lower case.  Errors are logged; the map stays dirty and the next flush
+ * retries.  This module is the place for another map type (lmdb:) later.
+ */
+#ifndef POPAUTHD_MAP_H
+#define POPAUTHD_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct map;
+struct map_writer;
+
+/* map_walk_fn - emit every record of the table through map_put(w, ...) */
+typedef void map_walk_fn(void *arg, struct map_writer *w);
+
+/*
+ * map_open - take over DIR/NAME.db: create DIR if missing, remove our leftover
+ * temporary files, and create a valid empty table if the file is missing or
+ * empty.  NULL (logged) when DIR is unusable.  Caller owns; map_close().
+ */
+struct map *map_open(const char *dir, const char *name);
+/* map_close - release (the file stays: Postfix keeps reading it) */
+void map_close(struct map *m);
+/* map_path - "DIR/NAME.db" for messages */
+const char *map_path(const struct map *m);
+/* map_touch - the content changed; the next flush rewrites */
+void map_touch(struct map *m);
+/* map_dirty - true when a rewrite is pending */
+bool map_dirty(const struct map *m);
+/* map_check - true (and dirty) if the file was removed or emptied by hand */
+bool map_check(struct map *m);
+/* map_flush - write the table from walk(arg) and rename it into place; 0 or -1 */
+int map_flush(struct map *m, map_walk_fn *walk, void *arg);
+/* map_put - one record during a flush; key and value are C strings */
+void map_put(struct map_writer *w, const char *key, const char *value);
+/* map_flushes - how many rewrites this map has had (status, tests) */
+unsigned long long map_flushes(const struct map *m);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * state.c - Berkeley DB environment and transactions for our own state (state.h).
+ *
+ * Environment flags: DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK |
+ * DB_INIT_MPOOL | DB_RECOVER | DB_PRIVATE.  DB_PRIVATE keeps the region in our heap
+ * (one process, no __db.00x files to go stale); the logs on disk are what make
+ * a commit durable and what DB_RECOVER replays after a crash.  Log files that a
+ * checkpoint no longer needs are removed automatically.
+ */
+#include "state.h"
+#include "log.h"
+#include "util.h"
+
+#include <db.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define STATE_MAX_TABLES 8
+
+struct state_table {
+	struct state *s;
+	DB *db;
+	char *name;
+};
+
+struct state {
+	DB_ENV *env;
+	DB_TXN *txn;
+	char *dir;
+	struct state_table tables[STATE_MAX_TABLES];
+	size_t ntables;
+};
+
+struct state *
+state_open(const char *dir, bool nosync)
+{
+	struct state *s;
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK |
+	    DB_INIT_MPOOL | DB_RECOVER | DB_PRIVATE;
+	int rc;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		log_error("%s: cannot create data_directory: %s", dir,
+		    strerror(errno));
+		return NULL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->dir = xstrdup(dir);
+	if ((rc = db_env_create(&s->env, 0)) != 0) {
+		log_error("%s: db_env_create: %s", dir, db_strerror(rc));
+		free(s->dir);
+		free(s);
+		return NULL;
+	}
+	s->env->set_errpfx(s->env, "popauthd state");
+	s->env->set_cachesize(s->env, 0, 32 * 1024 * 1024, 1);
+	s->env->set_lg_bsize(s->env, 4 * 1024 * 1024);
+	s->env->set_lk_max_locks(s->env, 100000);
+	s->env->set_lk_max_objects(s->env, 100000);
+	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
+	if (nosync)
+		s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
+	rc = s->env->open(s->env, dir, flags, 0600);
+	if (rc != 0) {
+		log_error("%s: cannot open or recover the state: %s (move the "
+			  "directory away to start with an empty state)",
+		    dir, db_strerror(rc));
+		s->env->close(s->env, 0);
+		free(s->dir);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+state_close(struct state *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	if (s->txn != NULL)
+		state_abort(s);
+	state_checkpoint(s);
+	for (i = 0; i < s->ntables; i++) {
+		s->tables[i].db->close(s->tables[i].db, 0);
+		free(s->tables[i].name);
+	}
+	s->env->close(s->env, 0);
+	free(s->dir);
+	free(s);
+}
+
+struct state_table *
+state_table(struct state *s, const char *name)
+{
+	struct state_table *t;
+	char file[256];
+	int rc;
+
+	if (s->ntables == STATE_MAX_TABLES)
+		log_panic("%s: too many tables", __func__);
+	t = &s->tables[s->ntables];
+	snprintf(file, sizeof(file), "%s.db", name);
+	if ((rc = db_create(&t->db, s->env, 0)) != 0) {
+		log_error("%s/%s: db_create: %s", s->dir, file, db_strerror(rc));
+		return NULL;
+	}
+	rc = t->db->open(t->db, NULL, file, NULL, DB_BTREE,
+	    DB_CREATE | DB_AUTO_COMMIT, 0600);
+	if (rc != 0) {
+		log_error("%s/%s: cannot open state table: %s (corrupt? move "
+			  "data_directory away to start empty)",
+		    s->dir, file, db_strerror(rc));
+		t->db->close(t->db, 0);
+		return NULL;
+	}
+	t->s = s;
+	t->name = xstrdup(name);
+	s->ntables++;
+	return t;
+}
+
+long long
+state_load(struct state_table *t, state_load_fn *fn, void *arg)
+{
+	DBC *c;
+	DBT k, v;
+	long long n = 0, bad = 0;
+	int rc;
+
+	if ((rc = t->db->cursor(t->db, NULL, &c, 0)) != 0) {
+		log_error("%s/%s.db: cursor: %s", t->s->dir, t->name,
+		    db_strerror(rc));
+		return -1;
+	}
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	while ((rc = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		n++;
+		if (fn(arg, k.data, k.size, v.data, v.size) < 0)
+			bad++;
+	}
+	c->close(c);
+	if (rc != DB_NOTFOUND) {
+		log_error("%s/%s.db: read: %s", t->s->dir, t->name,
+		    db_strerror(rc));
+		return -1;
+	}
+	if (bad > 0)
+		log_warn("%s/%s.db: %lld unreadable records skipped", t->s->dir,
+		    t->name, bad);
+	return n;
+}
+
+int
+state_begin(struct state *s)
+{
+	int rc;
+
+	if (s->txn != NULL)
+		return 0;
+	if ((rc = s->env->txn_begin(s->env, NULL, &s->txn, 0)) != 0) {
+		log_warn("%s: txn_begin: %s", s->dir, db_strerror(rc));
+		s->txn = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_put(struct state_table *t, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	DBT k, v;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)klen;
+	v.data = (void *)(uintptr_t)val;
+	v.size = (u_int32_t)vlen;
+	if ((rc = t->db->put(t->db, t->s->txn, &k, &v, 0)) != 0) {
+		log_warn("%s/%s.db: put: %s", t->s->dir, t->name, db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_del(struct state_table *t, const void *key, size_t klen)
+{
+	DBT k;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)klen;
+	rc = t->db->del(t->db, t->s->txn, &k, 0);
+	if (rc != 0 && rc != DB_NOTFOUND) {
+		log_warn("%s/%s.db: del: %s", t->s->dir, t->name, db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_commit(struct state *s)
+{
+	int rc;
+
+	if (s->txn == NULL)
+		return 0;
+	rc = s->txn->commit(s->txn, 0);
+	s->txn = NULL;
+	if (rc != 0) {
+		log_warn("%s: commit: %s (state kept in memory, retried)", s->dir,
+		    db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void
+state_abort(struct state *s)
+{
+	if (s->txn == NULL)
+		return;
+	s->txn->abort(s->txn);
+	s->txn = NULL;
+}
+
+void
+state_checkpoint(struct state *s)
+{
+	int rc = s->env->txn_checkpoint(s->env, 0, 0, 0);
+
+	if (rc != 0)
+		log_warn("%s: checkpoint: %s", s->dir, db_strerror(rc));
+}

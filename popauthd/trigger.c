@@ -1,0 +1,206 @@
+/*
+ * trigger.c - event kinds to actions (see trigger.h).
+ *
+ * Reasons for our own listings keep the seed's wording ("E-MAIL ADDRESS FORGERY
+ * IS NOT TOLERATED HERE! ...") with popauthd (localhost_dns_name) as the
+ * authority.  Header and body rejects list the client only when their reply text
+ * holds one of data_reject_phrases (case-insensitive).
+ */
+#include "trigger.h"
+#include "blacklist.h"
+#include "fish.h"
+#include "grant.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELD_MAX 512
+
+static const struct conf *trig_cf;
+static struct whitelist *wl;
+
+void
+trigger_conf(const struct conf *c, struct whitelist *w)
+{
+	trig_cf = c;
+	if (w != NULL) {
+		whitelist_free(wl);
+		wl = w;
+	}
+}
+
+void
+trigger_fini(void)
+{
+	whitelist_free(wl);
+	wl = NULL;
+}
+
+/* fld - field f of ev escaped into buf, or dflt when not captured */
+static const char *
+fld(const struct event *ev, enum ev_field f, char *buf, const char *dflt)
+{
+	if (ev->f[f].p == NULL)
+		return dflt;
+	return log_escape(buf, FIELD_MAX, ev->f[f].p, ev->f[f].n);
+}
+
+/* phrase_match - true if text holds one of the comma-separated phrases */
+static bool
+phrase_match(const char *text)
+{
+	const char *p = trig_cf->data_reject_phrases;
+
+	while (*p != '\0') {
+		const char *e = strchr(p, ',');
+		size_t n = e != NULL ? (size_t)(e - p) : strlen(p);
+		char phrase[256];
+
+		while (n > 0 && *p == ' ')
+			p++, n--;
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n > 0 && n < sizeof(phrase)) {
+			memcpy(phrase, p, n);
+			phrase[n] = '\0';
+			if (strcasestr(text, phrase) != NULL)
+				return true;
+		}
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return false;
+}
+
+/* exempt - true (and logged) when ip must not be listed */
+static bool
+exempt(const struct event *ev, const char *ip)
+{
+	const char *why = NULL;
+
+	if (whitelist_match(wl, &ev->ip))
+		why = "whitelisted";
+	else if (grant_active(&ev->ip))
+		why = "holds a POP-before-SMTP grant";
+	if (why == NULL)
+		return false;
+	log_info("%s: %s event ignored: client %s", ip, ev_kind_name(ev->kind),
+	    why);
+	return true;
+}
+
+void
+trigger_event(const struct event *ev, time_t now)
+{
+	char ip[ADDR_STRLEN], host[FIELD_MAX], from[FIELD_MAX], to[FIELD_MAX];
+	char helo[FIELD_MAX], reason[FIELD_MAX], extra[FIELD_MAX];
+	char why[FIELD_MAX * 3];
+	const char *me = trig_cf->localhost_dns_name;
+
+	if (!ev->has_ip) {
+		log_debug("%s: %s event without a client address", ev->rule,
+		    ev_kind_name(ev->kind));
+		return;
+	}
+	addr_format(&ev->ip, ip, sizeof(ip));
+	fld(ev, F_HOST, host, "unknown");
+	fld(ev, F_FROM, from, "");
+	fld(ev, F_TO, to, "");
+	fld(ev, F_HELO, helo, "");
+	switch (ev->kind) {
+	case EV_RELAY_DENIED:
+		log_info("Relay access denied From=<%s> To=<%s> using %s [%s] "
+			 "(helo=%s)",
+		    from, to, ip, host, helo);
+		return;
+	case EV_DOMAIN_NOT_FOUND:
+		log_info("Possible forged domain detected; From=<%s> using %s "
+			 "[%s] (helo=%s)",
+		    from, ip, host, helo);
+		return;
+	case EV_HEADER_REJECT:
+	case EV_BODY_REJECT:
+		fld(ev, F_RESPONSE, reason, "");
+		fld(ev, F_DETAIL, extra, "");
+		log_info("<%s> from %s [%s] (helo=%s) was blocked from sending to "
+			 "<%s> for reason [%s] on %s line [%s]",
+		    from, ip, host, helo, to, reason,
+		    ev->kind == EV_HEADER_REJECT ? "HEADER" : "BODY", extra);
+		if (*trig_cf->data_reject_phrases == '\0' || !phrase_match(reason))
+			return;
+		if (exempt(ev, ip))
+			return;
+		bl_list(&ev->ip, now, host, me, reason, 0);
+		return;
+	case EV_RBL_REJECT:
+		if (exempt(ev, ip))
+			return;
+		fld(ev, F_RBL, extra, "unknown");
+		fld(ev, F_REASON, reason, "");
+		bl_list(&ev->ip, now, host, extra, reason, 0);
+		return;
+	case EV_RBL_REPEAT:
+		if (exempt(ev, ip))
+			return;
+		bl_repeat(&ev->ip, now, host);
+		return;
+	case EV_SENDER_FORGERY:
+		log_info("%s [%s] (%s) tried to claim [%s] was part of [%s]", ip,
+		    host, helo, from, host);
+		if (exempt(ev, ip))
+			return;
+		snprintf(why, sizeof(why),
+		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! <%s> is not "
+		    "part of %s!",
+		    from, host);
+		bl_list(&ev->ip, now, host, me, why, 0);
+		return;
+	case EV_RECIPIENT_FORGERY:
+		log_info("%s [%s] (%s) attempted to contact <%s> from <%s>", ip,
+		    host, helo, to, from);
+		if (exempt(ev, ip))
+			return;
+		snprintf(why, sizeof(why),
+		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! You are not "
+		    "permitted to contact <%s> from <%s>!",
+		    to, from);
+		bl_list(&ev->ip, now, host, me, why, 0);
+		return;
+	case EV_HELO_FORGERY:
+		log_info("%s [%s] tried to claim [%s] was [%s]", ip, host, host,
+		    helo);
+		if (exempt(ev, ip))
+			return;
+		snprintf(why, sizeof(why),
+		    "E/SMTP HELO/EHLO FORGERY IS NOT TOLERATED HERE! You do not "
+		    "own %s!",
+		    helo);
+		bl_list(&ev->ip, now, host, me, why, 0);
+		return;
+	case EV_UNKNOWN_RECIPIENT:
+		if (!fish_hit(&ev->ip, now, to, from, host, helo))
+			return;
+		if (exempt(ev, ip))
+			return;
+		snprintf(why, sizeof(why),
+		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! <%s> does not "
+		    "exist here!",
+		    to);
+		bl_list(&ev->ip, now, host, me, why,
+		    trig_cf->nullroute_fish_bansecs);
+		return;
+	case EV_SM_USER_UNKNOWN:
+	case EV_SM_REJECT:
+	case EV_GREYLIST:
+		log_debug("%s: %s event (not acted on yet)", ip,
+		    ev_kind_name(ev->kind));
+		return;
+	case EV_LOGIN:
+	case EV_NKINDS:
+		log_panic("%s: bad event kind %d", __func__, (int)ev->kind);
+	}
+}

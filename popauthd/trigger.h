@@ -1,0 +1,25 @@
+/*
+ * trigger.h - what each non-login event means: popauth 3.0.1's triggers.
+ *
+ * For engine.c.  Turns rule events into blacklist listings, repeats, fishing hits
+ * and the seed's summary log lines.  Clients in whitelist_file or holding a live
+ * POP-before-SMTP grant are never listed or banned: the event is logged as
+ * ignored.  Every captured field an attacker wrote is escaped before use.
+ */
+#ifndef POPAUTHD_TRIGGER_H
+#define POPAUTHD_TRIGGER_H
+
+#include "conf.h"
+#include "rule.h"
+#include "whitelist.h"
+
+#include <time.h>
+
+/* trigger_conf - use c and wl (whitelist ownership passes; the old one is freed) */
+void trigger_conf(const struct conf *c, struct whitelist *wl);
+/* trigger_event - act on one non-login event at now */
+void trigger_event(const struct event *ev, time_t now);
+/* trigger_fini - free the whitelist */
+void trigger_fini(void);
+
+#endif

@@ -1,0 +1,279 @@
+/*
+ * util.c - allocation, bounded number and duration parsing, escaping.
+ *
+ * For every module.  Numbers go through strtoll/strtod with full-string and range
+ * checks (no atoi).  log_escape is what keeps attacker-written bytes (HELO names,
+ * addresses, DNSBL reasons) from splitting a log line, a map value or an export.
+ */
+#include "util.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		log_panic("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (p == NULL)
+		log_panic("out of memory (%zu x %zu bytes)", nmemb, size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		log_panic("out of memory (%zu bytes)", n);
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	size_t len = strnlen(s, n);
+	char *p = xmalloc(len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+int
+parse_long(const char *s, long long min, long long max, long long *v)
+{
+	char *end;
+	long long x;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || x < min || x > max)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int
+parse_double(const char *s, double *v)
+{
+	char *end;
+	double x;
+
+	if (s == NULL || *s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	x = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(x) || x < 0)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int
+parse_bool(const char *s, bool *v)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < NITEMS(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*v = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*v = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* dur_scan - shared body of dur_parse and dur_parse_ms; result in ms */
+static int
+dur_scan(const char *s, bool allow_ms, long long *ms)
+{
+	long long total = 0;
+	bool any = false;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	while (*s != '\0') {
+		long long n = 0, unit;
+		bool digits = false;
+
+		while (isdigit((unsigned char)*s)) {
+			if (n > 1000000000LL)
+				return -1;
+			n = n * 10 + (*s++ - '0');
+			digits = true;
+		}
+		if (!digits)
+			return -1;
+		if (allow_ms && s[0] == 'm' && s[1] == 's') {
+			unit = 1;
+			s += 2;
+		} else {
+			switch (*s) {
+			case 's':
+			case '\0':
+				unit = 1000;
+				break;
+			case 'm':
+				unit = 60 * 1000LL;
+				break;
+			case 'h':
+				unit = 3600 * 1000LL;
+				break;
+			case 'd':
+				unit = 86400 * 1000LL;
+				break;
+			case 'w':
+				unit = 7 * 86400 * 1000LL;
+				break;
+			default:
+				return -1;
+			}
+			if (*s != '\0')
+				s++;
+		}
+		total += n * unit;
+		if (total > 100LL * 365 * 86400 * 1000)
+			return -1;
+		any = true;
+	}
+	if (!any)
+		return -1;
+	*ms = total;
+	return 0;
+}
+
+int
+dur_parse(const char *s, time_t *secs)
+{
+	long long ms;
+
+	if (dur_scan(s, false, &ms) < 0)
+		return -1;
+	*secs = (time_t)(ms / 1000);
+	return 0;
+}
+
+int
+dur_parse_ms(const char *s, long long *ms)
+{
+	return dur_scan(s, true, ms);
+}
+
+const char *
+dur_format(time_t secs, char *buf, size_t size)
+{
+	long long s = secs < 0 ? 0 : (long long)secs;
+	long long w = s / 604800, d = s % 604800 / 86400, h = s % 86400 / 3600;
+	long long m = s % 3600 / 60, r = s % 60;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (w > 0)
+		len += (size_t)snprintf(buf + len, size - len, "%lldw ", w);
+	if (len < size && (w > 0 || d > 0))
+		len += (size_t)snprintf(buf + len, size - len, "%lldd ", d);
+	if (len < size && (w > 0 || d > 0 || h > 0))
+		len += (size_t)snprintf(buf + len, size - len, "%lldh ", h);
+	if (len < size && (w > 0 || d > 0 || h > 0 || m > 0))
+		len += (size_t)snprintf(buf + len, size - len, "%lldm ", m);
+	if (len < size)
+		snprintf(buf + len, size - len, "%llds", r);
+	return buf;
+}
+
+/* utf8_len - length of the valid UTF-8 sequence at s (at most n bytes), or 0 */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+const char *
+log_escape(char *buf, size_t size, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0;
+
+	if (size == 0)
+		return buf;
+	while (i < n) {
+		size_t u;
+
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+			if (o + 1 >= size)
+				break;
+			buf[o++] = (char)p[i++];
+		} else if (p[i] >= 0x80 && (u = utf8_len(p + i, n - i)) > 0) {
+			if (o + u >= size)
+				break;
+			memcpy(buf + o, p + i, u);
+			o += u;
+			i += u;
+		} else {
+			if (o + 4 >= size)
+				break;
+			snprintf(buf + o, 5, "\\%03o", p[i++]);
+			o += 4;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,126 @@
+/*
+ * check_timer.c - the timer heap fires in time order, moves and cancels; the
+ * iptab hash keeps every address through growth and deletion.
+ */
+#include "test.h"
+
+#include "addr.h"
+#include "iptab.h"
+#include "timer.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct item {
+	struct addr ip;
+	struct timer t;
+	int id;
+};
+
+static int fired[64], nfired;
+
+static void
+on_fire(struct timer *t)
+{
+	struct item *it = (struct item *)((char *)t - offsetof(struct item, t));
+
+	fired[nfired++] = it->id;
+}
+
+START_TEST(test_timer_order)
+{
+	static const time_t when[] = { 50, 10, 40, 20, 30, 10 };
+	struct item it[6];
+	size_t i;
+
+	memset(it, 0, sizeof(it));
+	nfired = 0;
+	for (i = 0; i < 6; i++) {
+		it[i].id = (int)i;
+		timer_set(&it[i].t, when[i], on_fire);
+	}
+	ck_assert_int_eq(timer_next(), 10);
+	/* move item 0 from 50 to 5, cancel item 2 (40) */
+	timer_set(&it[0].t, 5, on_fire);
+	timer_cancel(&it[2].t);
+	ck_assert_int_eq(timer_count(), 5);
+	ck_assert_uint_eq(timer_run(15), 3);	/* 5, 10, 10 */
+	ck_assert_int_eq(fired[0], 0);
+	ck_assert(fired[1] == 1 || fired[1] == 5);
+	ck_assert_uint_eq(timer_run(100), 2);
+	ck_assert_int_eq(fired[3], 3);
+	ck_assert_int_eq(fired[4], 4);
+	ck_assert_int_eq(timer_next(), -1);
+	ck_assert(!timer_armed(&it[3].t));
+}
+END_TEST
+
+START_TEST(test_timer_many)
+{
+	enum { N = 10000 };
+	struct item *it = calloc(N, sizeof(*it));
+	time_t last = -1;
+	size_t i;
+
+	for (i = 0; i < N; i++)
+		timer_set(&it[i].t, (time_t)((i * 7919) % N), on_fire);
+	for (i = 0; i < N; i += 3)
+		timer_cancel(&it[i].t);
+	while (timer_next() >= 0) {
+		time_t t = timer_next();
+
+		ck_assert(t >= last);
+		last = t;
+		nfired = 0;
+		timer_run(t);
+	}
+	free(it);
+}
+END_TEST
+
+static const struct addr *
+item_key(const void *rec)
+{
+	return &((const struct item *)rec)->ip;
+}
+
+START_TEST(test_iptab)
+{
+	enum { N = 5000 };
+	struct item *it = calloc(N, sizeof(*it));
+	struct iptab *t = iptab_new(item_key);
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		it[i].ip.family = (i % 3 == 0) ? 6 : 4;
+		it[i].ip.b[0] = (uint8_t)(i >> 8);
+		it[i].ip.b[1] = (uint8_t)i;
+		iptab_put(t, &it[i]);
+	}
+	ck_assert_uint_eq(iptab_size(t), N);
+	for (i = 0; i < N; i += 2)
+		ck_assert_ptr_eq(iptab_del(t, &it[i].ip), &it[i]);
+	for (i = 0; i < N; i++)
+		ck_assert_ptr_eq(iptab_get(t, &it[i].ip),
+		    i % 2 == 0 ? NULL : (void *)&it[i]);
+	ck_assert_uint_eq(iptab_size(t), N / 2);
+	iptab_free(t);
+	free(it);
+}
+END_TEST
+
+static Suite *
+timer_suite(void)
+{
+	Suite *s = suite_create("timer");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_timer_order);
+	tcase_add_test(tc, test_timer_many);
+	tcase_add_test(tc, test_iptab);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(timer_suite)
