@@ -1,0 +1,252 @@
+/*
+ * fw.c - the backend-independent half of null-routing (see fw.h).
+ *
+ * For blacklist.c and main.c: checks the firewall settings of a conf once
+ * (chain name, ports), keeps the one active backend, and turns the tracker's
+ * walk over its bans into a sorted, duplicate-free array so a backend can
+ * compare it with what the kernel holds.  Ownership: copies everything it
+ * keeps from the conf.  Errors: a bad setting is refused by fw_open (-1,
+ * logged); calls before fw_open log a warning and return -1.
+ */
+#include "fw.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct fw_ops *fw_cur; /* NULL until fw_open succeeds */
+static struct fw_settings fw_set;
+
+/* names iptables reserves: a chain by one of these would be a target or builtin */
+static const char *const fw_reserved[] = {"ACCEPT", "DROP", "QUEUE", "RETURN",
+    "INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"};
+
+int
+fw_addr_cmp(const void *x, const void *y)
+{
+	const struct addr *a = x, *b = y;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->b, b->b, sizeof(a->b));
+}
+
+/* fw_parse_port - "25" into *lo = *hi = 25; 0 or -1 */
+static int
+fw_parse_port(const char *s, uint16_t *v)
+{
+	long long n;
+
+	if (parse_long(s, 1, 65535, &n) < 0)
+		return -1;
+	*v = (uint16_t)n;
+	return 0;
+}
+
+/* fw_parse_ports - "25,465,587" or "1000-2000" into s; 0 or -1 (logged) */
+static int
+fw_parse_ports(const char *text, struct fw_settings *s)
+{
+	char *copy = xstrdup(text), *tok, *next, *dash;
+	int rc = -1;
+
+	s->nports = 0;
+	/* not strtok: "25,,26" is a typo to report, not one port less */
+	for (tok = copy; tok != NULL; tok = next) {
+		if ((next = strchr(tok, ',')) != NULL)
+			*next++ = '\0';
+		while (*tok == ' ')
+			tok++;
+		while (*tok != '\0' && tok[strlen(tok) - 1] == ' ')
+			tok[strlen(tok) - 1] = '\0';
+		if (s->nports == FW_PORTS_MAX) {
+			log_error("nullroute_ports = %s: at most %d entries",
+			    text, FW_PORTS_MAX);
+			goto fail;
+		}
+		if ((dash = strchr(tok, '-')) != NULL)
+			*dash = '\0';
+		if (fw_parse_port(tok, &s->port_lo[s->nports]) < 0 ||
+		    fw_parse_port(dash != NULL ? dash + 1 : tok,
+		        &s->port_hi[s->nports]) < 0 ||
+		    s->port_hi[s->nports] < s->port_lo[s->nports]) {
+			log_error(
+			    "nullroute_ports = %s: bad port or range", text);
+			goto fail;
+		}
+		s->nports++;
+	}
+	if (s->nports == 0) {
+		log_error("nullroute_ports = %s: no port given", text);
+		goto fail;
+	}
+	rc = 0;
+fail:
+	free(copy);
+	return rc;
+}
+
+/* fw_settings_from - check the firewall keys of c into s; 0 or -1 (logged) */
+static int
+fw_settings_from(const struct conf *c, struct fw_settings *s)
+{
+	const char *p;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	if (strlen(c->iptables_chain) >= FW_CHAIN_SIZE - 3 ||
+	    c->iptables_chain[0] == '\0' || c->iptables_chain[0] == '-') {
+		log_error("iptables_chain = %s: need 1 to 28 characters, not "
+		          "starting with '-'",
+		    c->iptables_chain);
+		return -1;
+	}
+	for (p = c->iptables_chain; *p != '\0'; p++)
+		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= 'a' && *p <= 'z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '_' && *p != '-') {
+			log_error("iptables_chain = %s: use letters, digits, "
+			          "'_' and '-' only",
+			    c->iptables_chain);
+			return -1;
+		}
+	for (i = 0; i < NITEMS(fw_reserved); i++)
+		if (strcmp(c->iptables_chain, fw_reserved[i]) == 0) {
+			log_error("iptables_chain = %s: reserved by iptables",
+			    c->iptables_chain);
+			return -1;
+		}
+	snprintf(s->chain, sizeof(s->chain), "%s", c->iptables_chain);
+	if (c->iptables_rbl_line < 1 || c->iptables_rbl_line > 1000000) {
+		log_error("iptables_rbl_line = %lld: out of range",
+		    c->iptables_rbl_line);
+		return -1;
+	}
+	s->jump_line = (unsigned int)c->iptables_rbl_line;
+	s->scope = c->nullroute_scope;
+	return fw_parse_ports(c->nullroute_ports, s);
+}
+
+/* fw_backend_ops - the ops for a conf's firewall_backend */
+static const struct fw_ops *
+fw_backend_ops(enum fw_backend b)
+{
+	switch (b) {
+	case FW_NONE:
+		return &fw_none_ops;
+	case FW_IPTABLES:
+		return &fw_iptc_ops;
+	}
+	log_panic("%s: unknown firewall backend %d", __func__, (int)b);
+}
+
+int
+fw_open(const struct conf *c)
+{
+	const struct fw_ops *ops = fw_backend_ops(c->firewall_backend);
+	struct fw_settings s;
+
+	if (fw_settings_from(c, &s) < 0)
+		return -1;
+	if (fw_cur != NULL && fw_cur == ops &&
+	    strcmp(fw_set.chain, s.chain) == 0) {
+		/* a reload: on failure the backend keeps the old settings */
+		if (ops->open(&s) < 0)
+			return -1;
+		fw_set = s;
+		return 0;
+	}
+	if (fw_cur != NULL) {
+		/* the old chain would otherwise stay in the kernel unmanaged */
+		log_info("firewall: switching from %s chain %s to %s chain %s",
+		    fw_cur->name, fw_set.chain, ops->name, s.chain);
+		fw_cur->close(false);
+		fw_cur = NULL;
+	}
+	if (ops->open(&s) < 0)
+		return -1;
+	fw_cur = ops;
+	fw_set = s;
+	return 0;
+}
+
+int
+fw_ban(const struct addr *a)
+{
+	char ip[ADDR_STRLEN];
+
+	if (fw_cur == NULL) {
+		log_warn("%s: cannot null-route: firewall not open",
+		    addr_format(a, ip, sizeof(ip)));
+		return -1;
+	}
+	return fw_cur->ban(a);
+}
+
+int
+fw_unban(const struct addr *a)
+{
+	char ip[ADDR_STRLEN];
+
+	if (fw_cur == NULL) {
+		log_warn("%s: cannot lift null-route: firewall not open",
+		    addr_format(a, ip, sizeof(ip)));
+		return -1;
+	}
+	return fw_cur->unban(a);
+}
+
+struct fw_vec {
+	struct addr *v;
+	size_t n, cap;
+};
+
+/* fw_vec_add - the add callback handed to the tracker's walk */
+static void
+fw_vec_add(void *ctx, const struct addr *a)
+{
+	struct fw_vec *vec = ctx;
+
+	if (a->family != 4 && a->family != 6)
+		return;
+	if (vec->n == vec->cap) {
+		vec->cap = vec->cap == 0 ? 64 : vec->cap * 2;
+		vec->v = xrealloc(vec->v, vec->cap * sizeof(*vec->v));
+	}
+	vec->v[vec->n++] = *a;
+}
+
+int
+fw_reconcile(fw_walk_fn *walk, void *arg)
+{
+	struct fw_vec vec = {NULL, 0, 0};
+	size_t i, out;
+	int rc;
+
+	if (fw_cur == NULL) {
+		log_warn("firewall: cannot reconcile: firewall not open");
+		return -1;
+	}
+	/* collect, then apply (STYLE.md 4): the walk never sees a half change */
+	walk(arg, fw_vec_add, &vec);
+	if (vec.n > 1) {
+		qsort(vec.v, vec.n, sizeof(*vec.v), fw_addr_cmp);
+		for (i = 1, out = 1; i < vec.n; i++)
+			if (fw_addr_cmp(&vec.v[i], &vec.v[out - 1]) != 0)
+				vec.v[out++] = vec.v[i];
+		vec.n = out;
+	}
+	rc = fw_cur->reconcile(vec.v, vec.n);
+	free(vec.v);
+	return rc;
+}
+
+void
+fw_close(bool keep)
+{
+	if (fw_cur == NULL)
+		return;
+	fw_cur->close(keep);
+	fw_cur = NULL;
+}

@@ -1,0 +1,115 @@
+/*
+ * fw.h - null-routing: put a kernel DROP in front of clients that keep hammering.
+ *
+ * For blacklist.c (ban when a listed client crosses a null-route threshold,
+ * unban when the ban expires, reconcile every iptables_refresh) and main.c
+ * (fw_open at start and on SIGHUP, fw_close at exit).  The backend is chosen by
+ * firewall_backend: "iptables" edits the kernel through libiptc (IPv4) and
+ * libip6tc (IPv6) in fw_iptc.c; "none" only logs what it would do (fw_none.c).
+ *
+ * popauthd owns exactly one chain (iptables_chain, default POPAUTH) in the
+ * filter table of each family and the single jump to it from INPUT at line
+ * iptables_rbl_line; it never touches any other rule.  A client's rules are
+ *     scope all:  -A POPAUTH -s IP/32 -j DROP
+ *     scope smtp: -A POPAUTH -s IP/32 -p tcp -m tcp --dport PORT -j DROP
+ * (one per entry of nullroute_ports; "a-b" gives a port range).  Each call is
+ * one libiptc snapshot, change and commit per family it touches, so a rule set
+ * is never half written.  List them with iptables-legacy -S POPAUTH.
+ *
+ * Privileges: libiptc needs CAP_NET_ADMIN and CAP_NET_RAW (a raw socket per
+ * call), so a daemon that drops root must keep both.  Like iptables -w, each
+ * call takes /run/xtables.lock (XTABLES_LOCKFILE overrides), waiting at most
+ * 2 s, so an admin's iptables-legacy command never interleaves with a commit.
+ *
+ * Errors: fw_open refuses (-1, logged) when the kernel will not let us in;
+ * at run time ban/unban/reconcile log a warning and return -1, and the daemon
+ * carries on: the next fw_reconcile repairs whatever a failed call left.
+ */
+#ifndef POPAUTHD_FW_H
+#define POPAUTHD_FW_H
+
+#include "addr.h"
+#include "conf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * fw_open - start the backend chosen by c->firewall_backend.  For iptables:
+ * create or verify the chain in both families and the one jump from INPUT at
+ * iptables_rbl_line (an existing jump is left where it is).  Returns -1 with
+ * "firewall_backend = iptables needs CAP_NET_ADMIN (run as root): ..." when
+ * the kernel refuses us, or on any other failure to set up.
+ * Called at start and on SIGHUP with the new conf: a changed chain name or
+ * backend removes the old chain first; a changed nullroute_scope or
+ * nullroute_ports takes effect at the next fw_reconcile, so call it after a
+ * reload.  Copies what it needs from c; c may be freed afterwards.  When a
+ * reload fails with the same backend and chain, the old settings stay active.
+ */
+int fw_open(const struct conf *c);
+
+/*
+ * fw_ban - DROP a (scope all: every packet from a; scope smtp: tcp to each of
+ * nullroute_ports).  Idempotent: rules already present are not added twice.
+ * Recreates the chain and jump when someone deleted them.  0, or -1 (logged).
+ */
+int fw_ban(const struct addr *a);
+
+/* fw_unban - remove every rule for a from our chain; idempotent; 0 or -1 */
+int fw_unban(const struct addr *a);
+
+/*
+ * fw_reconcile - make our chain hold exactly the rules for the addresses that
+ * walk yields (calls walk(arg, add, ctx); walk calls add(ctx, a) once per
+ * banned address; duplicates are fine).  Re-adds missing rules, removes stale
+ * or foreign ones, recreates a deleted chain or jump.  One commit per family
+ * that changed; logs what it added and removed.  0, or -1 (logged).
+ */
+typedef void fw_walk_fn(
+    void *arg, void (*add)(void *ctx, const struct addr *a), void *ctx);
+int fw_reconcile(fw_walk_fn *walk, void *arg);
+
+/*
+ * fw_close - at exit: keep (nullroute_keep_on_exit) leaves chain, rules and
+ * jump in the kernel so bans survive a restart (the next fw_open and
+ * fw_reconcile adopt them); otherwise removes our rules, the chain and the
+ * jump.  Safe to call when not open.
+ */
+void fw_close(bool keep);
+
+/*
+ * Backend interface: for fw.c, fw_iptc.c and fw_none.c only.
+ * fw.c turns a conf into fw_settings (checked), keeps the active backend and
+ * hands reconcile a sorted, duplicate-free address array.
+ */
+#define FW_CHAIN_SIZE 32 /* xt_chainlabel */
+#define FW_PORTS_MAX  15
+
+struct fw_settings {
+	char chain[FW_CHAIN_SIZE];
+	unsigned int jump_line; /* 1-based position of the jump in INPUT */
+	enum nullroute_scope scope;
+	size_t nports; /* scope smtp: port ranges */
+	uint16_t port_lo[FW_PORTS_MAX];
+	uint16_t port_hi[FW_PORTS_MAX];
+};
+
+struct fw_ops {
+	const char *name;
+	/* open - set up for s (copied); 0 or -1, old settings kept on -1 */
+	int (*open)(const struct fw_settings *s);
+	int (*ban)(const struct addr *a);
+	int (*unban)(const struct addr *a);
+	/* reconcile - set is sorted by fw_addr_cmp and has no duplicates */
+	int (*reconcile)(const struct addr *set, size_t n);
+	void (*close)(bool keep);
+};
+
+extern const struct fw_ops fw_none_ops;
+extern const struct fw_ops fw_iptc_ops;
+
+/* fw_addr_cmp - total order on struct addr (family, then bytes) for qsort/bsearch */
+int fw_addr_cmp(const void *x, const void *y);
+
+#endif
