@@ -55,7 +55,7 @@ deps:
 	@scripts/install-deps
 
 popauthd/popauthd: $(OBJDIR)/popauthd
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(OBJDIR)/popauthd: $(OBJDIR)/main.o $(OBJDIR)/libpopauthd.a
 	$(CC) $(CFLAGS) $(MODEFLAGS) $(MODELD) -o $@ $^ $(LIBS)

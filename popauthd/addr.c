@@ -29,7 +29,7 @@ addr_parse(const char *s, size_t n, struct addr *a)
 		s += 5;
 		n -= 5;
 	}
-	if (n == 0 || n >= sizeof(buf))
+	if (n == 0 || n >= sizeof(buf) || memchr(s, '\0', n) != NULL)
 		return -1;
 	memcpy(buf, s, n);
 	buf[n] = '\0';

@@ -157,11 +157,11 @@ bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
 		nbans++;
 		fw_ban(&e->ip);
 	}
-	log_event("%s [%s] has been null-routed until %s (%s) for %s: %lu hits "
-		  "in %s, %lu total, rate = %.6f",
-	    ip, e->host, until, dur_format(secs, dur, sizeof(dur)), why,
-	    (unsigned long)e->period_hits,
-	    dur_format(spread, dur2, sizeof(dur2)),
+	log_event("%s [%s] %s until %s (%s) for %s: %lu hits in %s, %lu total, "
+		  "rate = %.6f",
+	    ip, e->host, fresh ? "has been null-routed" : "null-route extended",
+	    until, dur_format(secs, dur, sizeof(dur)), why,
+	    (unsigned long)e->period_hits, dur_format(spread, dur2, sizeof(dur2)),
 	    (unsigned long)e->total_hits, e->freq);
 	if ((long long)e->total_hits >= bl_cf->nullroute_alert_thresh &&
 	    e->alerted != (time_t)e->bans) {

@@ -82,6 +82,9 @@ log_format(char *buf, size_t size, const char *level, const char *fmt,
 {
 	time_t now = clock_now();
 	struct tm tm;
+
+	if (now == 0)	/* a replay before its first stamp */
+		now = time(NULL);
 	size_t len;
 	int n;
 

@@ -311,15 +311,21 @@ main(int argc, char **argv)
 		free(overrides);
 		return rc;
 	}
-	if ((pidfd = pid_lock(c->pid_file)) == -1)
-		return EX_TEMPFAIL;
+	if ((pidfd = pid_lock(c->pid_file)) == -1) {
+		rc = EX_TEMPFAIL;
+		goto fail;
+	}
 	pidpath = xstrdup(c->pid_file);
 	log_info("starting popauthd %s", POPAUTHD_VERSION);
-	if ((f = fifo_open(c->fifo_path)) == NULL)
-		return EX_CONFIG;
+	if ((f = fifo_open(c->fifo_path)) == NULL) {
+		rc = EX_CONFIG;
+		goto fail;
+	}
 	event_signals();
-	if (engine_start(c, rs, false) < 0)
+	if (engine_start(c, rs, false) < 0) {
+		/* the engine owns c and rs from here; it cannot run without them */
 		return EX_SOFTWARE;
+	}
 	if (!foreground) {
 		daemonize();
 		log_open(engine_conf()->log_file, engine_conf()->log_syslog, false);
@@ -333,6 +339,15 @@ main(int argc, char **argv)
 		close(pidfd);
 	}
 	free(pidpath);
+	log_close();
+	free(overrides);
+	return rc;
+fail:
+	if (pidfd >= 0)
+		close(pidfd);
+	free(pidpath);
+	rule_free(rs);
+	conf_free(c);
 	log_close();
 	free(overrides);
 	return rc;

@@ -1,0 +1,269 @@
+/*
+ * check_addr.c - unit tests for addr.c: parsing client addresses the way they
+ * appear in logs, formatting the key Postfix looks up, and CIDR networks.
+ *
+ * The keys are what smtpd looks up (../shared/ref/postfix-maps.md rule 2): a
+ * dotted quad, compressed lower-case IPv6, and v4-mapped folded to IPv4.
+ * Attacker-shaped text ("1.2.3.4 x", "999.1.1.1") must parse to nothing.
+ */
+#include "test.h"
+#include "addr.h"
+#include "util.h"
+
+#include <string.h>
+
+/* want: the formatted key, or NULL when addr_parse must refuse */
+static const struct {
+	const char *in;
+	int family;
+	const char *want;
+} parse_cases[] = {
+    {"192.0.2.10", 4, "192.0.2.10"},
+    {"0.0.0.0", 4, "0.0.0.0"},
+    {"255.255.255.255", 4, "255.255.255.255"},
+    {"2001:db8::1", 6, "2001:db8::1"},
+    {"2001:DB8::1", 6, "2001:db8::1"},
+    {"2001:0db8:0000:0000:0000:0000:0000:0001", 6, "2001:db8::1"},
+    {"2001:db8:0:1:0:0:0:5", 6, "2001:db8:0:1::5"},
+    {"2001:db8:0:0:1:0:0:1", 6, "2001:db8::1:0:0:1"},
+    {"FE80::ABCD", 6, "fe80::abcd"},
+    {"::1", 6, "::1"},
+    {"::", 6, "::"},
+    /* v4-mapped, as Dovecot and Courier log on a dual-stack socket */
+    {"::ffff:192.0.2.10", 4, "192.0.2.10"},
+    {"::FFFF:192.0.2.10", 4, "192.0.2.10"},
+    {"0:0:0:0:0:ffff:c000:020a", 4, "192.0.2.10"},
+    {"[::ffff:203.0.113.5]", 4, "203.0.113.5"},
+    /* v4-compatible (deprecated) and NAT64 are real IPv6, not folded */
+    {"64:ff9b::192.0.2.10", 6, "64:ff9b::c000:20a"},
+    /* wrappers: Postfix [ip], sendmail [IPv6:...] */
+    {"[192.0.2.10]", 4, "192.0.2.10"},
+    {"[2001:db8::5]", 6, "2001:db8::5"},
+    {"IPv6:2001:db8::5", 6, "2001:db8::5"},
+    {"ipv6:2001:db8::5", 6, "2001:db8::5"},
+    {"[IPv6:2001:db8::5]", 6, "2001:db8::5"},
+    /* junk */
+    {"", 0, NULL},
+    {"[]", 0, NULL},
+    {"IPv6:", 0, NULL},
+    {"1.2.3.4 x", 0, NULL},
+    {" 1.2.3.4", 0, NULL},
+    {"1.2.3.4\n", 0, NULL},
+    {"999.1.1.1", 0, NULL},
+    {"256.0.0.1", 0, NULL},
+    {"1.2.3", 0, NULL},
+    {"1.2.3.4.5", 0, NULL},
+    {"01.2.3.4", 0, NULL},
+    {"1.2.3.4/32", 0, NULL},
+    {"1.2.3.4:25", 0, NULL},
+    {"[1.2.3.4", 0, NULL},
+    {"1.2.3.4]", 0, NULL},
+    {"[[1.2.3.4]]", 0, NULL},
+    {"::ffff:1.2.3.4]", 0, NULL},
+    {"2001:db8::1::2", 0, NULL},
+    {"2001:db8::g", 0, NULL},
+    {"2001:db8::1%eth0", 0, NULL},
+    {"IPv6:192.0.2.10", 4, "192.0.2.10"},
+    {"unknown", 0, NULL},
+    {"localhost", 0, NULL},
+    {"1234567890123456789012345678901234567890123456789012345678", 0, NULL},
+};
+
+START_TEST(test_addr_parse)
+{
+	const char *in = parse_cases[_i].in;
+	char buf[ADDR_STRLEN];
+	struct addr a;
+	int rc = addr_parse(in, strlen(in), &a);
+
+	if (parse_cases[_i].want == NULL) {
+		ck_assert_msg(rc == -1,
+		    "addr_parse(\"%s\") accepted junk as %s", in,
+		    rc == 0 ? addr_format(&a, buf, sizeof(buf)) : "?");
+		return;
+	}
+	ck_assert_msg(rc == 0, "addr_parse(\"%s\") refused", in);
+	ck_assert_int_eq(a.family, parse_cases[_i].family);
+	addr_format(&a, buf, sizeof(buf));
+	ck_assert_msg(strcmp(buf, parse_cases[_i].want) == 0,
+	    "addr_parse(\"%s\") formats as \"%s\", want \"%s\"", in, buf,
+	    parse_cases[_i].want);
+}
+END_TEST
+
+/* n is a length, not a NUL: the bytes after n are never looked at */
+START_TEST(test_addr_parse_len)
+{
+	static const char line[] = "rip=192.0.2.10, lip=192.0.2.1";
+	char buf[ADDR_STRLEN];
+	struct addr a;
+
+	ck_assert_int_eq(addr_parse(line + 4, 10, &a), 0);
+	ck_assert_str_eq(addr_format(&a, buf, sizeof(buf)), "192.0.2.10");
+	ck_assert_int_eq(addr_parse(line + 4, 11, &a), -1);
+	ck_assert_int_eq(addr_parse(line + 4, 0, &a), -1);
+}
+END_TEST
+
+/* a NUL byte inside the counted text is junk, not an early end */
+START_TEST(test_addr_parse_nul)
+{
+	static const char in[] = "192.0.2.10\0junk";
+	struct addr a;
+
+	ck_assert_int_eq(addr_parse(in, sizeof(in) - 1, &a), -1);
+}
+END_TEST
+
+/* the same address written differently is equal and hashes the same */
+START_TEST(test_addr_equal_hash)
+{
+	static const char *same[] = {"::ffff:192.0.2.10", "192.0.2.10",
+	    "[192.0.2.10]", "0:0:0:0:0:FFFF:C000:020A"};
+	struct addr a, b;
+	size_t i;
+
+	ck_assert_int_eq(addr_parse(same[0], strlen(same[0]), &a), 0);
+	for (i = 1; i < NITEMS(same); i++) {
+		ck_assert_int_eq(addr_parse(same[i], strlen(same[i]), &b), 0);
+		ck_assert_msg(addr_equal(&a, &b), "%s != %s", same[0], same[i]);
+		ck_assert(addr_hash(&a) == addr_hash(&b));
+	}
+	ck_assert_int_eq(addr_parse("192.0.2.11", 10, &b), 0);
+	ck_assert(!addr_equal(&a, &b));
+	ck_assert(addr_hash(&a) != addr_hash(&b));
+	/* ::c000:20a (v4-compatible) is v6, not the v4 address */
+	ck_assert_int_eq(addr_parse("::c000:20a", 10, &b), 0);
+	ck_assert(!addr_equal(&a, &b));
+}
+END_TEST
+
+/* addr_format into a short buffer never overruns */
+START_TEST(test_addr_format_short)
+{
+	char buf[8];
+	struct addr a;
+
+	ck_assert_int_eq(addr_parse("2001:db8::1234:5678", 19, &a), 0);
+	memset(buf, 'Z', sizeof(buf));
+	addr_format(&a, buf, 4);
+	ck_assert(strnlen(buf, 4) < 4);
+	ck_assert(buf[4] == 'Z');
+}
+END_TEST
+
+/* cidr_parse: rc, and for 0 the family and prefix length */
+static const struct {
+	const char *in;
+	int rc;
+	int family;
+	int len;
+} cidr_cases[] = {
+    {"192.0.2.0/24", 0, 4, 24},
+    {"192.0.2.10", 0, 4, 32},
+    {"192.0.2.10/32", 0, 4, 32},
+    {"0.0.0.0/0", 0, 4, 0},
+    {"10.0.0.0/8", 0, 4, 8},
+    {"2001:db8::/32", 0, 6, 32},
+    {"2001:db8::1", 0, 6, 128},
+    {"::/0", 0, 6, 0},
+    {"2001:DB8:1::/48", 0, 6, 48},
+    /* host bits set: almost always a typo */
+    {"192.0.2.10/24", -1, 0, 0},
+    {"10.1.2.3/8", -1, 0, 0},
+    {"2001:db8::1/64", -1, 0, 0},
+    {"1.0.0.0/0", -1, 0, 0},
+    /* malformed */
+    {"192.0.2.0/33", -1, 0, 0},
+    {"2001:db8::/129", -1, 0, 0},
+    {"192.0.2.0/", -1, 0, 0},
+    {"192.0.2.0/-1", -1, 0, 0},
+    {"192.0.2.0/+8", -1, 0, 0},
+    {"192.0.2.0/24x", -1, 0, 0},
+    {"192.0.2.0/24 ", -1, 0, 0},
+    {"192.0.2.0/24/8", -1, 0, 0},
+    {"/24", -1, 0, 0},
+    {"", -1, 0, 0},
+    {"999.0.0.0/8", -1, 0, 0},
+    {"example.org/24", -1, 0, 0},
+};
+
+START_TEST(test_cidr_parse)
+{
+	struct cidr c;
+	int rc = cidr_parse(cidr_cases[_i].in, &c);
+
+	ck_assert_msg(rc == cidr_cases[_i].rc,
+	    "cidr_parse(\"%s\") = %d, want %d", cidr_cases[_i].in, rc,
+	    cidr_cases[_i].rc);
+	if (rc == 0) {
+		ck_assert_int_eq(c.net.family, cidr_cases[_i].family);
+		ck_assert_int_eq(c.len, cidr_cases[_i].len);
+	}
+}
+END_TEST
+
+static const struct {
+	const char *net;
+	const char *ip;
+	bool match;
+} match_cases[] = {
+    {"192.0.2.0/24", "192.0.2.0", true},
+    {"192.0.2.0/24", "192.0.2.255", true},
+    {"192.0.2.0/24", "192.0.3.0", false},
+    {"192.0.2.0/24", "192.0.1.255", false},
+    {"192.0.2.128/25", "192.0.2.129", true},
+    {"192.0.2.128/25", "192.0.2.127", false},
+    {"192.0.2.10", "192.0.2.10", true},
+    {"192.0.2.10", "192.0.2.11", false},
+    {"0.0.0.0/0", "203.0.113.5", true},
+    {"10.0.0.0/8", "10.255.255.255", true},
+    {"10.0.0.0/8", "11.0.0.0", false},
+    {"172.16.0.0/12", "172.31.255.255", true},
+    {"172.16.0.0/12", "172.32.0.0", false},
+    {"2001:db8::/32", "2001:db8:ffff::1", true},
+    {"2001:db8::/32", "2001:db9::1", false},
+    {"2001:db8::/33", "2001:db8:7fff::1", true},
+    {"2001:db8::/33", "2001:db8:8000::1", false},
+    {"::/0", "2001:db8::1", true},
+    /* families never cross, even with /0 */
+    {"::/0", "192.0.2.10", false},
+    {"0.0.0.0/0", "2001:db8::1", false},
+    /* a v4-mapped client is folded, so v4 networks cover it */
+    {"192.0.2.0/24", "::ffff:192.0.2.10", true},
+    {"2001:db8::1", "2001:db8::1", true},
+    {"2001:db8::1", "2001:db8::2", false},
+};
+
+START_TEST(test_cidr_match)
+{
+	struct cidr c;
+	struct addr a;
+	const char *ip = match_cases[_i].ip;
+
+	ck_assert_int_eq(cidr_parse(match_cases[_i].net, &c), 0);
+	ck_assert_int_eq(addr_parse(ip, strlen(ip), &a), 0);
+	ck_assert_msg(cidr_match(&c, &a) == match_cases[_i].match,
+	    "cidr_match(%s, %s) != %d", match_cases[_i].net, ip,
+	    match_cases[_i].match);
+}
+END_TEST
+
+static Suite *
+addr_suite(void)
+{
+	Suite *s = suite_create("addr");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_loop_test(tc, test_addr_parse, 0, (int)NITEMS(parse_cases));
+	tcase_add_test(tc, test_addr_parse_len);
+	tcase_add_test(tc, test_addr_parse_nul);
+	tcase_add_test(tc, test_addr_equal_hash);
+	tcase_add_test(tc, test_addr_format_short);
+	tcase_add_loop_test(tc, test_cidr_parse, 0, (int)NITEMS(cidr_cases));
+	tcase_add_loop_test(tc, test_cidr_match, 0, (int)NITEMS(match_cases));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(addr_suite)
