@@ -18,7 +18,19 @@
 
 #define EVENT_READ_BUDGET (1024 * 1024)
 
-static volatile sig_atomic_t got_term, got_hup, got_usr1;
+#define EVENT_MAX_FDS 64
+
+struct watch {
+	int fd;
+	bool write;
+	event_fd_fn *fn;
+	void *arg;
+};
+
+static struct watch watches[EVENT_MAX_FDS];
+static size_t nwatches;
+static long long wake_ms = -1;
+static volatile sig_atomic_t got_term, got_hup, got_usr1, got_chld;
 static sigset_t waitmask;
 
 static void
@@ -35,9 +47,57 @@ on_signal(int sig)
 	case SIGUSR1:
 		got_usr1 = 1;
 		break;
+	case SIGCHLD:
+		got_chld = 1;
+		break;
 	default:
 		break;
 	}
+}
+
+int
+event_add_fd(int fd, bool write, event_fd_fn *fn, void *arg)
+{
+	if (fd < 0 || fd >= FD_SETSIZE || nwatches == EVENT_MAX_FDS)
+		return -1;
+	event_del_fd(fd);
+	watches[nwatches].fd = fd;
+	watches[nwatches].write = write;
+	watches[nwatches].fn = fn;
+	watches[nwatches].arg = arg;
+	nwatches++;
+	return 0;
+}
+
+void
+event_del_fd(int fd)
+{
+	size_t i;
+
+	for (i = 0; i < nwatches; i++) {
+		if (watches[i].fd == fd) {
+			watches[i] = watches[--nwatches];
+			return;
+		}
+	}
+}
+
+void
+event_wake_ms(long long ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (wake_ms < 0 || ms < wake_ms)
+		wake_ms = ms;
+}
+
+bool
+event_sigchld(void)
+{
+	if (!got_chld)
+		return false;
+	got_chld = 0;
+	return true;
 }
 
 void
@@ -87,8 +147,9 @@ event_loop(struct fifo *f, event_reload_fn *reload)
 	for (;;) {
 		struct timespec ts;
 		long long ms;
-		fd_set rfds;
-		int n;
+		fd_set rfds, wfds;
+		size_t i;
+		int n, maxfd;
 
 		if (got_term)
 			break;
@@ -110,11 +171,21 @@ event_loop(struct fifo *f, event_reload_fn *reload)
 			next_periodic = mono_ms() + 10000;
 		}
 		ms = engine_timeout_ms();
+		if (wake_ms >= 0 && wake_ms < ms)
+			ms = wake_ms;
+		wake_ms = -1;
 		ts.tv_sec = ms / 1000;
 		ts.tv_nsec = (ms % 1000) * 1000000;
 		FD_ZERO(&rfds);
+		FD_ZERO(&wfds);
 		FD_SET(fifo_fd(f), &rfds);
-		n = pselect(fifo_fd(f) + 1, &rfds, NULL, NULL, &ts, &waitmask);
+		maxfd = fifo_fd(f);
+		for (i = 0; i < nwatches; i++) {
+			FD_SET(watches[i].fd, watches[i].write ? &wfds : &rfds);
+			if (watches[i].fd > maxfd)
+				maxfd = watches[i].fd;
+		}
+		n = pselect(maxfd + 1, &rfds, &wfds, NULL, &ts, &waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -124,6 +195,18 @@ event_loop(struct fifo *f, event_reload_fn *reload)
 		if (n > 0 && FD_ISSET(fifo_fd(f), &rfds)) {
 			if (fifo_read(f, EVENT_READ_BUDGET, event_line, NULL) < 0)
 				fifo_check(f);
+		}
+		/* a callback may add or remove watches: walk a copy */
+		{
+			struct watch ready[EVENT_MAX_FDS];
+			size_t nready = 0;
+
+			for (i = 0; n > 0 && i < nwatches; i++)
+				if (FD_ISSET(watches[i].fd,
+					watches[i].write ? &wfds : &rfds))
+					ready[nready++] = watches[i];
+			for (i = 0; i < nready; i++)
+				ready[i].fn(ready[i].arg, ready[i].fd);
 		}
 	}
 	log_info("popauthd is terminating");
