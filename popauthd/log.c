@@ -26,9 +26,12 @@ static int log_fd = -1;
 static bool log_syslog;
 static bool log_stderr = true;
 static bool log_dbg;
+static bool log_batch;
 static char *held;
 static size_t held_len, held_size;
 static char last_error[256];
+
+static void log_hold(const char *buf, size_t len);
 
 int
 log_open(const char *file, bool use_syslog, bool to_stderr)
@@ -61,6 +64,12 @@ log_close(void)
 	if (log_syslog)
 		closelog();
 	log_syslog = false;
+}
+
+void
+log_set_batch(bool on)
+{
+	log_batch = on;
 }
 
 void
@@ -112,6 +121,12 @@ log_emit(int prio, const char *level, const char *fmt, va_list ap)
 	int saved = errno;
 
 	len = log_format(buf, sizeof(buf), level, fmt, ap);
+	if (prio > LOG_WARNING && (log_batch || held_len > 0)) {
+		/* behind the held event lines, so the log keeps its order */
+		log_hold(buf, len);
+		errno = saved;
+		return;
+	}
 	if (prio <= LOG_WARNING) {
 		const char *msg = strstr(buf, "]: ");
 
@@ -202,6 +217,12 @@ log_event(const char *fmt, ...)
 	va_start(ap, fmt);
 	len = log_format(buf, sizeof(buf), "", fmt, ap);
 	va_end(ap);
+	log_hold(buf, len);
+}
+
+static void
+log_hold(const char *buf, size_t len)
+{
 	if (held_len + len > LOG_HELD_MAX) {
 		/* a huge burst in one tick: write now rather than grow without bound */
 		log_events_flush();
@@ -221,24 +242,22 @@ log_events_flush(void)
 {
 	size_t off = 0;
 
-	while (off < held_len) {
-		size_t eol = off;
+	if (held_len == 0)
+		return;
+	/* one write per sink for the whole tick: lines stay whole (O_APPEND) */
+	if (log_fd >= 0 && write(log_fd, held, held_len) < 0) {
+		/* nowhere better to say it */
+	}
+	if (log_stderr && log_fd != STDERR_FILENO &&
+	    write(STDERR_FILENO, held, held_len) < 0) {
+		/* ignore */
+	}
+	while (log_syslog && off < held_len) {
+		const char *eol = memchr(held + off, '\n', held_len - off);
+		const char *msg = strstr(held + off, "]: ");
 
-		while (held[eol] != '\n')
-			eol++;
-		if (log_fd >= 0 && write(log_fd, held + off, eol + 1 - off) < 0) {
-			/* ignore */
-		}
-		if (log_stderr && write(STDERR_FILENO, held + off, eol + 1 - off) < 0) {
-			/* ignore */
-		}
-		if (log_syslog) {
-			const char *msg = strstr(held + off, "]: ");
-
-			syslog(LOG_INFO, "%.*s", (int)(held + eol - (msg + 3)),
-			    msg + 3);
-		}
-		off = eol + 1;
+		syslog(LOG_INFO, "%.*s", (int)(eol - (msg + 3)), msg + 3);
+		off = (size_t)(eol - held) + 1;
 	}
 	held_len = 0;
 }

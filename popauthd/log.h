@@ -33,6 +33,8 @@ void log_event(const char *fmt, ...) LOG_FMT(1, 2);
 void log_events_flush(void);
 /* log_events_drop - forget held event lines (the commit failed) */
 void log_events_drop(void);
+/* log_set_batch - hold every info line until log_events_flush (replay: one write per tick) */
+void log_set_batch(bool on);
 /* log_set_debug - enable log_debug output */
 void log_set_debug(bool on);
 /* log_last_error - text of the last warning or error, "" if none */

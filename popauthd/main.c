@@ -153,6 +153,7 @@ run_replay(struct conf *c, struct ruleset *rs, const char *name)
 	struct fifo *in;
 	int rc;
 
+	log_set_batch(true);
 	if (engine_start(c, rs, true) < 0)
 		return EX_SOFTWARE;
 	in = fifo_open_fd(open_input(name), name);
