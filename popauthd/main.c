@@ -16,6 +16,7 @@
 #include "fifo.h"
 #include "log.h"
 #include "logline.h"
+#include "priv.h"
 #include "rule.h"
 #include "util.h"
 #include "whitelist.h"
@@ -37,6 +38,7 @@
 #define EX_USAGE 64
 #define EX_SOFTWARE 70
 #define EX_TEMPFAIL 75
+#define EX_NOPERM 77
 #define EX_CONFIG 78
 
 static const char *conf_file;
@@ -326,6 +328,10 @@ main(int argc, char **argv)
 	if (engine_start(c, rs, false) < 0) {
 		/* the engine owns c and rs from here; it cannot run without them */
 		return EX_SOFTWARE;
+	}
+	if (priv_drop(engine_conf()) < 0) {
+		engine_stop();
+		return EX_NOPERM;
 	}
 	if (!foreground) {
 		daemonize();

@@ -1,0 +1,72 @@
+#!/bin/bash
+# 012-privileges.sh - run_as_user: the daemon switches to an unprivileged user
+# after start-up, keeps only CAP_NET_ADMIN+CAP_NET_RAW with the iptables
+# backend (none otherwise), and still grants, lists, reloads and bans.
+. "$(dirname "$0")/lib.sh"
+
+[ "$(id -u)" -eq 0 ] || skip "needs root to test a privilege drop"
+id nobody >/dev/null 2>&1 || skip "no user nobody"
+need unshare iptables-legacy
+chmod 755 "$T"
+pf_dir
+uid=$(id -u nobody)
+
+# status_field PID NAME - a line of /proc/PID/status
+status_field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
+
+# 1. firewall none: uid nobody, no capabilities, grants still reach Postfix
+pa_conf run_as_user=nobody
+pa_start
+wait_for -t 5 log_has "running as nobody" || fail "no 'running as nobody' line"
+read -r ruid euid _ < <(status_field "$PA_PID" Uid)
+[ "$ruid" = "$uid" ] && [ "$euid" = "$uid" ] || fail "uid is $ruid/$euid, not $uid"
+[ "$(status_field "$PA_PID" CapEff)" = 0000000000000000 ] ||
+	fail "capabilities left: $(status_field "$PA_PID" CapEff)"
+[ "$(status_field "$PA_PID" CapBnd)" = 0000000000000000 ] ||
+	fail "bounding set not cleared: $(status_field "$PA_PID" CapBnd)"
+pa_feed "$(login_line alice 192.0.2.31)"
+wait_for -t 5 map_has 192.0.2.31 || fail "no grant after the drop: $(tail -3 "$LOG")"
+[ "$(stat -c %U "$MAPDIR/popauth_checks.db")" = nobody ] || fail "map not written by nobody"
+[ "$(stat -c %a "$MAPDIR/popauth_checks.db")" = 644 ] || fail "map mode not 0644"
+kill -HUP "$PA_PID"
+wait_for -t 5 log_has "reloaded" || fail "reload as nobody failed: $(tail -3 "$LOG")"
+pa_feed "$(login_line bob 192.0.2.32)"
+wait_for -t 5 map_has 192.0.2.32 || fail "no grant after reload"
+pa_stop
+[ "$PA_RC" -eq 0 ] || fail "exit status $PA_RC"
+note "firewall none: ok"
+
+# 2. unknown user: refused at start, exit 77
+pa_conf run_as_user=no-such-user-popauthd
+pa_run 10 -f -c "$CONF"
+[ "$PA_RC" -eq 77 ] || fail "unknown run_as_user: exit $PA_RC, want 77"
+grep -q "no such user" "$T/run.err" || fail "no clear message: $(cat "$T/run.err")"
+note "unknown user refused: ok"
+
+# 3. iptables in a private namespace: CAP_NET_ADMIN + CAP_NET_RAW only, and a
+#    ban made after the drop reaches the kernel
+rm -rf "$DATADIR" "$MAPDIR"
+LOG=$T/ns.log
+pa_conf run_as_user=nobody firewall_backend=iptables alert_smtp_server= log_file="$LOG"
+cat >"$T/ns.sh" <<NS
+ip link set lo up
+"$POPAUTHD" -f -c "$CONF" >"$T/ns.out" 2>&1 &
+pid=\$!
+echo \$pid >"$T/ns.pid"
+for i in \$(seq 100); do grep -q "running as nobody" "$LOG" 2>/dev/null && break; sleep 0.05; done
+grep CapEff /proc/\$pid/status >"$T/ns.caps"
+s="vm postfix/smtpd[1]: NOQUEUE: reject:"
+{
+echo "\$(date '+%b %e %H:%M:%S') \$s RCPT from unknown[198.51.100.44]: 554 5.7.1 Service unavailable; Client host [198.51.100.44] blocked using zen.spamhaus.org; x; from=<a@b> to=<c@d> proto=ESMTP helo=<x>"
+echo "\$(date '+%b %e %H:%M:%S') \$s CONNECT from unknown[198.51.100.44]: 554 5.7.1 <unknown[198.51.100.44]>: Client host rejected: Your IP address has been blacklisted by zen.spamhaus.org. Visit their website or write to argue. x; proto=SMTP"
+} >"$FIFO"
+for i in \$(seq 100); do iptables-legacy -S POPAUTH 2>/dev/null | grep -q 198.51.100.44 && break; sleep 0.05; done
+iptables-legacy -S POPAUTH >"$T/ns.rules" 2>&1
+kill -TERM \$pid; wait \$pid
+NS
+unshare -n bash "$T/ns.sh" || fail "namespace run failed: $(cat "$T/ns.out")"
+grep -q "CapEff:.*0000000000003000" "$T/ns.caps" || fail "capabilities: $(cat "$T/ns.caps")"
+grep -q -- "-A POPAUTH -s 198.51.100.44/32 -j DROP" "$T/ns.rules" ||
+	fail "ban did not reach the kernel after the drop: $(cat "$T/ns.rules"; tail -5 "$LOG")"
+note "iptables with two capabilities: ok"
+exit 0
