@@ -38,6 +38,9 @@ static struct engine_stats stats;
 static struct logline_year year;
 static bool replay;
 static long long last_flush_ms[2], last_checkpoint_ms;
+/* after a failure (disk full, read-only directory): retry later, not every tick */
+static long long retry_map_ms[2], retry_commit_ms;
+static unsigned int map_fails[2], commit_fails;
 static time_t last_reconcile;
 
 const struct engine_stats *
@@ -157,18 +160,30 @@ engine_commit(void)
 		log_events_flush();
 		return;
 	}
-	if (state_begin(st) < 0)
+	if (commit_fails > 0 && mono_ms() < retry_commit_ms)
 		return;
-	if (grant_sync() < 0 || bl_sync() < 0 || fish_sync() < 0) {
-		state_abort(st);
-		return;	/* dirty lists stay; retried next tick */
+	if (state_begin(st) == 0) {
+		if (grant_sync() == 0 && bl_sync() == 0 && fish_sync() == 0) {
+			if (state_commit(st) == 0) {
+				grant_synced();
+				bl_synced();
+				fish_synced();
+				log_events_flush();
+				if (commit_fails > 0)
+					log_info("%s: state written again after %u "
+						 "failed attempts",
+					    cf->data_directory, commit_fails);
+				commit_fails = 0;
+				return;
+			}
+		} else {
+			state_abort(st);
+		}
 	}
-	if (state_commit(st) < 0)
-		return;
-	grant_synced();
-	bl_synced();
-	fish_synced();
-	log_events_flush();
+	/* the change lists stay; back off up to 30 s */
+	commit_fails++;
+	retry_commit_ms = mono_ms() +
+	    (commit_fails < 8 ? 250LL << commit_fails : 30000);
 }
 
 static void
@@ -180,8 +195,19 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 		return;
 	if (!force && now - last_flush_ms[i] < cf->map_flush_delay_ms)
 		return;
-	if (map_flush(m, walk, NULL) == 0 || !force)
+	if (!force && map_fails[i] > 0 && now < retry_map_ms[i])
+		return;
+	if (map_flush(m, walk, NULL) == 0) {
+		if (map_fails[i] > 0)
+			log_info("%s: written again after %u failed attempts",
+			    map_path(m), map_fails[i]);
+		map_fails[i] = 0;
 		last_flush_ms[i] = now;
+		return;
+	}
+	/* map.c said why; the map stays dirty; back off up to 30 s */
+	map_fails[i]++;
+	retry_map_ms[i] = now + (map_fails[i] < 8 ? 250LL << map_fails[i] : 30000);
 }
 
 void
@@ -229,11 +255,22 @@ engine_timeout_ms(void)
 		if (maps[i] != NULL && map_dirty(maps[i])) {
 			long long due = last_flush_ms[i] + cf->map_flush_delay_ms - now;
 
+			if (map_fails[i] > 0 && retry_map_ms[i] - now > due)
+				due = retry_map_ms[i] - now;
+
 			if (due < 0)
 				due = 0;
 			if (t < 0 || due < t)
 				t = due;
 		}
+	}
+	if (commit_fails > 0) {
+		long long c = retry_commit_ms - now;
+
+		if (c < 0)
+			c = 0;
+		if (t < 0 || c < t)
+			t = c;
 	}
 	{
 		long long a = alert_poll(cf);

@@ -58,8 +58,9 @@ state_open(const char *dir, bool nosync)
 	}
 	s->env->set_errpfx(s->env, "popauthd state");
 	s->env->set_cachesize(s->env, 0, 32 * 1024 * 1024, 1);
-	s->env->set_lg_bsize(s->env, 4 * 1024 * 1024);
-	s->env->set_lg_max(s->env, 8 * 1024 * 1024);
+	s->env->set_lg_bsize(s->env, 256 * 1024);
+	/* recovery zero-fills the rest of the last log file: keep it small */
+	s->env->set_lg_max(s->env, 1024 * 1024);
 	s->env->set_lk_max_locks(s->env, 100000);
 	s->env->set_lk_max_objects(s->env, 100000);
 	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
