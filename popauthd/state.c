@@ -35,6 +35,20 @@ struct state {
 	size_t ntables;
 };
 
+static unsigned int bdb_msgs;
+
+/* state_errcall - Berkeley DB's own messages into our log, a few at most */
+static void
+state_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	UNUSED(env);
+	if (++bdb_msgs <= 5)
+		log_warn("%s: %s", pfx != NULL ? pfx : "berkeley db", msg);
+	else if (bdb_msgs == 6)
+		log_warn("%s: further Berkeley DB messages suppressed",
+		    pfx != NULL ? pfx : "berkeley db");
+}
+
 struct state *
 state_open(const char *dir, bool nosync)
 {
@@ -56,7 +70,9 @@ state_open(const char *dir, bool nosync)
 		free(s);
 		return NULL;
 	}
-	s->env->set_errpfx(s->env, "popauthd state");
+	s->env->set_errpfx(s->env, "state");
+	s->env->set_errcall(s->env, state_errcall);
+	bdb_msgs = 0;
 	s->env->set_cachesize(s->env, 0, 32 * 1024 * 1024, 1);
 	s->env->set_lg_bsize(s->env, 256 * 1024);
 	/* recovery zero-fills the rest of the last log file: keep it small */
@@ -108,6 +124,7 @@ state_table(struct state *s, const char *name)
 	if (s->ntables == STATE_MAX_TABLES)
 		log_panic("%s: too many tables", __func__);
 	t = &s->tables[s->ntables];
+	bdb_msgs = 0;
 	snprintf(file, sizeof(file), "%s.db", name);
 	if ((rc = db_create(&t->db, s->env, 0)) != 0) {
 		log_error("%s/%s: db_create: %s", s->dir, file, db_strerror(rc));
