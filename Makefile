@@ -46,7 +46,7 @@ MODEFLAGS = $(HARDEN)
 MODELD    = $(LDHARDEN)
 endif
 
-.PHONY: all deps run check check-unit check-integration check-e2e check-asan \
+.PHONY: all deps run check check-unit check-integration check-e2e check-asan check-valgrind \
 	fuzz bench install format format-check clean
 
 all: deps popauthd/popauthd
@@ -92,10 +92,16 @@ run: all
 	    -o control_socket=$(RUNDIR)/control.sock -o firewall_backend=none \
 	    -o run_as_user= $(RUN_ARGS)
 
+# make check: everything CI runs (~10 minutes on 2 cores)
 check: all
 	$(MAKE) check-unit check-integration
 	$(MAKE) check-e2e
 	$(MAKE) check-asan
+	$(MAKE) check-valgrind
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+	@echo "check: all suites passed"
+
+CHECK_FUZZ_SECONDS ?= 30
 
 check-unit: deps $(UNITBIN)
 	@set -e; for t in $(UNITBIN); do echo "== $$t"; $$t; done
@@ -112,6 +118,10 @@ check-asan:
 	POPAUTHD=$(CURDIR)/$(BUILD)/asan/popauthd \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 test/run-integration $(TESTS)
+
+# one integration run under valgrind: no errors, no definite leaks
+check-valgrind: all
+	POPAUTHD=$(CURDIR)/test/valgrind-popauthd test/run-integration 004 008 020
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
