@@ -171,4 +171,22 @@ case "$v" in
 *$'\t'* | *$'\001'*) fail "c7: control characters reached the map value" ;;
 esac
 note "c7 attack-shaped lines: ok"
+
+# 8. escalation (off by default): each new ban of the same IP lasts
+#    ban_escalate_factor times longer, up to ban_escalate_max
+{
+	rbl "Nov 23 10:00:00" 198.51.100.30
+	rep "Nov 23 10:00:01" 198.51.100.30
+	rep "Nov 23 10:40:00" 198.51.100.30
+	rep "Nov 23 10:40:01" 198.51.100.30
+	rep "Nov 23 12:00:00" 198.51.100.30
+	rep "Nov 23 12:00:01" 198.51.100.30
+	rep "Nov 23 14:00:00" 198.51.100.30
+	rep "Nov 23 14:00:01" 198.51.100.30
+} >"$T/c8.log"
+case_replay c8 ban_escalate=yes ban_escalate_factor=2 ban_escalate_max=1h nullroute_alert_thresh=1000
+bans=$(grep -F "198.51.100.30 [unknown] has been null-routed" "$LOG" | grep -o '([0-9hms ]*)' | tr '\n' ' ')
+[ "$bans" = "(30m 0s) (1h 0m 0s) (1h 0m 0s) (1h 0m 0s) " ] || fail "c8: escalation: $bans"
+log_has "198.51.100.30 [unknown] has been released from its null-route" || fail "c8: no release"
+note "c8 escalation: ok"
 exit 0
