@@ -49,12 +49,15 @@ endif
 .PHONY: all deps run check check-unit check-integration check-e2e check-asan check-valgrind \
 	fuzz bench install format format-check clean
 
-all: deps popauthd/popauthd
+all: deps popauthd/popauthd popauthd/popauthctl
 
 deps:
 	@scripts/install-deps
 
 popauthd/popauthd: $(OBJDIR)/popauthd
+	cp $< $@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@
+
+popauthd/popauthctl: $(OBJDIR)/popauthctl
 	cp $< $@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@
 
 $(OBJDIR)/popauthd: $(OBJDIR)/main.o $(OBJDIR)/libpopauthd.a
@@ -140,6 +143,13 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/popauthd/rules \
 	    $(DESTDIR)$(LOCALSTATEDIR)/lib/popauthd
 	install -m 755 popauthd/popauthd $(DESTDIR)$(PREFIX)/sbin/popauthd
+	install -m 755 popauthd/popauthctl $(DESTDIR)$(PREFIX)/sbin/popauthctl
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 man/popauthd.8 man/popauthctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 man/popauthd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 644 etc/popauthd.service $(DESTDIR)/lib/systemd/system/popauthd.service
+	install -m 644 etc/popauthd.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/popauthd
 	install -m 644 etc/rules/*.rules $(DESTDIR)$(SYSCONFDIR)/popauthd/rules/
 	test -e $(DESTDIR)$(SYSCONFDIR)/popauthd/popauthd.conf || \
 	    install -m 644 etc/popauthd.conf $(DESTDIR)$(SYSCONFDIR)/popauthd/popauthd.conf
@@ -147,4 +157,4 @@ install: all
 	    install -m 644 etc/whitelist $(DESTDIR)$(SYSCONFDIR)/popauthd/whitelist
 
 clean:
-	rm -rf $(BUILD) popauthd/popauthd
+	rm -rf $(BUILD) popauthd/popauthd popauthd/popauthctl

@@ -54,4 +54,47 @@ void bl_reconcile(void);
 /* bl_fini - free everything */
 void bl_fini(void);
 
+/*
+ * Admin and export interface (popauthctl through ctl.c, export.c).  A bl_info
+ * borrows the tracker's strings until the next bl_ call.
+ */
+struct bl_info {
+	struct addr ip;
+	time_t first, last, unban, alerted;	/* unban -1: never banned */
+	unsigned long period_hits, total_hits, bans;
+	double freq;
+	const char *host, *list, *reason;	/* escaped */
+	bool banned;	/* a ban is in force now */
+};
+
+typedef void bl_info_fn(void *arg, const struct bl_info *bi);
+
+/* bl_each - fn for every entry */
+void bl_each(bl_info_fn *fn, void *arg);
+/* bl_get - fn for ip's entry; false when not listed */
+bool bl_get(const struct addr *ip, bl_info_fn *fn, void *arg);
+/* bl_info_decode - a stored record (popauthctl, daemon down) to fn; 0 or -1 */
+int bl_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
+    time_t now, bl_info_fn *fn, void *arg);
+struct rec_buf;
+/* bl_info_encode - bi as the record bl_sync would store */
+void bl_info_encode(const struct bl_info *bi, struct rec_buf *w);
+/* bl_restore - replace ip's entry with bi (import); false if already expired */
+bool bl_restore(const struct bl_info *bi, time_t now);
+/*
+ * bl_admin_ban - the admin bans ip until now+secs (exactly: shortens or
+ * extends a ban in force); an ip not listed yet is listed first with
+ * localhost_dns_name as authority and reason (escaped) as reason
+ */
+void bl_admin_ban(const struct addr *ip, time_t now, time_t secs,
+    const char *reason);
+/* bl_admin_unban - lift ip's ban now, the entry stays listed; false if not banned */
+bool bl_admin_unban(const struct addr *ip, time_t now);
+/* bl_delist - remove ip from the blacklist (and its ban); false if not listed */
+bool bl_delist(const struct addr *ip);
+/* bl_unban_all - lift every ban in force; returns how many */
+size_t bl_unban_all(time_t now);
+/* bl_flush - remove every entry (and ban); returns how many */
+size_t bl_flush(void);
+
 #endif

@@ -8,7 +8,11 @@
  */
 #include "conf.h"
 #include "log.h"
+#include "procnet.h"
 #include "util.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -84,6 +88,37 @@ static const struct conf_key keys[] = {
 	K(alert_retries, T_INT, "3", 0, 100),
 	K(alert_max_children, T_INT, "2", 1, 64),
 	K(run_as_user, T_STR, "", 0, 0),
+	K(sendmail_listen, T_STR, "0.0.0.0:25", 1, 0),
+	K(sendmail_syslog_host, T_STR, "", 0, 0),
+	K(sendmail_unknown_thresh, T_INT, "3", 0, 1000000),
+	K(sendmail_unknown_bansecs, T_DUR, "3h", 0, 0),
+	K(sendmail_unknown_expire, T_DUR, "3d", 1, 0),
+	K(sendmail_kill_banned, T_BOOL, "yes", 0, 0),
+	K(spamcop_reject_codes, T_STR, "553", 0, 0),
+	K(spamcop_list, T_STR, "spamcop.net", 1, 0),
+	K(spamcop_ban, T_BOOL, "yes", 0, 0),
+	K(spamcop_bansecs, T_DUR, "90d", 0, 0),
+	K(stalled_session_reaper, T_BOOL, "no", 0, 0),
+	K(stalled_session_interval, T_DUR, "10m", 1, 0),
+	K(stalled_session_max, T_DUR, "15m", 1, 0),
+	K(stalled_session_pattern, T_STR,
+	    "^sendmail: server \\[?(?<ip>[^\\]\\s]+)\\]? cmd read", 1, 0),
+	K(greytrap, T_BOOL, "yes", 0, 0),
+	K(greytrap_max_tuples, T_INT, "64", 1, 100000),
+	K(greytrap_expire, T_DUR, "4h", 1, 0),
+	K(greytrap_suspect_tuples, T_INT, "5", 0, 1000000),
+	K(greytrap_max_domains, T_INT, "3", 0, 1000000),
+	K(greytrap_max_senders_ratio, T_DBL, "0.75", 0, 0),
+	K(greytrap_trap_regex, T_STR, "", 0, 0),
+	K(greytrap_checker, T_STR, "/etc/mail/greytrap_checkrcpt", 0, 0),
+	K(greytrap_checker_timeout, T_DUR, "10s", 1, 0),
+	K(greytrap_checker_max, T_INT, "4", 1, 64),
+	K(greytrap_dns_parallel, T_INT, "50", 0, 1000),
+	K(greytrap_dns_timeout, T_DUR_MS, "2s", 0, 0),
+	K(greytrap_dns_servers, T_STR, "", 0, 0),
+	K(greytrap_dns_cache, T_DUR, "10m", 1, 0),
+	K(greytrap_ban, T_BOOL, "no", 0, 0),
+	K(greytrap_bansecs, T_DUR, "24h", 0, 0),
 };
 
 const char *
@@ -295,6 +330,53 @@ conf_read(struct conf *c, const char *file)
 	return rc;
 }
 
+/* conf_regex - pattern (n bytes) compiles as PCRE2; else reported, -1 */
+static int
+conf_regex(const char *file, const char *key, const char *p, size_t n)
+{
+	PCRE2_SIZE off;
+	int err;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)p, n, 0, &err, &off, NULL);
+
+	if (re == NULL) {
+		conf_fail(file, 0, "%s: bad pattern \"%.*s\" at offset %zu", key,
+		    (int)n, p, (size_t)off);
+		return -1;
+	}
+	pcre2_code_free(re);
+	return 0;
+}
+
+/* conf_check_mta - sendmail, reaper and greytrap keys (issue 6) */
+static int
+conf_check_mta(struct conf *c, const char *file)
+{
+	struct procnet_local l;
+	const char *p = c->greytrap_trap_regex;
+	size_t n;
+	int rc = 0;
+
+	if (procnet_parse_local(c->sendmail_listen, &l) < 0) {
+		conf_fail(file, 0,
+		    "sendmail_listen = %s: expected ADDR:PORT, [V6]:PORT or PORT",
+		    c->sendmail_listen);
+		rc = -1;
+	}
+	n = strlen(c->stalled_session_pattern);
+	if (conf_regex(file, "stalled_session_pattern",
+		c->stalled_session_pattern, n) < 0)
+		rc = -1;
+	while (*p != '\0') {
+		p += strspn(p, " \t");
+		if ((n = strcspn(p, " \t")) == 0)
+			break;
+		if (conf_regex(file, "greytrap_trap_regex", p, n) < 0)
+			rc = -1;
+		p += n;
+	}
+	return rc;
+}
+
 /* conf_check - cross-key checks after everything is set */
 static int
 conf_check(struct conf *c, const char *file)
@@ -319,6 +401,8 @@ conf_check(struct conf *c, const char *file)
 		conf_fail(file, 0, "iptables_chain: at most 28 characters");
 		rc = -1;
 	}
+	if (conf_check_mta(c, file) < 0)
+		rc = -1;
 	return rc;
 }
 

@@ -71,6 +71,39 @@ struct conf {
 	long long alert_max_children;
 	/* privileges */
 	char *run_as_user;
+	/* sendmail: User unknown guessers, spamcop-style rejects (sendmail.c) */
+	char *sendmail_listen;		/* MTA socket "ADDR:PORT"; 0.0.0.0/:: = any */
+	char *sendmail_syslog_host;	/* /proc correlation only for this host; "" any */
+	long long sendmail_unknown_thresh;	/* more offenses than this ban */
+	time_t sendmail_unknown_bansecs;
+	time_t sendmail_unknown_expire;	/* offense counts forgotten after quiet */
+	bool sendmail_kill_banned;	/* end the banned client's sessions */
+	char *spamcop_reject_codes;	/* replies that list: "553" */
+	char *spamcop_list;		/* authority named in rbl_checks */
+	bool spamcop_ban;
+	time_t spamcop_bansecs;
+	/* stalled SMTP sessions (reaper.c) */
+	bool stalled_session_reaper;
+	time_t stalled_session_interval;
+	time_t stalled_session_max;
+	char *stalled_session_pattern;	/* PCRE2 over the process title */
+	/* greylist-tuple traps (greytrap.c, dns.c) */
+	bool greytrap;
+	long long greytrap_max_tuples;	/* per IP */
+	time_t greytrap_expire;
+	long long greytrap_suspect_tuples;
+	long long greytrap_max_domains;
+	double greytrap_max_senders_ratio;
+	char *greytrap_trap_regex;	/* white-space separated PCRE2 list */
+	char *greytrap_checker;		/* program run with the recipient */
+	time_t greytrap_checker_timeout;
+	long long greytrap_checker_max;	/* children in flight */
+	long long greytrap_dns_parallel;	/* queries in flight; 0 = no DNS */
+	long long greytrap_dns_timeout;	/* ms */
+	char *greytrap_dns_servers;	/* "" = resolv.conf */
+	time_t greytrap_dns_cache;
+	bool greytrap_ban;
+	time_t greytrap_bansecs;
 };
 
 /* conf_default_file - the compiled-in default config path */

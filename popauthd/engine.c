@@ -13,9 +13,12 @@
 #include "blacklist.h"
 #include "clock.h"
 #include "grant.h"
+#include "greytrap.h"
 #include "log.h"
 #include "logline.h"
 #include "map.h"
+#include "reaper.h"
+#include "sendmail.h"
 #include "state.h"
 #include "timer.h"
 #include "trigger.h"
@@ -55,6 +58,12 @@ engine_conf(void)
 	return cf;
 }
 
+const struct ruleset *
+engine_rules(void)
+{
+	return rules;
+}
+
 int
 engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 {
@@ -78,6 +87,9 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 		return -1;
 	trigger_conf(c, wl);
 	if (bl_init(c, st, bl_map) < 0 || fish_init(c, st) < 0)
+		return -1;
+	if (sm_init(c, st, replay) < 0 || gt_init(c, st, replay) < 0 ||
+	    reaper_init(c, replay) < 0)
 		return -1;
 	last_reconcile = clock_now();
 	last_checkpoint_ms = mono_ms();
@@ -156,18 +168,22 @@ engine_line(char *line, size_t len)
 static void
 engine_commit(void)
 {
-	if (!grant_dirty() && !bl_dirty() && !fish_dirty()) {
+	if (!grant_dirty() && !bl_dirty() && !fish_dirty() && !sm_dirty() &&
+	    !gt_dirty()) {
 		log_events_flush();
 		return;
 	}
 	if (commit_fails > 0 && mono_ms() < retry_commit_ms)
 		return;
 	if (state_begin(st) == 0) {
-		if (grant_sync() == 0 && bl_sync() == 0 && fish_sync() == 0) {
+		if (grant_sync() == 0 && bl_sync() == 0 && fish_sync() == 0 &&
+		    sm_sync() == 0 && gt_sync() == 0) {
 			if (state_commit(st) == 0) {
 				grant_synced();
 				bl_synced();
 				fish_synced();
+				sm_synced();
+				gt_synced();
 				log_events_flush();
 				if (commit_fails > 0)
 					log_info("%s: state written again after %u "
@@ -213,6 +229,8 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 void
 engine_tick(void)
 {
+	reaper_poll();
+	gt_poll();
 	engine_commit();
 	alert_poll(cf);
 	if (replay)
@@ -321,6 +339,9 @@ engine_reload(struct conf *c, struct ruleset *rs)
 	trigger_conf(c, wl);
 	bl_conf(c);
 	fish_conf(c);
+	sm_conf(c);
+	gt_conf(c);
+	reaper_conf(c);
 	last_reconcile = clock_now();
 	conf_free(oldc);
 	rule_free(oldrs);
@@ -333,6 +354,9 @@ engine_stop(void)
 	engine_flush_all();
 	bl_fini();
 	fish_fini();
+	sm_fini();
+	gt_fini();
+	reaper_fini();
 	trigger_fini();
 	grant_fini();
 	map_close(relay_map);

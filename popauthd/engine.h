@@ -41,5 +41,7 @@ void engine_stop(void);
 const struct engine_stats *engine_stats(void);
 /* engine_conf - the conf in force */
 const struct conf *engine_conf(void);
+/* engine_rules - the ruleset in force (status: rule_hits) */
+const struct ruleset *engine_rules(void);
 
 #endif

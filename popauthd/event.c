@@ -6,6 +6,7 @@
  * deadline.  SIGHUP reloads, SIGUSR1 logs a status line, SIGTERM/SIGINT end.
  */
 #include "event.h"
+#include "ctl.h"
 #include "engine.h"
 #include "grant.h"
 #include "log.h"
@@ -132,11 +133,8 @@ event_line(void *arg, char *line, size_t len)
 static void
 event_status(void)
 {
-	const struct engine_stats *s = engine_stats();
-
-	log_info("status: %llu lines read, %llu matched, %llu unparsed, %zu "
-		 "relay grants",
-	    s->lines, s->matched, s->unparsed, grant_count());
+	/* the counters of popauthctl status (ctl.c) */
+	ctl_log_status();
 }
 
 int

@@ -311,3 +311,195 @@ fish_fini(void)
 	changed = NULL;
 	nchanged = changed_cap = 0;
 }
+
+/* Admin and export interface (fish.h): appended for popauthctl (ctl.c). */
+
+/* fish_call - f as a fish_info (pairs borrowed) handed to fn */
+static void
+fish_call(const struct fisher *f, fish_info_fn *fn, void *arg)
+{
+	struct fish_pair_info *pi = xcalloc(f->npairs, sizeof(*pi));
+	struct fish_info fi;
+	uint32_t i;
+
+	for (i = 0; i < f->npairs; i++) {
+		pi[i].to = f->pairs[i].to;
+		pi[i].from = f->pairs[i].from;
+		pi[i].first = f->pairs[i].first;
+		pi[i].last = f->pairs[i].last;
+		pi[i].count = f->pairs[i].count;
+	}
+	memset(&fi, 0, sizeof(fi));
+	fi.ip = f->ip;
+	fi.unique = f->unique;
+	fi.first_unique = f->first_unique;
+	fi.last = f->last;
+	fi.npairs = f->npairs;
+	fi.pairs = pi;
+	fn(arg, &fi);
+	free(pi);
+}
+
+struct fish_each_ctx {
+	fish_info_fn *fn;
+	void *arg;
+};
+
+static void
+fish_each_one(void *arg, void *rec)
+{
+	struct fish_each_ctx *ec = arg;
+
+	fish_call(rec, ec->fn, ec->arg);
+}
+
+void
+fish_each(fish_info_fn *fn, void *arg)
+{
+	struct fish_each_ctx ec = { fn, arg };
+
+	if (fishers != NULL)
+		iptab_each(fishers, fish_each_one, &ec);
+}
+
+bool
+fish_get(const struct addr *ip, fish_info_fn *fn, void *arg)
+{
+	struct fisher *f = fishers != NULL ? iptab_get(fishers, ip) : NULL;
+
+	if (f == NULL)
+		return false;
+	fish_call(f, fn, arg);
+	return true;
+}
+
+/* fish_decode - a stored record into a new fisher (no timer), or NULL */
+static struct fisher *
+fish_decode(const void *key, size_t klen, const void *val, size_t vlen)
+{
+	/* the layout of fish_sync and fish_load_one */
+	struct rec_reader r = { val, vlen, 0, false };
+	struct fisher *f;
+	struct addr ip;
+	uint32_t i, n;
+
+	if (rec_key_addr(key, klen, &ip) < 0 || rec_get_u8(&r) != FISH_VERSION)
+		return NULL;
+	f = xcalloc(1, sizeof(*f));
+	f->ip = ip;
+	f->unique = rec_get_u32(&r);
+	f->first_unique = (time_t)rec_get_i64(&r);
+	f->last = (time_t)rec_get_i64(&r);
+	n = rec_get_u32(&r);
+	for (i = 0; i < n && !r.bad; i++) {
+		char *to = rec_get_str(&r), *from = rec_get_str(&r);
+		time_t first = (time_t)rec_get_i64(&r), last = (time_t)rec_get_i64(&r);
+		uint32_t count = rec_get_u32(&r);
+
+		if (!r.bad)
+			fish_add_pair(f, to, from, first, last, count);
+		free(to);
+		free(from);
+	}
+	if (r.bad) {
+		fish_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int
+fish_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
+    fish_info_fn *fn, void *arg)
+{
+	struct fisher *f = fish_decode(key, klen, val, vlen);
+
+	if (f == NULL)
+		return -1;
+	fish_call(f, fn, arg);
+	fish_free(f);
+	return 0;
+}
+
+void
+fish_info_encode(const struct fish_info *fi, struct rec_buf *w)
+{
+	/* the layout of fish_sync, without its fallback for a full record */
+	size_t j;
+
+	w->n = 0;
+	w->full = false;
+	rec_u8(w, FISH_VERSION);
+	rec_u32(w, (uint32_t)fi->unique);
+	rec_i64(w, fi->first_unique);
+	rec_i64(w, fi->last);
+	rec_u32(w, (uint32_t)fi->npairs);
+	for (j = 0; j < fi->npairs; j++) {
+		rec_str(w, fi->pairs[j].to);
+		rec_str(w, fi->pairs[j].from);
+		rec_i64(w, fi->pairs[j].first);
+		rec_i64(w, fi->pairs[j].last);
+		rec_u32(w, (uint32_t)fi->pairs[j].count);
+	}
+}
+
+bool
+fish_restore(const struct fish_info *fi, time_t now)
+{
+	struct fisher *f, *old;
+	size_t j;
+
+	if (fi->last + fish_cf->fish_expire <= now)
+		return false;
+	if ((old = iptab_del(fishers, &fi->ip)) != NULL)
+		fish_free(old);
+	f = xcalloc(1, sizeof(*f));
+	f->ip = fi->ip;
+	f->unique = (uint32_t)fi->unique;
+	f->first_unique = fi->first_unique;
+	f->last = fi->last;
+	for (j = 0; j < fi->npairs && (long long)j < fish_cf->max_fish_pairs; j++)
+		fish_add_pair(f, fi->pairs[j].to, fi->pairs[j].from,
+		    fi->pairs[j].first, fi->pairs[j].last,
+		    (uint32_t)fi->pairs[j].count);
+	iptab_put(fishers, f);
+	timer_set(&f->expiry, f->last + fish_cf->fish_expire, fish_expire);
+	fish_changed(NULL, &f->ip);
+	return true;
+}
+
+bool
+fish_forget(const struct addr *ip)
+{
+	struct fisher *f = fishers != NULL ? iptab_del(fishers, ip) : NULL;
+
+	if (f == NULL)
+		return false;
+	fish_changed(NULL, ip);
+	fish_free(f);
+	return true;
+}
+
+static void
+fish_collect_one(void *arg, void *rec)
+{
+	struct addr **p = arg;
+
+	*(*p)++ = ((struct fisher *)rec)->ip;
+}
+
+size_t
+fish_flush(void)
+{
+	size_t i, n = fish_count();
+	struct addr *ips, *p;
+
+	if (n == 0)
+		return 0;
+	ips = p = xcalloc(n, sizeof(*ips));
+	iptab_each(fishers, fish_collect_one, &p);
+	for (i = 0; i < n; i++)
+		fish_forget(&ips[i]);
+	free(ips);
+	return n;
+}

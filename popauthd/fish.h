@@ -31,4 +31,41 @@ int fish_sync(void);
 void fish_synced(void);
 void fish_fini(void);
 
+/*
+ * Admin and export interface (popauthctl through ctl.c, export.c).  A
+ * fish_info borrows the tracker's strings until the next fish_ call.
+ */
+struct fish_pair_info {
+	const char *to, *from;	/* escaped */
+	time_t first, last;
+	unsigned long count;
+};
+
+struct fish_info {
+	struct addr ip;
+	unsigned long unique;	/* unique pairs seen, also past the cap */
+	time_t first_unique, last;
+	size_t npairs;
+	const struct fish_pair_info *pairs;
+};
+
+typedef void fish_info_fn(void *arg, const struct fish_info *fi);
+
+/* fish_each - fn for every fishing record */
+void fish_each(fish_info_fn *fn, void *arg);
+/* fish_get - fn for ip's record; false when there is none */
+bool fish_get(const struct addr *ip, fish_info_fn *fn, void *arg);
+/* fish_info_decode - a stored record (popauthctl, daemon down) to fn; 0 or -1 */
+int fish_info_decode(const void *key, size_t klen, const void *val,
+    size_t vlen, fish_info_fn *fn, void *arg);
+struct rec_buf;
+/* fish_info_encode - fi as the record fish_sync would store */
+void fish_info_encode(const struct fish_info *fi, struct rec_buf *w);
+/* fish_restore - replace ip's record with fi (import); false if already expired */
+bool fish_restore(const struct fish_info *fi, time_t now);
+/* fish_forget - drop ip's record (delist); false if there was none */
+bool fish_forget(const struct addr *ip);
+/* fish_flush - drop every record; returns how many */
+size_t fish_flush(void);
+
 #endif

@@ -47,4 +47,44 @@ void grant_fini(void);
 /* one line per grant for popauthctl-style listings: fn(arg, text) */
 void grant_list(void (*fn)(void *arg, const char *line), void *arg);
 
+/*
+ * Admin and export interface (popauthctl through ctl.c, export.c).  A
+ * grant_info borrows the tracker's strings until the next grant_ call.
+ */
+#define GRANT_INFO_USERS 8	/* == GRANT_MAX_USERS in grant.c */
+
+struct grant_user_info {
+	const char *name;	/* user@domain, escaped */
+	time_t first, last;
+	unsigned long count;
+};
+
+struct grant_info {
+	struct addr ip;
+	time_t first, last, expires;
+	unsigned long count;
+	size_t nusers;
+	struct grant_user_info users[GRANT_INFO_USERS];
+};
+
+typedef void grant_info_fn(void *arg, const struct grant_info *gi);
+
+/* grant_each - fn for every live grant */
+void grant_each(grant_info_fn *fn, void *arg);
+/* grant_get - fn for ip's grant; false when there is none */
+bool grant_get(const struct addr *ip, grant_info_fn *fn, void *arg);
+/*
+ * grant_info_decode - a stored record (read without the tracker, popauthctl
+ * with the daemon down) to fn; expires = last + expire; 0, or -1 when bad
+ */
+int grant_info_decode(const void *key, size_t klen, const void *val,
+    size_t vlen, time_t expire, grant_info_fn *fn, void *arg);
+struct rec_buf;
+/* grant_info_encode - gi as the record grant_sync would store */
+void grant_info_encode(const struct grant_info *gi, struct rec_buf *w);
+/* grant_restore - replace ip's grant with gi (import); false if already expired */
+bool grant_restore(const struct grant_info *gi, time_t now);
+/* grant_flush - revoke every grant; returns how many */
+size_t grant_flush(void);
+
 #endif

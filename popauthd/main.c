@@ -11,6 +11,7 @@
  */
 #include "clock.h"
 #include "conf.h"
+#include "ctl.h"
 #include "engine.h"
 #include "event.h"
 #include "fifo.h"
@@ -329,7 +330,12 @@ main(int argc, char **argv)
 		/* the engine owns c and rs from here; it cannot run without them */
 		return EX_SOFTWARE;
 	}
+	if (ctl_open(engine_conf(), reload) < 0) {
+		engine_stop();
+		return EX_CONFIG;
+	}
 	if (priv_drop(engine_conf()) < 0) {
+		ctl_close();
 		engine_stop();
 		return EX_NOPERM;
 	}
@@ -339,6 +345,7 @@ main(int argc, char **argv)
 	}
 	pid_write(pidfd);
 	rc = event_loop(f, reload);
+	ctl_close();
 	engine_stop();
 	fifo_close(f);
 	if (pidfd >= 0) {

@@ -10,7 +10,9 @@
 #include "blacklist.h"
 #include "fish.h"
 #include "grant.h"
+#include "greytrap.h"
 #include "log.h"
+#include "sendmail.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -39,12 +41,15 @@ trigger_fini(void)
 	wl = NULL;
 }
 
-/* fld - field f of ev escaped into buf, or dflt when not captured */
+/* fld - field f of ev escaped into buf, or dflt (copied) when not captured */
 static const char *
 fld(const struct event *ev, enum ev_field f, char *buf, const char *dflt)
 {
-	if (ev->f[f].p == NULL)
-		return dflt;
+	if (ev->f[f].p == NULL) {
+		/* callers use buf itself: never leave it uninitialised */
+		snprintf(buf, FIELD_MAX, "%s", dflt);
+		return buf;
+	}
 	return log_escape(buf, FIELD_MAX, ev->f[f].p, ev->f[f].n);
 }
 
@@ -100,7 +105,16 @@ trigger_event(const struct event *ev, time_t now)
 	char helo[FIELD_MAX], reason[FIELD_MAX], extra[FIELD_MAX];
 	char why[FIELD_MAX * 3];
 	const char *me = trig_cf->localhost_dns_name;
+	struct event found;
 
+	/* sendmail's plain "User unknown" names no client: ask /proc */
+	if (!ev->has_ip && ev->kind == EV_SM_USER_UNKNOWN) {
+		found = *ev;
+		if (sm_client(ev->line, &found.ip)) {
+			found.has_ip = true;
+			ev = &found;
+		}
+	}
 	if (!ev->has_ip) {
 		log_debug("%s: %s event without a client address", ev->rule,
 		    ev_kind_name(ev->kind));
@@ -194,10 +208,41 @@ trigger_event(const struct event *ev, time_t now)
 		    trig_cf->nullroute_fish_bansecs);
 		return;
 	case EV_SM_USER_UNKNOWN:
+		if (exempt(ev, ip))
+			return;
+		if (!sm_unknown(&ev->ip, now, to) || bl_banned(&ev->ip, now))
+			return;
+		snprintf(why, sizeof(why),
+		    "SMTP USER NAME GUESSING IS NOT TOLERATED HERE! %lu unknown "
+		    "recipients, the latest <%s>!",
+		    sm_offenses(&ev->ip), to);
+		bl_list(&ev->ip, now, host, me, why,
+		    trig_cf->sendmail_unknown_bansecs);
+		if (trig_cf->sendmail_unknown_bansecs > 0)
+			sm_kill_sessions(ev->line, &ev->ip);
+		return;
 	case EV_SM_REJECT:
+		fld(ev, F_RESPONSE, reason, "");
+		fld(ev, F_DETAIL, extra, "");
+		if (!sm_spamcop(reason)) {
+			log_info("%s [%s] rejected by sendmail %s: %s", ip,
+			    host, extra, reason);
+			return;
+		}
+		if (exempt(ev, ip))
+			return;
+		if (bl_listed(&ev->ip)) {
+			log_debug("%s: sendmail %s reject of a listed client",
+			    ip, extra);
+			return;	/* the seed's ban memory: listed once */
+		}
+		bl_list(&ev->ip, now, host, trig_cf->spamcop_list, reason,
+		    trig_cf->spamcop_ban ? trig_cf->spamcop_bansecs : 0);
+		return;
 	case EV_GREYLIST:
-		log_debug("%s: %s event (not acted on yet)", ip,
-		    ev_kind_name(ev->kind));
+		if (exempt(ev, ip))
+			return;
+		gt_tuple(&ev->ip, now, host, from, to);
 		return;
 	case EV_LOGIN:
 	case EV_NKINDS:

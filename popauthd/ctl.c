@@ -1,0 +1,428 @@
+/*
+ * ctl.c - the control socket: listen, accept, read a request, write the reply
+ * (see ctl.h for the protocol).  The commands themselves are in ctl_cmd.c.
+ *
+ * For main.c.  Everything is nonblocking and driven by event_add_fd(): a slow
+ * or silent client costs one slot and is dropped CTL_TIMEOUT seconds after its
+ * last progress (an exact timer); a request over CTL_REQ_MAX is refused.  The
+ * socket is created with mode 0660 (umask around bind, so there is no window
+ * with wider rights) and given control_group.  Errors at start are logged and
+ * refuse the start; at run time a failed accept or I/O only drops the client.
+ */
+#include "ctl.h"
+#include "blacklist.h"
+#include "clock.h"
+#include "engine.h"
+#include "event.h"
+#include "fish.h"
+#include "grant.h"
+#include "log.h"
+#include "timer.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CTL_ARGS_MAX 16
+
+struct conn {
+	int fd; /* -1: free slot */
+	unsigned int uid;
+	char *in;
+	size_t inlen, incap;
+	struct ctl_reply out;
+	size_t outoff;
+	struct timer timeout;
+};
+
+static struct conn conns[CTL_CLIENTS_MAX];
+static int listen_fd = -1;
+static char *sock_path;
+static ctl_reload_fn *reload_fn;
+static long long started_ms;
+static bool opened;
+
+void
+ctl_reply_line(void *reply, const char *line)
+{
+	struct ctl_reply *r = reply;
+	size_t n = strlen(line);
+
+	if (r->len + n + 2 > r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 4096;
+		while (r->cap < r->len + n + 2)
+			r->cap *= 2;
+		r->buf = xrealloc(r->buf, r->cap);
+	}
+	memcpy(r->buf + r->len, line, n);
+	r->len += n;
+	r->buf[r->len++] = '\n';
+	r->buf[r->len] = '\0';
+}
+
+int
+ctl_reload(void)
+{
+	return reload_fn != NULL ? reload_fn() : -1;
+}
+
+time_t
+ctl_uptime(void)
+{
+	return (time_t)((mono_ms() - started_ms) / 1000);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->fd < 0)
+		return;
+	event_del_fd(c->fd);
+	close(c->fd);
+	timer_cancel(&c->timeout);
+	free(c->in);
+	free(c->out.buf);
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+}
+
+static void
+conn_timeout(struct timer *t)
+{
+	struct conn *c =
+	    (struct conn *)((char *)t - offsetof(struct conn, timeout));
+
+	log_debug("control: uid %u: no progress for %d s, closed", c->uid,
+	    CTL_TIMEOUT);
+	conn_close(c);
+}
+
+static void
+conn_progress(struct conn *c)
+{
+	timer_set(&c->timeout, clock_now() + CTL_TIMEOUT, conn_timeout);
+	event_wake_ms(CTL_TIMEOUT * 1000);
+}
+
+static void
+conn_write(void *arg, int fd)
+{
+	struct conn *c = arg;
+
+	while (c->outoff < c->out.len) {
+		ssize_t n = send(fd, c->out.buf + c->outoff,
+		    c->out.len - c->outoff, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			conn_progress(c);
+			return;
+		}
+		if (n <= 0) {
+			log_debug("control: uid %u: write: %s", c->uid,
+			    strerror(errno));
+			conn_close(c);
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	conn_close(c);
+}
+
+/* conn_reply - the status line after the records; start writing */
+static void
+conn_reply(struct conn *c, int code, const char *msg)
+{
+	char line[1200], esc[1024];
+
+	log_escape(esc, sizeof(esc), msg, strlen(msg));
+	if (code == 0)
+		snprintf(
+		    line, sizeof(line), "OK%s%s", *esc != '\0' ? " " : "", esc);
+	else
+		snprintf(line, sizeof(line), "ERR %d %s", code, esc);
+	ctl_reply_line(&c->out, line);
+	event_del_fd(c->fd);
+	shutdown(c->fd, SHUT_RD);
+	if (event_add_fd(c->fd, true, conn_write, c) < 0) {
+		conn_close(c);
+		return;
+	}
+	conn_progress(c);
+}
+
+/* conn_run - split the first line into arguments and run the command */
+static void
+conn_run(struct conn *c)
+{
+	char *argv[CTL_ARGS_MAX], *p, *data, msg[1024];
+	size_t argc = 0;
+	int code;
+
+	c->in[c->inlen] = '\0';
+	if (memchr(c->in, '\0', c->inlen) != NULL) {
+		conn_reply(c, CTL_EX_USAGE, "NUL byte in request");
+		return;
+	}
+	data = strchr(c->in, '\n');
+	if (data != NULL)
+		*data++ = '\0';
+	else
+		data = c->in + c->inlen;
+	for (p = c->in; argc < CTL_ARGS_MAX;) {
+		char *tab = strchr(p, '\t');
+
+		argv[argc++] = p;
+		if (tab == NULL)
+			break;
+		*tab = '\0';
+		p = tab + 1;
+	}
+	if (argc == CTL_ARGS_MAX) {
+		conn_reply(c, CTL_EX_USAGE, "too many arguments");
+		return;
+	}
+	msg[0] = '\0';
+	code = ctl_cmd_run(&c->out, argv, argc, data, c->uid, msg, sizeof(msg));
+	conn_reply(c, code, msg);
+}
+
+/* conn_ready - true when the request is complete without waiting for EOF */
+static bool
+conn_ready(const struct conn *c)
+{
+	const char *nl = memchr(c->in, '\n', c->inlen);
+
+	/* only import carries data after the first line */
+	return nl != NULL &&
+	    !((size_t)(nl - c->in) >= 6 && strncmp(c->in, "import", 6) == 0 &&
+	        (nl - c->in == 6 || c->in[6] == '\t' || c->in[6] == '\r'));
+}
+
+static void
+conn_read(void *arg, int fd)
+{
+	struct conn *c = arg;
+	ssize_t n;
+
+	for (;;) {
+		if (c->inlen == c->incap) {
+			if (c->incap >= CTL_REQ_MAX) {
+				conn_reply(
+				    c, CTL_EX_USAGE, "request too large");
+				return;
+			}
+			c->incap = c->incap ? c->incap * 2 : 4096;
+			if (c->incap > CTL_REQ_MAX)
+				c->incap = CTL_REQ_MAX;
+			c->in = xrealloc(c->in, c->incap + 1);
+		}
+		n = recv(fd, c->in + c->inlen, c->incap - c->inlen, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			conn_progress(c);
+			if (conn_ready(c))
+				conn_run(c);
+			return;
+		}
+		if (n < 0) {
+			conn_close(c);
+			return;
+		}
+		if (n == 0) {
+			if (c->inlen == 0) {
+				conn_close(c);
+				return;
+			}
+			conn_run(c);
+			return;
+		}
+		c->inlen += (size_t)n;
+	}
+}
+
+static void
+ctl_accept(void *arg, int fd)
+{
+	UNUSED(arg);
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		struct conn *c = NULL;
+		size_t i;
+
+		if (cfd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("%s: accept: %s", sock_path,
+				    strerror(errno));
+			return;
+		}
+		for (i = 0; i < CTL_CLIENTS_MAX && c == NULL; i++)
+			if (conns[i].fd < 0)
+				c = &conns[i];
+		if (c == NULL || event_add_fd(cfd, false, conn_read, c) < 0) {
+			log_warn("%s: too many control clients; one refused",
+			    sock_path);
+			close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		c->uid = (unsigned int)-1;
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+			c->uid = (unsigned int)cred.uid;
+		conn_progress(c);
+	}
+}
+
+int
+ctl_open(const struct conf *cf, ctl_reload_fn *reload)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	gid_t gid = (gid_t)-1;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < CTL_CLIENTS_MAX; i++)
+		conns[i].fd = -1;
+	opened = true;
+	reload_fn = reload;
+	started_ms = mono_ms();
+	if (cf->control_socket[0] == '\0')
+		return 0;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(cf->control_socket) >= sizeof(sun.sun_path)) {
+		log_error(
+		    "%s: control_socket path too long", cf->control_socket);
+		return -1;
+	}
+	memcpy(
+	    sun.sun_path, cf->control_socket, strlen(cf->control_socket) + 1);
+	if (cf->control_group[0] != '\0') {
+		struct group *gr = getgrnam(cf->control_group);
+
+		if (gr == NULL) {
+			log_error("control_group = %s: no such group",
+			    cf->control_group);
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if (lstat(sun.sun_path, &st) == 0) {
+		/* the pid file lock says no other popauthd owns it */
+		if (!S_ISSOCK(st.st_mode)) {
+			log_error("%s: exists and is not a socket; not removed",
+			    sun.sun_path);
+			return -1;
+		}
+		unlink(sun.sun_path);
+	}
+	if ((fd = socket(
+	         AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		log_error("control socket: %s", strerror(errno));
+		return -1;
+	}
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		int e = errno;
+
+		umask(old);
+		log_error("%s: cannot create control socket: %s", sun.sun_path,
+		    strerror(e));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if ((gid != (gid_t)-1 && chown(sun.sun_path, (uid_t)-1, gid) < 0) ||
+	    chmod(sun.sun_path, 0660) < 0 || listen(fd, CTL_CLIENTS_MAX) < 0 ||
+	    event_add_fd(fd, false, ctl_accept, NULL) < 0) {
+		log_error("%s: cannot set up control socket: %s", sun.sun_path,
+		    strerror(errno));
+		close(fd);
+		unlink(sun.sun_path);
+		return -1;
+	}
+	listen_fd = fd;
+	sock_path = xstrdup(sun.sun_path);
+	return 0;
+}
+
+void
+ctl_close(void)
+{
+	size_t i;
+
+	if (!opened)
+		return;
+	opened = false;
+	for (i = 0; i < CTL_CLIENTS_MAX; i++)
+		conn_close(&conns[i]);
+	if (listen_fd >= 0) {
+		event_del_fd(listen_fd);
+		close(listen_fd);
+		unlink(sock_path);
+	}
+	listen_fd = -1;
+	free(sock_path);
+	sock_path = NULL;
+}
+
+/* status_add - append "name=value" to a log line, writing it out when full */
+struct status_log {
+	char line[1400];
+	size_t len;
+};
+
+static void
+status_flush(struct status_log *sl)
+{
+	if (sl->len > 0)
+		log_info("status: %s", sl->line);
+	sl->len = 0;
+	sl->line[0] = '\0';
+}
+
+static void
+status_line(void *arg, const char *line)
+{
+	struct status_log *sl = arg;
+	const char *name = strchr(line, '\t'), *value;
+	int n;
+
+	if (name == NULL || (value = strchr(name + 1, '\t')) == NULL)
+		return;
+	name++;
+	if (sl->len + strlen(line) + 4 > sizeof(sl->line))
+		status_flush(sl);
+	n = snprintf(sl->line + sl->len, sizeof(sl->line) - sl->len,
+	    "%s%.*s=%s", sl->len > 0 ? ", " : "", (int)(value - name), name,
+	    value + 1);
+	if (n > 0 && (size_t)n < sizeof(sl->line) - sl->len)
+		sl->len += (size_t)n;
+}
+
+void
+ctl_log_status(void)
+{
+	struct status_log sl;
+
+	sl.len = 0;
+	sl.line[0] = '\0';
+	ctl_status(status_line, &sl);
+	status_flush(&sl);
+}

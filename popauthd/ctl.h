@@ -1,0 +1,80 @@
+/*
+ * ctl.h - the control socket: popauthctl's way into the running daemon.
+ *
+ * For main.c (ctl_open after engine_start, ctl_close before engine_stop),
+ * event.c (SIGUSR1: ctl_log_status) and popauthctl.c (the protocol).
+ *
+ * Protocol, one request per connection on the unix socket control_socket
+ * (mode 0660, group control_group when set):
+ *   request  first line: COMMAND [TAB ARG]... ; for "import" the records
+ *            (export.h) follow, one a line; the client then shuts down its
+ *            writing side.  At most CTL_REQ_MAX bytes.
+ *   reply    zero or more record lines (export.h: grant, user, black, fish,
+ *            pair, stat), then one status line, "OK[ TEXT]" or
+ *            "ERR CODE TEXT" (CODE is popauthctl's exit status: 1 not found,
+ *            64 usage, 65 bad data, 78 config); then the daemon closes.
+ * The daemon never blocks on a client: nonblocking accept, reads and writes,
+ * at most CTL_CLIENTS_MAX connections (more are closed at once), each closed
+ * CTL_TIMEOUT seconds after its last progress.  Every change is committed and
+ * the maps rewritten before the reply, so when popauthctl returns, Postfix
+ * and the firewall already see it.
+ */
+#ifndef POPAUTHD_CTL_H
+#define POPAUTHD_CTL_H
+
+#include "conf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#define CTL_REQ_MAX     (1024 * 1024)
+#define CTL_CLIENTS_MAX 16
+#define CTL_TIMEOUT     10
+
+/* popauthctl's exit codes (sysexits) */
+#define CTL_EX_OK          0
+#define CTL_EX_NOTFOUND    1
+#define CTL_EX_USAGE       64
+#define CTL_EX_DATAERR     65
+#define CTL_EX_UNAVAILABLE 69
+#define CTL_EX_SOFTWARE    70
+#define CTL_EX_NOPERM      77
+#define CTL_EX_CONFIG      78
+
+/* ctl_reload_fn - SIGHUP's work (main.c's reload); 0 or -1 */
+typedef int ctl_reload_fn(void);
+
+/*
+ * ctl_open - listen on c->control_socket ("" = no socket; a stale socket is
+ * replaced, anything else in the way refused); reload runs for "reload".
+ * 0, or -1 (logged) at start.
+ */
+int ctl_open(const struct conf *c, ctl_reload_fn *reload);
+/* ctl_close - close every connection and the socket, remove it */
+void ctl_close(void);
+/* ctl_log_status - log the status counters (SIGUSR1) */
+void ctl_log_status(void);
+
+/* For ctl.c and ctl_cmd.c only: a reply being built. */
+struct ctl_reply {
+	char *buf;
+	size_t len, cap;
+};
+
+/* ctl_reply_line - append line and a newline */
+void ctl_reply_line(void *reply, const char *line);
+/* ctl_status - "stat\tname\tvalue" lines of the status into fn */
+void ctl_status(void (*fn)(void *arg, const char *line), void *arg);
+/*
+ * ctl_cmd_run - run one request (argv[0] the command, data the import
+ * records) from uid; record lines go to r; returns an exit code with msg set
+ */
+int ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
+    unsigned int uid, char *msg, size_t msgsize);
+/* ctl_reload - run the reload given to ctl_open; 0 or -1 */
+int ctl_reload(void);
+/* ctl_uptime - seconds since ctl_open */
+time_t ctl_uptime(void);
+
+#endif

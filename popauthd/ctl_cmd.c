@@ -1,0 +1,460 @@
+/*
+ * ctl_cmd.c - what each control request does inside the daemon (ctl.h).
+ *
+ * For ctl.c.  Read-only requests (status, list, show, export) answer with
+ * export.h records; changing requests (grant, ban, unban, delist, flush,
+ * import, whitelist, reload) call the trackers' admin functions, then
+ * engine_flush_all() commits the state and rewrites the maps before the
+ * reply, so "OK" means Postfix and the firewall already see the change.
+ * Every argument is checked again here (addr_parse, dur_parse): the socket is
+ * the trust boundary, not popauthctl.  Each change is logged with the
+ * caller's uid.
+ */
+#include "ctl.h"
+#include "blacklist.h"
+#include "clock.h"
+#include "engine.h"
+#include "export.h"
+#include "fish.h"
+#include "grant.h"
+#include "log.h"
+#include "map.h"
+#include "rule.h"
+#include "trigger.h"
+#include "util.h"
+#include "whitelist.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef POPAUTHD_VERSION
+#define POPAUTHD_VERSION "0.1.0"
+#endif
+
+/* say - set the reply text; returns code */
+static int say(char *msg, size_t size, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+say(char *msg, size_t size, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, size, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static void stat_add(void (*fn)(void *, const char *), void *arg,
+    const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+stat_add(void (*fn)(void *, const char *), void *arg, const char *name,
+    const char *fmt, ...)
+{
+	char value[512], esc[1024], line[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	log_escape(esc, sizeof(esc), value, strlen(value));
+	snprintf(line, sizeof(line), "stat\t%s\t%s", name, esc);
+	fn(arg, line);
+}
+
+void
+ctl_status(void (*fn)(void *arg, const char *line), void *arg)
+{
+	const struct engine_stats *s = engine_stats();
+	const struct ruleset *rs = engine_rules();
+	const struct conf *c = engine_conf();
+	char name[160];
+	size_t i;
+	int k;
+
+	stat_add(fn, arg, "version", "%s", POPAUTHD_VERSION);
+	stat_add(fn, arg, "pid", "%ld", (long)getpid());
+	stat_add(fn, arg, "uptime", "%lld", (long long)ctl_uptime());
+	stat_add(fn, arg, "lines", "%llu", s->lines);
+	stat_add(fn, arg, "matched", "%llu", s->matched);
+	stat_add(fn, arg, "unparsed", "%llu", s->unparsed);
+	for (k = 0; k < EV_NKINDS; k++) {
+		snprintf(name, sizeof(name), "event.%s",
+		    ev_kind_name((enum ev_kind)k));
+		stat_add(fn, arg, name, "%llu", s->events[k]);
+	}
+	for (i = 0; rs != NULL && i < rule_count(rs); i++) {
+		const char *rname = "?";
+		unsigned long long hits = rule_hits(rs, i, &rname);
+
+		snprintf(name, sizeof(name), "rule.%s", rname);
+		stat_add(fn, arg, name, "%llu", hits);
+	}
+	if (c != NULL) {
+		snprintf(name, sizeof(name), "map.%s", c->popauth_map);
+		stat_add(fn, arg, name, "%zu", grant_count());
+		snprintf(name, sizeof(name), "map.%s", c->blacklist_map);
+		stat_add(fn, arg, name, "%zu", bl_count());
+	}
+	stat_add(fn, arg, "grants", "%zu", grant_count());
+	stat_add(fn, arg, "blacklisted", "%zu", bl_count());
+	stat_add(fn, arg, "bans", "%zu", bl_bans());
+	stat_add(fn, arg, "fishing", "%zu", fish_count());
+	stat_add(fn, arg, "last_error", "%s", log_last_error());
+}
+
+/* the callbacks that turn tracker records into reply lines */
+static void
+put_grant(void *arg, const struct grant_info *gi)
+{
+	export_grant(gi, ctl_reply_line, arg);
+}
+
+static void
+put_bl(void *arg, const struct bl_info *bi)
+{
+	export_bl(bi, ctl_reply_line, arg);
+}
+
+static void
+put_ban(void *arg, const struct bl_info *bi)
+{
+	if (bi->banned)
+		export_bl(bi, ctl_reply_line, arg);
+}
+
+static void
+put_fish(void *arg, const struct fish_info *fi)
+{
+	export_fish(fi, ctl_reply_line, arg);
+}
+
+/* get_ip - argv[i] as an address */
+static int
+get_ip(
+    char **argv, size_t argc, size_t i, struct addr *a, char *msg, size_t size)
+{
+	if (i >= argc || argv[i][0] == '\0')
+		return say(msg, size, CTL_EX_USAGE, "missing IP address");
+	if (addr_parse(argv[i], strlen(argv[i]), a) < 0)
+		return say(msg, size, CTL_EX_USAGE,
+		    "%.60s: not an IPv4 or IPv6 address", argv[i]);
+	return 0;
+}
+
+/* get_dur - argv[i] as a duration, dflt when absent */
+static int
+get_dur(char **argv, size_t argc, size_t i, time_t dflt, time_t *secs,
+    char *msg, size_t size)
+{
+	*secs = dflt;
+	if (i >= argc || argv[i][0] == '\0')
+		return 0;
+	if (dur_parse(argv[i], secs) < 0 || *secs <= 0)
+		return say(msg, size, CTL_EX_USAGE,
+		    "%.40s: bad duration (examples: 90s, 30m, 12h, 7d, 2w)",
+		    argv[i]);
+	return 0;
+}
+
+/* changed - commit and rewrite maps now, so the reply means "done" */
+static void
+changed(void)
+{
+	engine_flush_all();
+}
+
+struct import_ctx {
+	time_t now;
+	size_t grants, listed, fishing, expired;
+};
+
+static void
+imp_grant(void *arg, const struct grant_info *gi)
+{
+	struct import_ctx *ic = arg;
+
+	if (grant_restore(gi, ic->now))
+		ic->grants++;
+	else
+		ic->expired++;
+}
+
+static void
+imp_bl(void *arg, const struct bl_info *bi)
+{
+	struct import_ctx *ic = arg;
+
+	if (bl_restore(bi, ic->now))
+		ic->listed++;
+	else
+		ic->expired++;
+}
+
+static void
+imp_fish(void *arg, const struct fish_info *fi)
+{
+	struct import_ctx *ic = arg;
+
+	if (fish_restore(fi, ic->now))
+		ic->fishing++;
+	else
+		ic->expired++;
+}
+
+/*
+ * cmd_import - records in data; checked whole first, so a bad line changes
+ * nothing, then applied
+ */
+static int
+cmd_import(char *data, char *msg, size_t size)
+{
+	struct import_ctx ic;
+	struct import_ops ops = {NULL, NULL, NULL, NULL};
+	struct import *im;
+	char err[256], *copy, *line, *next;
+	size_t lineno;
+	int pass;
+
+	memset(&ic, 0, sizeof(ic));
+	ic.now = clock_now();
+	copy = xmalloc(strlen(data) + 1);
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			ops.grant = imp_grant;
+			ops.bl = imp_bl;
+			ops.fish = imp_fish;
+			ops.arg = &ic;
+		}
+		im = import_new(&ops);
+		memcpy(copy, data, strlen(data) + 1);
+		for (line = copy, lineno = 1; line != NULL;
+		     line = next, lineno++) {
+			if ((next = strchr(line, '\n')) != NULL)
+				*next++ = '\0';
+			if (import_line(im, line, err, sizeof(err)) < 0) {
+				import_free(im);
+				free(copy);
+				return say(msg, size, CTL_EX_DATAERR,
+				    "import line %zu: %s", lineno, err);
+			}
+		}
+		import_end(im, err, sizeof(err));
+		import_free(im);
+	}
+	free(copy);
+	return say(msg, size, 0,
+	    "imported %zu grants, %zu blacklist entries, %zu fishing records; "
+	    "%zu already expired",
+	    ic.grants, ic.listed, ic.fishing, ic.expired);
+}
+
+static int
+cmd_whitelist(char *msg, size_t size)
+{
+	const struct conf *c = engine_conf();
+	struct whitelist *wl = whitelist_load(c->whitelist_file);
+
+	if (wl == NULL)
+		return say(msg, size, CTL_EX_CONFIG,
+		    "%s: not reloaded (see the log); the old whitelist stays",
+		    c->whitelist_file);
+	trigger_conf(c, wl);
+	return say(msg, size, 0, "whitelist reloaded: %zu networks",
+	    whitelist_size(wl));
+}
+
+static int
+cmd_flush(char **argv, size_t argc, char *msg, size_t size)
+{
+	time_t now = clock_now();
+	const char *what = argc > 1 ? argv[1] : "";
+
+	if (strcmp(what, "bans") == 0) {
+		size_t n = bl_unban_all(now);
+
+		changed();
+		return say(msg, size, 0, "%zu bans lifted", n);
+	}
+	if (strcmp(what, "blacklist") == 0) {
+		size_t n = bl_flush();
+
+		changed();
+		return say(msg, size, 0, "%zu blacklist entries removed", n);
+	}
+	if (strcmp(what, "all") == 0) {
+		size_t b = bl_flush(), f = fish_flush(), g = grant_flush();
+
+		changed();
+		return say(msg, size, 0,
+		    "%zu blacklist entries, %zu fishing records and %zu grants "
+		    "removed",
+		    b, f, g);
+	}
+	return say(
+	    msg, size, CTL_EX_USAGE, "flush what? blacklist, bans or all");
+}
+
+/* cmd_change - grant, ban, unban, delist */
+static int
+cmd_change(char **argv, size_t argc, char *msg, size_t size)
+{
+	const struct conf *c = engine_conf();
+	time_t now = clock_now(), secs;
+	char ip[ADDR_STRLEN], reason[512], dur[64];
+	struct addr a;
+	int rc;
+
+	if ((rc = get_ip(argv, argc, 1, &a, msg, size)) != 0)
+		return rc;
+	addr_format(&a, ip, sizeof(ip));
+	if (strcmp(argv[0], "grant") == 0) {
+		if (argc > 3)
+			return say(msg, size, CTL_EX_USAGE,
+			    "usage: grant IP [DURATION]");
+		if ((rc = get_dur(argv, argc, 2, c->popauth_expire, &secs, msg,
+		         size)) != 0)
+			return rc;
+		grant_set(&a, "popauthctl", now, secs);
+		changed();
+		return say(msg, size, 0, "%s: relay granted for %s", ip,
+		    dur_format(secs, dur, sizeof(dur)));
+	}
+	if (strcmp(argv[0], "ban") == 0) {
+		if (argc > 4)
+			return say(msg, size, CTL_EX_USAGE,
+			    "usage: ban IP [DURATION] [REASON]");
+		if ((rc = get_dur(argv, argc, 2, c->nullroute_msg_bansecs,
+		         &secs, msg, size)) != 0)
+			return rc;
+		log_escape(reason, sizeof(reason),
+		    argc > 3 && argv[3][0] != '\0' ? argv[3]
+		                                   : "banned by the admin",
+		    strlen(argc > 3 && argv[3][0] != '\0'
+		            ? argv[3]
+		            : "banned by the admin"));
+		bl_admin_ban(&a, now, secs, reason);
+		changed();
+		return say(msg, size, 0, "%s: banned for %s", ip,
+		    dur_format(secs, dur, sizeof(dur)));
+	}
+	if (argc > 2)
+		return say(msg, size, CTL_EX_USAGE, "usage: %s IP", argv[0]);
+	if (strcmp(argv[0], "unban") == 0) {
+		if (!bl_admin_unban(&a, now))
+			return say(
+			    msg, size, CTL_EX_NOTFOUND, "%s: not banned", ip);
+		changed();
+		return say(
+		    msg, size, 0, "%s: ban lifted; still blacklisted", ip);
+	}
+	/* delist: the listing, its ban, and the fishing record that led to it */
+	{
+		bool listed = bl_delist(&a), fished = fish_forget(&a);
+
+		if (!listed && !fished)
+			return say(msg, size, CTL_EX_NOTFOUND,
+			    "%s: not blacklisted", ip);
+		changed();
+		return say(msg, size, 0, "%s: removed from the blacklist", ip);
+	}
+}
+
+/* is_change - requests that change state (logged with the caller's uid) */
+static bool
+is_change(const char *cmd)
+{
+	static const char *const changes[] = {"grant", "ban", "unban", "delist",
+	    "flush", "import", "whitelist", "reload"};
+	size_t i;
+
+	for (i = 0; i < NITEMS(changes); i++)
+		if (strcmp(cmd, changes[i]) == 0)
+			return true;
+	return false;
+}
+
+int
+ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
+    unsigned int uid, char *msg, size_t msgsize)
+{
+	const char *cmd = argv[0];
+	struct addr a;
+	int rc;
+
+	if (is_change(cmd)) {
+		char esc[64], arg[64];
+
+		log_escape(esc, sizeof(esc), cmd, strlen(cmd));
+		log_escape(arg, sizeof(arg), argc > 1 ? argv[1] : "",
+		    argc > 1 ? strlen(argv[1]) : 0);
+		log_info("control: uid %u: %s%s%s", uid, esc,
+		    argc > 1 ? " " : "", arg);
+	}
+	if (strcmp(cmd, "status") == 0) {
+		ctl_status(ctl_reply_line, r);
+		return 0;
+	}
+	if (strcmp(cmd, "list") == 0) {
+		const char *what = argc > 1 ? argv[1] : "";
+
+		if (strcmp(what, "relay") == 0)
+			grant_each(put_grant, r);
+		else if (strcmp(what, "blacklist") == 0)
+			bl_each(put_bl, r);
+		else if (strcmp(what, "bans") == 0)
+			bl_each(put_ban, r);
+		else if (strcmp(what, "fishing") == 0)
+			fish_each(put_fish, r);
+		else
+			return say(msg, msgsize, CTL_EX_USAGE,
+			    "list what? relay, blacklist, fishing or bans");
+		return 0;
+	}
+	if (strcmp(cmd, "show") == 0) {
+		bool any;
+
+		if ((rc = get_ip(argv, argc, 1, &a, msg, msgsize)) != 0)
+			return rc;
+		any = grant_get(&a, put_grant, r);
+		any = bl_get(&a, put_bl, r) || any;
+		any = fish_get(&a, put_fish, r) || any;
+		if (!any)
+			return say(msg, msgsize, CTL_EX_NOTFOUND,
+			    "%s: not granted, listed or fishing", argv[1]);
+		return 0;
+	}
+	if (strcmp(cmd, "export") == 0) {
+		ctl_reply_line(r, EXPORT_HEADER);
+		grant_each(put_grant, r);
+		bl_each(put_bl, r);
+		fish_each(put_fish, r);
+		return 0;
+	}
+	if (strcmp(cmd, "grant") == 0 || strcmp(cmd, "ban") == 0 ||
+	    strcmp(cmd, "unban") == 0 || strcmp(cmd, "delist") == 0)
+		return cmd_change(argv, argc, msg, msgsize);
+	if (strcmp(cmd, "flush") == 0)
+		return cmd_flush(argv, argc, msg, msgsize);
+	if (strcmp(cmd, "import") == 0) {
+		rc = cmd_import(data, msg, msgsize);
+		changed();
+		return rc;
+	}
+	if (strcmp(cmd, "whitelist") == 0)
+		return cmd_whitelist(msg, msgsize);
+	if (strcmp(cmd, "reload") == 0) {
+		if (ctl_reload() < 0)
+			return say(msg, msgsize, CTL_EX_CONFIG,
+			    "reload refused (see the log); the running "
+			    "configuration stays");
+		return say(msg, msgsize, 0, "reloaded");
+	}
+	return say(msg, msgsize, CTL_EX_USAGE, "unknown command");
+}

@@ -1,0 +1,118 @@
+#!/bin/bash
+# 030-ctl.sh - popauthctl against a running daemon: every command, checked
+# through what Postfix sees (postmap -q) and the exit codes scripts rely on;
+# --json output parsed by jq.
+. "$(dirname "$0")/lib.sh"
+
+need jq
+pf_dir
+CTL=${POPAUTHCTL:-$REPO/popauthd/popauthctl}
+[ -x "$CTL" ] || fail "$CTL is missing; run make"
+: >"$T/white"
+pa_conf whitelist_file="$T/white"
+pa_start
+ctl() { "$CTL" -c "$CONF" "$@"; }
+
+# status and list on a login
+pa_feed "$(login_line alice 192.0.2.10)"
+wait_for map_has 192.0.2.10 || fail "login not granted"
+ctl status >"$T/st" || fail "status exit $?"
+grep -q '^lines  *1$' "$T/st" || fail "status: lines: $(cat "$T/st")"
+grep -q '^rule.dovecot-login  *1$' "$T/st" || fail "status: rule hits"
+grep -q '^event.login  *1$' "$T/st" || fail "status: events"
+grep -q '^map.popauth_checks  *1$' "$T/st" || fail "status: map entries"
+[ "$(ctl status --json | jq -r '.grants')" = 1 ] || fail "status --json"
+ctl list relay | grep -q '^192.0.2.10 .* alice$' || fail "list relay: $(ctl list relay)"
+[ "$(ctl list relay --json | jq -r '.[0].users[0].name')" = alice ] ||
+	fail "list relay --json"
+note "status, list: ok"
+
+# grant
+ctl grant 198.51.100.5 2h >/dev/null || fail "grant exit $?"
+map_has 198.51.100.5 || fail "grant not in popauth_checks"
+ctl grant 2001:db8::5 >/dev/null || fail "grant v6"
+map_has 2001:db8::5 || fail "v6 grant not in popauth_checks"
+note "grant: ok"
+
+# ban, unban of an active ban, delist of a listed IP
+ctl ban 203.0.113.9 1h caught in a trap >/dev/null || fail "ban exit $?"
+v=$(map_q 203.0.113.9 rbl_checks)
+[[ "$v" == "554 5.7.1 "*"caught in a trap" ]] || fail "ban: rbl_checks says '$v'"
+[ "$(ctl list bans --json | jq -r '.[0].ip')" = 203.0.113.9 ] || fail "list bans"
+[ "$(ctl show 203.0.113.9 --json | jq -r '.blacklist[0].banned')" = true ] ||
+	fail "show: not banned"
+ctl unban 203.0.113.9 >/dev/null || fail "unban exit $?"
+[ "$(ctl show 203.0.113.9 --json | jq -r '.blacklist[0].banned')" = false ] ||
+	fail "unban: still banned"
+[ "$(ctl list bans --json | jq length)" = 0 ] || fail "unban: list bans not empty"
+map_has 203.0.113.9 rbl_checks "$v" || fail "unban: entry must stay listed"
+ctl unban 203.0.113.9 2>/dev/null
+[ $? = 1 ] || fail "unban of an unbanned IP must exit 1"
+ctl delist 203.0.113.9 >/dev/null || fail "delist exit $?"
+map_lacks 203.0.113.9 rbl_checks || fail "delist: still in rbl_checks"
+ctl delist 203.0.113.9 2>/dev/null
+[ $? = 1 ] || fail "delist of an unlisted IP must exit 1"
+log_has "203.0.113.9 [unknown] has been removed from the blacklist by the admin" ||
+	fail "delist not logged"
+note "ban, unban, delist: ok"
+
+# a listing by the log, then delisted by the admin
+pa_feed "$(date '+%b %e %H:%M:%S') vm postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[198.51.100.77]: 554 5.7.1 Service unavailable; Client host [198.51.100.77] blocked using zen.spamhaus.org; x; from=<a@b> to=<c@d> proto=ESMTP helo=<x>"
+wait_for map_q 198.51.100.77 rbl_checks >/dev/null || fail "rbl reject not listed"
+ctl show 198.51.100.77 | grep -q 'zen.spamhaus.org' || fail "show: no list"
+ctl delist 198.51.100.77 >/dev/null || fail "delist of a listed IP"
+map_lacks 198.51.100.77 rbl_checks || fail "log listing not delisted"
+note "delist of a log listing: ok"
+
+# bad input and exit codes
+ctl show 1.2.3 2>"$T/err"; [ $? = 64 ] || fail "bad IP must exit 64"
+grep -q "not an IPv4 or IPv6 address" "$T/err" || fail "bad IP message"
+ctl grant 192.0.2.1 5x 2>/dev/null; [ $? = 64 ] || fail "bad duration must exit 64"
+ctl show 192.0.2.99 2>/dev/null; [ $? = 1 ] || fail "show of nothing must exit 1"
+ctl frobnicate 2>/dev/null; [ $? = 64 ] || fail "unknown command must exit 64"
+ctl -o no_such_key=1 status 2>/dev/null; [ $? = 78 ] || fail "bad config must exit 78"
+ctl flush bans 2>"$T/err"; [ $? = 64 ] || fail "flush without --yes must exit 64"
+grep -q -- "--yes" "$T/err" || fail "flush: no hint about --yes"
+note "errors: ok"
+
+# whitelist add/del: file rewritten, daemon reloads it
+ctl whitelist add 10.1.0.0/16 >/dev/null || fail "whitelist add"
+grep -q '^10.1.0.0/16' "$T/white" || fail "whitelist file not written"
+log_has "control: uid $(id -u): whitelist" || fail "whitelist reload not requested"
+ctl whitelist add 10.1.0.1/16 2>/dev/null; [ $? = 64 ] || fail "bad CIDR must exit 64"
+ctl whitelist del 10.1.0.0/16 >/dev/null || fail "whitelist del"
+grep -q '10.1.0.0' "$T/white" && fail "whitelist del left the line"
+ctl whitelist del 10.1.0.0/16 2>/dev/null; [ $? = 1 ] || fail "del of absent must exit 1"
+note "whitelist: ok"
+
+# export, flush, import back (JSON and TSV)
+ctl ban 203.0.113.50 1d "tab	and \\ backslash" >/dev/null || fail "ban 2"
+ctl export >"$T/exp.tsv" || fail "export"
+ctl export --json >"$T/exp.json" || fail "export --json"
+jq -e '.popauthd_export == 1 and (.grants | length) == 3' "$T/exp.json" >/dev/null ||
+	fail "export --json content: $(cat "$T/exp.json")"
+awk -F'\t' '$1 == "black" && NF != 14 { exit 1 }' "$T/exp.tsv" || fail "export: broken record"
+ctl flush all --yes >/dev/null || fail "flush all"
+map_lacks 192.0.2.10 || fail "flush all: grant left"
+map_lacks 203.0.113.50 rbl_checks || fail "flush all: listing left"
+ctl import "$T/exp.json" >/dev/null || fail "import json"
+map_has 192.0.2.10 || fail "import json: grant missing"
+map_q 203.0.113.50 rbl_checks | grep -q 'backslash' || fail "import json: listing missing"
+[ "$(ctl list bans --json | jq -r '.[0].ip')" = 203.0.113.50 ] || fail "import: ban lost"
+ctl flush blacklist --yes >/dev/null || fail "flush blacklist"
+map_lacks 203.0.113.50 rbl_checks || fail "flush blacklist left an entry"
+ctl import "$T/exp.tsv" >/dev/null || fail "import tsv"
+ctl export >"$T/exp2.tsv"
+diff <(grep -v '^grant\|^user' "$T/exp.tsv") <(grep -v '^grant\|^user' "$T/exp2.tsv") ||
+	fail "export / import / export differs"
+printf 'black\t1.2.3\tx\n' | ctl import - 2>/dev/null; [ $? = 65 ] || fail "bad import must exit 65"
+note "export, flush, import: ok"
+
+ctl reload >/dev/null || fail "reload"
+log_has "reloaded $CONF" || fail "reload not done"
+kill -USR1 "$PA_PID"
+wait_for log_has "status: version=" || fail "SIGUSR1 status line"
+log_has "rule.dovecot-login=" || fail "SIGUSR1 status lacks rule hits"
+pa_stop
+[ ! -e "$T/control.sock" ] || fail "control socket left behind"
+exit 0

@@ -1,0 +1,43 @@
+#!/bin/bash
+# 033-install.sh - make install DESTDIR=... PREFIX=/usr gives a tree whose
+# popauthd passes --check-config; man/popauthd.conf.5 names every key of
+# popauthd/conf.c (this fails when a key is added without its man entry).
+. "$(dirname "$0")/lib.sh"
+
+need make
+keys=$(sed -n 's/^[[:space:]]*K(\([a-z_0-9]*\),.*/\1/p' "$REPO/popauthd/conf.c")
+[ -n "$keys" ] || fail "no keys found in popauthd/conf.c"
+missing=
+for k in $keys; do
+	grep -q "^\.B $k = " "$REPO/man/popauthd.conf.5" || missing="$missing $k"
+done
+[ -z "$missing" ] || fail "man/popauthd.conf.5 lacks:$missing"
+note "man page keys: ok"
+
+make -s -C "$REPO" install DESTDIR="$T/root" PREFIX=/usr >"$T/install.out" 2>&1 ||
+	fail "make install: $(tail -5 "$T/install.out")"
+R=$T/root
+for f in usr/sbin/popauthd usr/sbin/popauthctl etc/popauthd/popauthd.conf \
+	etc/popauthd/whitelist usr/share/man/man8/popauthd.8 \
+	usr/share/man/man8/popauthctl.8 usr/share/man/man5/popauthd.conf.5 \
+	lib/systemd/system/popauthd.service etc/logrotate.d/popauthd; do
+	[ -e "$R/$f" ] || fail "make install did not install /$f"
+done
+ls "$R"/etc/popauthd/rules/*.rules >/dev/null 2>&1 || fail "no rules installed"
+[ -d "$R/var/lib/popauthd" ] || fail "no /var/lib/popauthd"
+"$R/usr/sbin/popauthd" -c "$R/etc/popauthd/popauthd.conf" \
+	-o rules_directory="$R/etc/popauthd/rules" --check-config >"$T/cc.out" 2>&1 ||
+	fail "installed popauthd --check-config: $(cat "$T/cc.out")"
+"$R/usr/sbin/popauthctl" --version | grep -q '^popauthctl ' || fail "popauthctl --version"
+grep -q '^ExecStart=/usr/sbin/popauthd -f' "$R/lib/systemd/system/popauthd.service" ||
+	fail "unit: ExecStart"
+grep -q '^Restart=on-failure' "$R/lib/systemd/system/popauthd.service" || fail "unit: Restart"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	systemd-analyze verify "$R/lib/systemd/system/popauthd.service" 2>&1 |
+		grep -i 'error\|invalid' && fail "systemd-analyze verify"
+fi
+if command -v logrotate >/dev/null 2>&1; then
+	logrotate -d "$R/etc/logrotate.d/popauthd" >"$T/lr.out" 2>&1 || fail "logrotate -d: $(tail -3 "$T/lr.out")"
+fi
+note "install: ok"
+exit 0

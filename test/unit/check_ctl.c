@@ -1,0 +1,151 @@
+/*
+ * check_ctl.c - unit tests for the popauthctl formats: export.c records
+ * (escaping, import checks, parent/child order) and ctl_json.c (JSON out and
+ * back to the same records).
+ */
+#include "test.h"
+#include "ctl_json.h"
+#include "export.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *line;
+	int rc;
+} import_cases[] = {
+    {"grant\t192.0.2.1\t1\t2\t3\t4", 0},
+    {"grant\t192.0.2.1\t1\t2\t3", -1},
+    {"grant\t192.0.2.1\t1\t2\t3\t4\t5", -1},
+    {"grant\t192.0.2\t1\t2\t3\t4", -1},
+    {"grant\t192.0.2.1\tx\t2\t3\t4", -1},
+    {"user\t192.0.2.1\tbob\t1\t2\t3", -1}, /* no grant before it */
+    {"black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\t0.5\t0\t0\th\tl\tr", 0},
+    {"black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\tnan\t0\t0\th\tl\tr", -1},
+    {"fish\t192.0.2.9\t2\t1\t2", 0},
+    {"stat\tx\ty", -1},
+    {"bogus\t1", -1},
+    {"# comment", 0},
+    {"", 0},
+};
+
+START_TEST(test_import_line)
+{
+	struct import_ops ops = {NULL, NULL, NULL, NULL};
+	struct import *im = import_new(&ops);
+	char line[256], err[256];
+
+	snprintf(line, sizeof(line), "%s", import_cases[_i].line);
+	ck_assert_int_eq(
+	    import_line(im, line, err, sizeof(err)), import_cases[_i].rc);
+	import_free(im);
+}
+END_TEST
+
+static char got_reason[1024];
+static size_t got_users;
+
+static void
+on_bl(void *arg, const struct bl_info *bi)
+{
+	(void)arg;
+	snprintf(got_reason, sizeof(got_reason), "%s", bi->reason);
+}
+
+static void
+on_grant(void *arg, const struct grant_info *gi)
+{
+	(void)arg;
+	got_users = gi->nusers;
+}
+
+START_TEST(test_escape_roundtrip)
+{
+	struct import_ops ops = {on_grant, on_bl, NULL, NULL};
+	struct import *im = import_new(&ops);
+	char line[512], err[256];
+
+	/* a stored (escaped) reason survives export and import unchanged */
+	snprintf(line, sizeof(line),
+	    "black\t192.0.2.1\t1\t2\t-"
+	    "1\t1\t1\t0\t0\t0\t0\th\tl\ta\\011b\\134c");
+	ck_assert_int_eq(import_line(im, line, err, sizeof(err)), 0);
+	ck_assert_str_eq(got_reason, "a\\011b\\134c");
+	/* a raw control byte (hand-written file) is escaped on the way in */
+	snprintf(line, sizeof(line),
+	    "black\t192.0.2.1\t1\t2\t-1\t1\t1\t0\t0\t0\t0\th\tl\tx\001y");
+	ck_assert_int_eq(import_line(im, line, err, sizeof(err)), 0);
+	ck_assert_str_eq(got_reason, "x\\001y");
+	/* users attach to their grant */
+	snprintf(line, sizeof(line), "grant\t192.0.2.5\t1\t2\t3\t4");
+	ck_assert_int_eq(import_line(im, line, err, sizeof(err)), 0);
+	snprintf(line, sizeof(line), "user\t192.0.2.5\ta@b\t1\t2\t3");
+	ck_assert_int_eq(import_line(im, line, err, sizeof(err)), 0);
+	snprintf(line, sizeof(line), "user\t192.0.2.6\ta@b\t1\t2\t3");
+	ck_assert_int_eq(import_line(im, line, err, sizeof(err)), -1);
+	import_end(im, err, sizeof(err));
+	ck_assert_uint_eq(got_users, 1);
+	import_free(im);
+}
+END_TEST
+
+static void
+collect(void *arg, const char *line)
+{
+	char *buf = arg;
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, 4096 - n, "%s\n", line);
+}
+
+START_TEST(test_json_roundtrip)
+{
+	static const char *const text[] = {
+	    "grant\t192.0.2.1\t1\t2\t3\t4",
+	    "user\t192.0.2.1\talice\t1\t2\t3",
+	    "black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\t0.500000\t0\t0\th\tl\tr "
+	    "\\\"q\\134",
+	    "fish\t192.0.2.9\t2\t1\t2",
+	    "pair\t192.0.2.9\ta@x\tb@y\t1\t2\t1",
+	};
+	char *lines[NITEMS(text)];
+	char *json = NULL, back[4096] = "", expect[4096] = "", err[256];
+	size_t len = 0, i;
+	FILE *fp = open_memstream(&json, &len);
+
+	for (i = 0; i < NITEMS(text); i++)
+		lines[i] = xstrdup(text[i]);
+
+	ctl_json_write(fp, lines, NITEMS(lines), "", true);
+	fclose(fp);
+	ck_assert_int_eq(
+	    ctl_json_records(json, len, collect, back, err, sizeof(err)), 0);
+	for (i = 0; i < NITEMS(lines); i++)
+		collect(expect, lines[i]);
+	ck_assert_str_eq(back, expect);
+	for (i = 0; i < NITEMS(lines); i++)
+		free(lines[i]);
+	free(json);
+	ck_assert_int_eq(ctl_json_records("{\"grants\": [1", 13, collect, back,
+	                     err, sizeof(err)),
+	    -1);
+}
+END_TEST
+
+static Suite *
+ctl_suite(void)
+{
+	Suite *s = suite_create("ctl");
+	TCase *tc = tcase_create("formats");
+
+	log_open(NULL, false, false);
+	tcase_add_loop_test(tc, test_import_line, 0, NITEMS(import_cases));
+	tcase_add_test(tc, test_escape_roundtrip);
+	tcase_add_test(tc, test_json_roundtrip);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+TEST_MAIN(ctl_suite)
