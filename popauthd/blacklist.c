@@ -231,7 +231,7 @@ bl_repeat(const struct addr *ip, time_t now, const char *host)
 
 void
 bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
-    const char *reason, time_t bansecs)
+    const char *reason, time_t bansecs, const char *banwhy)
 {
 	struct bl_entry *e = iptab_get(entries, ip);
 	char buf[ADDR_STRLEN];
@@ -269,7 +269,7 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		    buf, host, list, reason);
 	}
 	if (bansecs > 0) {
-		bl_ban(e, now, bansecs, "address fishing", 0);
+		bl_ban(e, now, bansecs, banwhy != NULL ? banwhy : "listing", 0);
 		bl_changed(e, ip);
 	}
 }

@@ -28,10 +28,10 @@ void bl_conf(const struct conf *c);
 /*
  * bl_list - list ip (host, list and reason already escaped) at now; an ip that
  * is listed already counts as a repeat instead.  bansecs > 0 also bans it for
- * that long (fishing).
+ * that long, for the reason banwhy ("address fishing") in the log.
  */
 void bl_list(const struct addr *ip, time_t now, const char *host,
-    const char *list, const char *reason, time_t bansecs);
+    const char *list, const char *reason, time_t bansecs, const char *banwhy);
 /* bl_repeat - a listed ip came back (Postfix refused it through rbl_checks) */
 void bl_repeat(const struct addr *ip, time_t now, const char *host);
 /* bl_listed - true if ip is in the blacklist */

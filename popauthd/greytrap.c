@@ -148,7 +148,7 @@ trap(struct gt_client *g, const char *reason)
 	}
 	log_info("Trapped %s: %s", ip, reason);
 	bl_list(&g->ip, clock_now(), g->host, gt_cf->localhost_dns_name, reason,
-	    gt_cf->greytrap_ban ? gt_cf->greytrap_bansecs : 0);
+	    gt_cf->greytrap_ban ? gt_cf->greytrap_bansecs : 0, "greytrap");
 }
 
 /* domain_of - the part after the last '@' ("" for <> or no '@') */
