@@ -17,6 +17,7 @@
 #include "log.h"
 #include "rec.h"
 #include "timer.h"
+#include "track.h"
 #include "util.h"
 
 #include <math.h>
@@ -39,12 +40,10 @@ struct bl_entry {
 	struct timer unban_t, expiry;
 };
 
-static struct iptab *entries;
-static struct state_table *bl_tab;
+static struct track tr;	/* the entries by address, their change list */
 static struct map *bl_map;
 static const struct conf *bl_cf;
-static struct addr *changed;
-static size_t nchanged, changed_cap, nbans;
+static size_t nbans;
 static bool cap_warned;
 
 static const struct addr *
@@ -56,16 +55,7 @@ bl_key(const void *rec)
 static void
 bl_changed(struct bl_entry *e, const struct addr *ip)
 {
-	if (e != NULL) {
-		if (e->dirty)
-			return;
-		e->dirty = true;
-	}
-	if (nchanged == changed_cap) {
-		changed_cap = changed_cap ? changed_cap * 2 : 256;
-		changed = xrealloc(changed, changed_cap * sizeof(*changed));
-	}
-	changed[nchanged++] = *ip;
+	track_changed(&tr, e, ip);
 }
 
 static void
@@ -104,7 +94,7 @@ bl_expire(struct timer *t)
 		fw_unban(&e->ip);
 		nbans--;
 	}
-	iptab_del(entries, &e->ip);
+	iptab_del(tr.tab, &e->ip);
 	bl_changed(NULL, &e->ip);
 	bl_free(e);
 	map_touch(bl_map);
@@ -217,7 +207,7 @@ bl_score(struct bl_entry *e, time_t now, const char *host)
 void
 bl_repeat(const struct addr *ip, time_t now, const char *host)
 {
-	struct bl_entry *e = iptab_get(entries, ip);
+	struct bl_entry *e = iptab_get(tr.tab, ip);
 	char buf[ADDR_STRLEN];
 
 	if (e == NULL) {
@@ -233,7 +223,7 @@ void
 bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
     const char *reason, time_t bansecs, const char *banwhy)
 {
-	struct bl_entry *e = iptab_get(entries, ip);
+	struct bl_entry *e = iptab_get(tr.tab, ip);
 	char buf[ADDR_STRLEN];
 
 	addr_format(ip, buf, sizeof(buf));
@@ -243,7 +233,7 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		    buf, host, e->list);
 		bl_score(e, now, host);
 	} else {
-		if ((long long)iptab_size(entries) >= bl_cf->max_tracked_ips) {
+		if ((long long)iptab_size(tr.tab) >= bl_cf->max_tracked_ips) {
 			if (!cap_warned)
 				log_warn("%s: not blacklisted: max_tracked_ips "
 					 "(%lld) reached",
@@ -260,7 +250,7 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		e->host = xstrdup(host);
 		e->list = xstrdup(list);
 		e->reason = xstrdup(reason);
-		iptab_put(entries, e);
+		iptab_put(tr.tab, e);
 		bl_arm(e);
 		bl_changed(e, ip);
 		map_touch(bl_map);
@@ -277,13 +267,13 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 bool
 bl_listed(const struct addr *ip)
 {
-	return entries != NULL && iptab_get(entries, ip) != NULL;
+	return tr.tab != NULL && iptab_get(tr.tab, ip) != NULL;
 }
 
 bool
 bl_banned(const struct addr *ip, time_t now)
 {
-	struct bl_entry *e = entries != NULL ? iptab_get(entries, ip) : NULL;
+	struct bl_entry *e = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
 
 	return e != NULL && e->unban > now;
 }
@@ -291,7 +281,7 @@ bl_banned(const struct addr *ip, time_t now)
 size_t
 bl_count(void)
 {
-	return entries != NULL ? iptab_size(entries) : 0;
+	return tr.tab != NULL ? iptab_size(tr.tab) : 0;
 }
 
 size_t
@@ -301,8 +291,10 @@ bl_bans(void)
 }
 
 static void
-bl_encode(const struct bl_entry *e, struct rec_buf *w)
+bl_encode(const void *rec, struct rec_buf *w)
 {
+	const struct bl_entry *e = rec;
+
 	w->n = 0;
 	w->full = false;
 	rec_u8(w, BL_VERSION);
@@ -347,7 +339,7 @@ bl_load_one(void *arg, const void *key, size_t klen, const void *val,
 		bl_free(e);
 		return -1;
 	}
-	iptab_put(entries, e);
+	iptab_put(tr.tab, e);
 	bl_arm(e);
 	if (e->unban > now) {
 		timer_set(&e->unban_t, e->unban, bl_unban);
@@ -363,10 +355,10 @@ bl_init(const struct conf *c, struct state *s, struct map *m)
 
 	bl_cf = c;
 	bl_map = m;
-	entries = iptab_new(bl_key);
-	if ((bl_tab = state_table(s, "blacklist")) == NULL)
+	track_init(&tr, bl_key, offsetof(struct bl_entry, dirty), bl_encode);
+	if (track_open(&tr, s, "blacklist") < 0)
 		return -1;
-	if (state_load(bl_tab, bl_load_one, &now) < 0)
+	if (state_load(tr.st, bl_load_one, &now) < 0)
 		return -1;
 	/* entries whose expiry passed while we were down go at the first tick */
 	timer_run(now);
@@ -390,44 +382,19 @@ bl_conf(const struct conf *c)
 bool
 bl_dirty(void)
 {
-	return nchanged > 0;
+	return track_pending(&tr);
 }
 
 int
 bl_sync(void)
 {
-	static struct rec_buf w;
-	uint8_t key[REC_KEYLEN];
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct bl_entry *e = iptab_get(entries, &changed[i]);
-
-		rec_key(&changed[i], key);
-		if (e == NULL) {
-			if (state_del(bl_tab, key, sizeof(key)) < 0)
-				return -1;
-			continue;
-		}
-		bl_encode(e, &w);
-		if (state_put(bl_tab, key, sizeof(key), w.b, w.n) < 0)
-			return -1;
-	}
-	return 0;
+	return track_sync(&tr);
 }
 
 void
 bl_synced(void)
 {
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct bl_entry *e = iptab_get(entries, &changed[i]);
-
-		if (e != NULL)
-			e->dirty = false;
-	}
-	nchanged = 0;
+	track_synced(&tr);
 }
 
 /* bl_text - the map value: code, then the template with $list $reason $ip $host */
@@ -491,7 +458,7 @@ void
 bl_map_walk(void *arg, struct map_writer *w)
 {
 	UNUSED(arg);
-	iptab_each(entries, bl_put_one, w);
+	iptab_each(tr.tab, bl_put_one, w);
 }
 
 struct walk_ctx {
@@ -515,7 +482,7 @@ bl_fw_walk(void *arg, void (*add)(void *ctx, const struct addr *a), void *ctx)
 	struct walk_ctx wc = { add, ctx };
 
 	UNUSED(arg);
-	iptab_each(entries, bl_ban_one, &wc);
+	iptab_each(tr.tab, bl_ban_one, &wc);
 }
 
 void
@@ -534,15 +501,12 @@ bl_free_one(void *arg, void *rec)
 void
 bl_fini(void)
 {
-	if (entries == NULL)
+	if (tr.tab == NULL)
 		return;
 	fw_close(bl_cf->nullroute_keep_on_exit);
-	iptab_each(entries, bl_free_one, NULL);
-	iptab_free(entries);
-	entries = NULL;
-	free(changed);
-	changed = NULL;
-	nchanged = changed_cap = nbans = 0;
+	iptab_each(tr.tab, bl_free_one, NULL);
+	track_fini(&tr);
+	nbans = 0;
 }
 
 /* Admin and export interface (blacklist.h): appended for popauthctl (ctl.c). */
@@ -587,14 +551,14 @@ bl_each(bl_info_fn *fn, void *arg)
 {
 	struct bl_each_ctx ec = { fn, arg };
 
-	if (entries != NULL)
-		iptab_each(entries, bl_each_one, &ec);
+	if (tr.tab != NULL)
+		iptab_each(tr.tab, bl_each_one, &ec);
 }
 
 bool
 bl_get(const struct addr *ip, bl_info_fn *fn, void *arg)
 {
-	struct bl_entry *e = entries != NULL ? iptab_get(entries, ip) : NULL;
+	struct bl_entry *e = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
 	struct bl_info bi;
 
 	if (e == NULL)
@@ -675,7 +639,7 @@ bl_drop(struct bl_entry *e)
 		fw_unban(&e->ip);
 		nbans--;
 	}
-	iptab_del(entries, &e->ip);
+	iptab_del(tr.tab, &e->ip);
 	bl_changed(NULL, &e->ip);
 	bl_free(e);
 	map_touch(bl_map);
@@ -684,7 +648,7 @@ bl_drop(struct bl_entry *e)
 bool
 bl_restore(const struct bl_info *bi, time_t now)
 {
-	struct bl_entry *old = iptab_get(entries, &bi->ip), *e;
+	struct bl_entry *old = iptab_get(tr.tab, &bi->ip), *e;
 	time_t base = bi->unban > bi->last ? bi->unban : bi->last;
 	char ip[ADDR_STRLEN];
 
@@ -701,10 +665,10 @@ bl_restore(const struct bl_info *bi, time_t now)
 			timer_cancel(&old->unban_t);
 			nbans--;
 		}
-		iptab_del(entries, &old->ip);
+		iptab_del(tr.tab, &old->ip);
 		bl_free(old);
 	}
-	iptab_put(entries, e);
+	iptab_put(tr.tab, e);
 	bl_arm(e);
 	if (e->unban > now) {
 		timer_set(&e->unban_t, e->unban, bl_unban);
@@ -723,7 +687,7 @@ void
 bl_admin_ban(const struct addr *ip, time_t now, time_t secs,
     const char *reason)
 {
-	struct bl_entry *e = iptab_get(entries, ip);
+	struct bl_entry *e = iptab_get(tr.tab, ip);
 	char buf[ADDR_STRLEN], dur[64];
 	bool fresh;
 
@@ -737,7 +701,7 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs,
 		e->host = xstrdup("unknown");
 		e->list = xstrdup(bl_cf->localhost_dns_name);
 		e->reason = xstrdup(reason);
-		iptab_put(entries, e);
+		iptab_put(tr.tab, e);
 		map_touch(bl_map);
 		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
 			  "[%s]",
@@ -760,7 +724,7 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs,
 bool
 bl_admin_unban(const struct addr *ip, time_t now)
 {
-	struct bl_entry *e = entries != NULL ? iptab_get(entries, ip) : NULL;
+	struct bl_entry *e = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
 	char buf[ADDR_STRLEN];
 
 	if (e == NULL || !timer_armed(&e->unban_t))
@@ -779,7 +743,7 @@ bl_admin_unban(const struct addr *ip, time_t now)
 bool
 bl_delist(const struct addr *ip)
 {
-	struct bl_entry *e = entries != NULL ? iptab_get(entries, ip) : NULL;
+	struct bl_entry *e = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
 	char buf[ADDR_STRLEN];
 
 	if (e == NULL)
@@ -808,7 +772,7 @@ bl_collect(size_t *n)
 	*n = bl_count();
 	ips = p = xcalloc(*n, sizeof(*ips));
 	if (*n > 0)
-		iptab_each(entries, bl_collect_one, &p);
+		iptab_each(tr.tab, bl_collect_one, &p);
 	return ips;
 }
 

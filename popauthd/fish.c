@@ -12,6 +12,7 @@
 #include "log.h"
 #include "rec.h"
 #include "timer.h"
+#include "track.h"
 #include "util.h"
 
 #include <stddef.h>
@@ -36,11 +37,8 @@ struct fisher {
 	struct timer expiry;
 };
 
-static struct iptab *fishers;
-static struct state_table *fish_tab;
+static struct track tr;	/* the fishers by address, their change list */
 static const struct conf *fish_cf;
-static struct addr *changed;
-static size_t nchanged, changed_cap;
 
 static const struct addr *
 fish_key(const void *rec)
@@ -51,16 +49,7 @@ fish_key(const void *rec)
 static void
 fish_changed(struct fisher *f, const struct addr *ip)
 {
-	if (f != NULL) {
-		if (f->dirty)
-			return;
-		f->dirty = true;
-	}
-	if (nchanged == changed_cap) {
-		changed_cap = changed_cap ? changed_cap * 2 : 256;
-		changed = xrealloc(changed, changed_cap * sizeof(*changed));
-	}
-	changed[nchanged++] = *ip;
+	track_changed(&tr, f, ip);
 }
 
 static void
@@ -87,7 +76,7 @@ fish_expire(struct timer *t)
 	log_event("E-mail address fishing data for %s has expired and has been "
 		  "removed",
 	    addr_format(&f->ip, ip, sizeof(ip)));
-	iptab_del(fishers, &f->ip);
+	iptab_del(tr.tab, &f->ip);
 	fish_changed(NULL, &f->ip);
 	fish_free(f);
 }
@@ -114,7 +103,7 @@ bool
 fish_hit(const struct addr *ip, time_t now, const char *to, const char *from,
     const char *host, const char *helo)
 {
-	struct fisher *f = iptab_get(fishers, ip);
+	struct fisher *f = iptab_get(tr.tab, ip);
 	char buf[ADDR_STRLEN];
 	uint32_t i;
 	double rate = 0;
@@ -124,7 +113,7 @@ fish_hit(const struct addr *ip, time_t now, const char *to, const char *from,
 		 "[%s] (helo=%s)",
 	    to, from, buf, host, helo);
 	if (f == NULL) {
-		if ((long long)iptab_size(fishers) >= fish_cf->max_tracked_ips) {
+		if ((long long)iptab_size(tr.tab) >= fish_cf->max_tracked_ips) {
 			log_warn("%s: fishing not tracked: max_tracked_ips "
 				 "reached",
 			    buf);
@@ -133,7 +122,7 @@ fish_hit(const struct addr *ip, time_t now, const char *to, const char *from,
 		f = xcalloc(1, sizeof(*f));
 		f->ip = *ip;
 		f->first_unique = now;
-		iptab_put(fishers, f);
+		iptab_put(tr.tab, f);
 	}
 	f->last = now;
 	for (i = 0; i < f->npairs; i++)
@@ -166,7 +155,7 @@ fish_hit(const struct addr *ip, time_t now, const char *to, const char *from,
 size_t
 fish_count(void)
 {
-	return fishers != NULL ? iptab_size(fishers) : 0;
+	return tr.tab != NULL ? iptab_size(tr.tab) : 0;
 }
 
 static int
@@ -201,19 +190,47 @@ fish_load_one(void *arg, const void *key, size_t klen, const void *val,
 		fish_free(f);
 		return -1;
 	}
-	iptab_put(fishers, f);
+	iptab_put(tr.tab, f);
 	timer_set(&f->expiry, f->last + fish_cf->fish_expire, fish_expire);
 	return 0;
+}
+
+/* fish_encode - counters and pairs; only the counters when the pairs do not fit */
+static void
+fish_encode(const void *rec, struct rec_buf *w)
+{
+	const struct fisher *f = rec;
+	uint32_t j, n = f->npairs;
+
+	for (;;) {
+		w->n = 0;
+		w->full = false;
+		rec_u8(w, FISH_VERSION);
+		rec_u32(w, f->unique);
+		rec_i64(w, f->first_unique);
+		rec_i64(w, f->last);
+		rec_u32(w, n);
+		for (j = 0; j < n; j++) {
+			rec_str(w, f->pairs[j].to);
+			rec_str(w, f->pairs[j].from);
+			rec_i64(w, f->pairs[j].first);
+			rec_i64(w, f->pairs[j].last);
+			rec_u32(w, f->pairs[j].count);
+		}
+		if (!w->full || n == 0)
+			return;
+		n = 0;
+	}
 }
 
 int
 fish_init(const struct conf *c, struct state *s)
 {
 	fish_cf = c;
-	fishers = iptab_new(fish_key);
-	if ((fish_tab = state_table(s, "fishing")) == NULL)
+	track_init(&tr, fish_key, offsetof(struct fisher, dirty), fish_encode);
+	if (track_open(&tr, s, "fishing") < 0)
 		return -1;
-	if (state_load(fish_tab, fish_load_one, NULL) < 0)
+	if (state_load(tr.st, fish_load_one, NULL) < 0)
 		return -1;
 	timer_run(clock_now());
 	return 0;
@@ -228,68 +245,20 @@ fish_conf(const struct conf *c)
 bool
 fish_dirty(void)
 {
-	return nchanged > 0;
+	return track_pending(&tr);
 }
+
 
 int
 fish_sync(void)
 {
-	static struct rec_buf w;
-	uint8_t key[REC_KEYLEN];
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct fisher *f = iptab_get(fishers, &changed[i]);
-		uint32_t j;
-
-		rec_key(&changed[i], key);
-		if (f == NULL) {
-			if (state_del(fish_tab, key, sizeof(key)) < 0)
-				return -1;
-			continue;
-		}
-		w.n = 0;
-		w.full = false;
-		rec_u8(&w, FISH_VERSION);
-		rec_u32(&w, f->unique);
-		rec_i64(&w, f->first_unique);
-		rec_i64(&w, f->last);
-		rec_u32(&w, f->npairs);
-		for (j = 0; j < f->npairs; j++) {
-			rec_str(&w, f->pairs[j].to);
-			rec_str(&w, f->pairs[j].from);
-			rec_i64(&w, f->pairs[j].first);
-			rec_i64(&w, f->pairs[j].last);
-			rec_u32(&w, f->pairs[j].count);
-		}
-		if (w.full) {
-			/* too long for one record: keep the counters, drop the list */
-			w.n = 0;
-			w.full = false;
-			rec_u8(&w, FISH_VERSION);
-			rec_u32(&w, f->unique);
-			rec_i64(&w, f->first_unique);
-			rec_i64(&w, f->last);
-			rec_u32(&w, 0);
-		}
-		if (state_put(fish_tab, key, sizeof(key), w.b, w.n) < 0)
-			return -1;
-	}
-	return 0;
+	return track_sync(&tr);
 }
 
 void
 fish_synced(void)
 {
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct fisher *f = iptab_get(fishers, &changed[i]);
-
-		if (f != NULL)
-			f->dirty = false;
-	}
-	nchanged = 0;
+	track_synced(&tr);
 }
 
 static void
@@ -302,14 +271,10 @@ fish_free_one(void *arg, void *rec)
 void
 fish_fini(void)
 {
-	if (fishers == NULL)
+	if (tr.tab == NULL)
 		return;
-	iptab_each(fishers, fish_free_one, NULL);
-	iptab_free(fishers);
-	fishers = NULL;
-	free(changed);
-	changed = NULL;
-	nchanged = changed_cap = 0;
+	iptab_each(tr.tab, fish_free_one, NULL);
+	track_fini(&tr);
 }
 
 /* Admin and export interface (fish.h): appended for popauthctl (ctl.c). */
@@ -358,14 +323,14 @@ fish_each(fish_info_fn *fn, void *arg)
 {
 	struct fish_each_ctx ec = { fn, arg };
 
-	if (fishers != NULL)
-		iptab_each(fishers, fish_each_one, &ec);
+	if (tr.tab != NULL)
+		iptab_each(tr.tab, fish_each_one, &ec);
 }
 
 bool
 fish_get(const struct addr *ip, fish_info_fn *fn, void *arg)
 {
-	struct fisher *f = fishers != NULL ? iptab_get(fishers, ip) : NULL;
+	struct fisher *f = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
 
 	if (f == NULL)
 		return false;
@@ -451,7 +416,7 @@ fish_restore(const struct fish_info *fi, time_t now)
 
 	if (fi->last + fish_cf->fish_expire <= now)
 		return false;
-	if ((old = iptab_del(fishers, &fi->ip)) != NULL)
+	if ((old = iptab_del(tr.tab, &fi->ip)) != NULL)
 		fish_free(old);
 	f = xcalloc(1, sizeof(*f));
 	f->ip = fi->ip;
@@ -462,7 +427,7 @@ fish_restore(const struct fish_info *fi, time_t now)
 		fish_add_pair(f, fi->pairs[j].to, fi->pairs[j].from,
 		    fi->pairs[j].first, fi->pairs[j].last,
 		    (uint32_t)fi->pairs[j].count);
-	iptab_put(fishers, f);
+	iptab_put(tr.tab, f);
 	timer_set(&f->expiry, f->last + fish_cf->fish_expire, fish_expire);
 	fish_changed(NULL, &f->ip);
 	return true;
@@ -471,7 +436,7 @@ fish_restore(const struct fish_info *fi, time_t now)
 bool
 fish_forget(const struct addr *ip)
 {
-	struct fisher *f = fishers != NULL ? iptab_del(fishers, ip) : NULL;
+	struct fisher *f = tr.tab != NULL ? iptab_del(tr.tab, ip) : NULL;
 
 	if (f == NULL)
 		return false;
@@ -497,7 +462,7 @@ fish_flush(void)
 	if (n == 0)
 		return 0;
 	ips = p = xcalloc(n, sizeof(*ips));
-	iptab_each(fishers, fish_collect_one, &p);
+	iptab_each(tr.tab, fish_collect_one, &p);
 	for (i = 0; i < n; i++)
 		fish_forget(&ips[i]);
 	free(ips);

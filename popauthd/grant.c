@@ -13,6 +13,7 @@
 #include "log.h"
 #include "rec.h"
 #include "timer.h"
+#include "track.h"
 #include "util.h"
 
 #include <stddef.h>
@@ -40,12 +41,9 @@ struct grant {
 	struct grant_user *users;
 };
 
-static struct iptab *grants;
-static struct state_table *grant_tab;
+static struct track tr;	/* the grants by address, their change list */
 static struct map *grant_map;
 static const struct conf *grant_cf;
-static struct addr *changed;
-static size_t nchanged, changed_cap;
 static bool cap_warned;
 
 static const struct addr *
@@ -57,16 +55,7 @@ grant_key(const void *rec)
 static void
 grant_changed(struct grant *g, const struct addr *ip)
 {
-	if (g != NULL) {
-		if (g->dirty)
-			return;
-		g->dirty = true;
-	}
-	if (nchanged == changed_cap) {
-		changed_cap = changed_cap ? changed_cap * 2 : 256;
-		changed = xrealloc(changed, changed_cap * sizeof(*changed));
-	}
-	changed[nchanged++] = *ip;
+	track_changed(&tr, g, ip);
 }
 
 static void
@@ -90,7 +79,7 @@ grant_expire(struct timer *t)
 	addr_format(&g->ip, ip, sizeof(ip));
 	log_event("Relay authorization for %s has expired and has been removed",
 	    ip);
-	iptab_del(grants, &g->ip);
+	iptab_del(tr.tab, &g->ip);
 	grant_changed(NULL, &g->ip);
 	grant_free(g);
 	map_touch(grant_map);
@@ -148,8 +137,9 @@ grant_decode(const struct addr *ip, const void *val, size_t vlen)
 }
 
 static void
-grant_encode(const struct grant *g, struct rec_buf *w)
+grant_encode(const void *rec, struct rec_buf *w)
 {
+	const struct grant *g = rec;
 	const struct grant_user *u;
 
 	w->n = 0;
@@ -190,7 +180,7 @@ grant_load_one(void *arg, const void *key, size_t klen, const void *val,
 		lc->expired++;
 		return 0;
 	}
-	iptab_put(grants, g);
+	iptab_put(tr.tab, g);
 	timer_set(&g->expiry, g->last + grant_cf->popauth_expire, grant_expire);
 	return 0;
 }
@@ -203,17 +193,17 @@ grant_init(const struct conf *c, struct state *s, struct map *m)
 
 	grant_cf = c;
 	grant_map = m;
-	grants = iptab_new(grant_key);
-	if ((grant_tab = state_table(s, "grants")) == NULL)
+	track_init(&tr, grant_key, offsetof(struct grant, dirty), grant_encode);
+	if (track_open(&tr, s, "grants") < 0)
 		return -1;
-	if ((n = state_load(grant_tab, grant_load_one, &lc)) < 0)
+	if ((n = state_load(tr.st, grant_load_one, &lc)) < 0)
 		return -1;
 	if (lc.expired > 0)
 		log_info("%zu relay authorizations expired while popauthd was "
 			 "down",
 		    lc.expired);
 	log_info("%zu users have been granted relay authorization via %s",
-	    iptab_size(grants), map_path(m));
+	    iptab_size(tr.tab), map_path(m));
 	map_touch(m);	/* always rewrite from state at start */
 	return 0;
 }
@@ -227,13 +217,13 @@ grant_conf(const struct conf *c)
 static struct grant *
 grant_get_or_new(const struct addr *ip, time_t now, bool *isnew)
 {
-	struct grant *g = iptab_get(grants, ip);
+	struct grant *g = iptab_get(tr.tab, ip);
 	char buf[ADDR_STRLEN];
 
 	*isnew = false;
 	if (g != NULL)
 		return g;
-	if ((long long)iptab_size(grants) >= grant_cf->max_tracked_ips) {
+	if ((long long)iptab_size(tr.tab) >= grant_cf->max_tracked_ips) {
 		if (!cap_warned)
 			log_warn("%s: not granted: max_tracked_ips (%lld) reached",
 			    addr_format(ip, buf, sizeof(buf)),
@@ -245,7 +235,7 @@ grant_get_or_new(const struct addr *ip, time_t now, bool *isnew)
 	g = xcalloc(1, sizeof(*g));
 	g->ip = *ip;
 	g->first = now;
-	iptab_put(grants, g);
+	iptab_put(tr.tab, g);
 	map_touch(grant_map);
 	*isnew = true;
 	return g;
@@ -315,7 +305,7 @@ grant_set(const struct addr *ip, const char *who, time_t now, time_t dur)
 bool
 grant_revoke(const struct addr *ip)
 {
-	struct grant *g = iptab_del(grants, ip);
+	struct grant *g = iptab_del(tr.tab, ip);
 	char ipbuf[ADDR_STRLEN];
 
 	if (g == NULL)
@@ -332,13 +322,13 @@ grant_revoke(const struct addr *ip)
 bool
 grant_active(const struct addr *ip)
 {
-	return grants != NULL && iptab_get(grants, ip) != NULL;
+	return tr.tab != NULL && iptab_get(tr.tab, ip) != NULL;
 }
 
 size_t
 grant_count(void)
 {
-	return grants != NULL ? iptab_size(grants) : 0;
+	return tr.tab != NULL ? iptab_size(tr.tab) : 0;
 }
 
 static void
@@ -354,50 +344,25 @@ void
 grant_map_walk(void *arg, struct map_writer *w)
 {
 	UNUSED(arg);
-	iptab_each(grants, grant_put_one, w);
+	iptab_each(tr.tab, grant_put_one, w);
 }
 
 bool
 grant_dirty(void)
 {
-	return nchanged > 0;
+	return track_pending(&tr);
 }
 
 int
 grant_sync(void)
 {
-	static struct rec_buf w;
-	uint8_t key[REC_KEYLEN];
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct grant *g = iptab_get(grants, &changed[i]);
-
-		rec_key(&changed[i], key);
-		if (g == NULL) {
-			if (state_del(grant_tab, key, sizeof(key)) < 0)
-				return -1;
-			continue;
-		}
-		grant_encode(g, &w);
-		if (state_put(grant_tab, key, sizeof(key), w.b, w.n) < 0)
-			return -1;
-	}
-	return 0;
+	return track_sync(&tr);
 }
 
 void
 grant_synced(void)
 {
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct grant *g = iptab_get(grants, &changed[i]);
-
-		if (g != NULL)
-			g->dirty = false;
-	}
-	nchanged = 0;
+	track_synced(&tr);
 }
 
 static void
@@ -411,14 +376,10 @@ grant_free_one(void *arg, void *rec)
 void
 grant_fini(void)
 {
-	if (grants == NULL)
+	if (tr.tab == NULL)
 		return;
-	iptab_each(grants, grant_free_one, NULL);
-	iptab_free(grants);
-	grants = NULL;
-	free(changed);
-	changed = NULL;
-	nchanged = changed_cap = 0;
+	iptab_each(tr.tab, grant_free_one, NULL);
+	track_fini(&tr);
 }
 
 struct list_ctx {
@@ -449,7 +410,7 @@ grant_list(void (*fn)(void *arg, const char *line), void *arg)
 {
 	struct list_ctx lc = { fn, arg };
 
-	iptab_each(grants, grant_list_one, &lc);
+	iptab_each(tr.tab, grant_list_one, &lc);
 }
 
 /* Admin and export interface (grant.h): appended for popauthctl (ctl.c). */
@@ -499,14 +460,14 @@ grant_each(grant_info_fn *fn, void *arg)
 {
 	struct each_ctx ec = { fn, arg };
 
-	if (grants != NULL)
-		iptab_each(grants, grant_each_one, &ec);
+	if (tr.tab != NULL)
+		iptab_each(tr.tab, grant_each_one, &ec);
 }
 
 bool
 grant_get(const struct addr *ip, grant_info_fn *fn, void *arg)
 {
-	struct grant *g = grants != NULL ? iptab_get(grants, ip) : NULL;
+	struct grant *g = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
 	struct grant_info gi;
 
 	if (g == NULL)
@@ -574,14 +535,14 @@ grant_restore(const struct grant_info *gi, time_t now)
 
 	if (gi->last + grant_cf->popauth_expire <= now)
 		return false;
-	if ((old = iptab_del(grants, &gi->ip)) != NULL) {
+	if ((old = iptab_del(tr.tab, &gi->ip)) != NULL) {
 		timer_cancel(&old->expiry);
 		grant_free(old);
 	} else {
 		map_touch(grant_map);
 	}
 	g = grant_from_info(gi);
-	iptab_put(grants, g);
+	iptab_put(tr.tab, g);
 	timer_set(&g->expiry, g->last + grant_cf->popauth_expire, grant_expire);
 	grant_changed(NULL, &g->ip);
 	log_event("%s has been granted relay authorization by import",
@@ -607,7 +568,7 @@ grant_flush(void)
 		return 0;
 	/* collect, then apply: revoking changes the table under iptab_each */
 	ips = p = xcalloc(n, sizeof(*ips));
-	iptab_each(grants, grant_collect_one, &p);
+	iptab_each(tr.tab, grant_collect_one, &p);
 	for (i = 0; i < n; i++)
 		grant_revoke(&ips[i]);
 	free(ips);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "rec.h"
 #include "timer.h"
+#include "track.h"
 #include "util.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -63,12 +64,9 @@ struct verdict {
 	time_t expires;
 };
 
-static struct iptab *clients;
-static struct state_table *gt_tab;
+static struct track tr;	/* the clients by address, their change list */
 static const struct conf *gt_cf;
 static bool gt_replay;
-static struct addr *changed;
-static size_t nchanged, changed_cap;
 static pcre2_code *traps[GT_MAX_REGEX];
 static size_t ntraps;
 static pcre2_match_data *gt_md;
@@ -88,16 +86,7 @@ gt_key(const void *rec)
 static void
 gt_changed(struct gt_client *g, const struct addr *ip)
 {
-	if (g != NULL) {
-		if (g->dirty)
-			return;
-		g->dirty = true;
-	}
-	if (nchanged == changed_cap) {
-		changed_cap = changed_cap ? changed_cap * 2 : 256;
-		changed = xrealloc(changed, changed_cap * sizeof(*changed));
-	}
-	changed[nchanged++] = *ip;
+	track_changed(&tr, g, ip);
 }
 
 static void
@@ -124,7 +113,7 @@ gt_expire(struct timer *t)
 
 	log_event("greylist tuples of %s have expired and have been removed",
 	    addr_format(&g->ip, ip, sizeof(ip)));
-	iptab_del(clients, &g->ip);
+	iptab_del(tr.tab, &g->ip);
 	gt_changed(NULL, &g->ip);
 	gt_free(g);
 }
@@ -268,7 +257,7 @@ trap_all(const char *what, bool domain)
 	    domain ? "Mailed from sender %s with no MX or A"
 	           : "Mailed to trap address %s",
 	    what);
-	iptab_each(clients, walk_one, &w);
+	iptab_each(tr.tab, walk_one, &w);
 }
 
 static void
@@ -529,7 +518,7 @@ void
 gt_tuple(const struct addr *ip, time_t now, const char *host, const char *from,
     const char *to)
 {
-	struct gt_client *g = iptab_get(clients, ip);
+	struct gt_client *g = iptab_get(tr.tab, ip);
 	char buf[ADDR_STRLEN];
 	uint32_t i;
 
@@ -537,7 +526,7 @@ gt_tuple(const struct addr *ip, time_t now, const char *host, const char *from,
 		return;
 	addr_format(ip, buf, sizeof(buf));
 	if (g == NULL) {
-		if ((long long)iptab_size(clients) >= gt_cf->max_tracked_ips) {
+		if ((long long)iptab_size(tr.tab) >= gt_cf->max_tracked_ips) {
 			log_warn(
 			    "%s: greylist tuple not tracked: max_tracked_ips "
 			    "reached",
@@ -548,7 +537,7 @@ gt_tuple(const struct addr *ip, time_t now, const char *host, const char *from,
 		g->ip = *ip;
 		g->first = now;
 		g->host = xstrdup(host);
-		iptab_put(clients, g);
+		iptab_put(tr.tab, g);
 	}
 	g->last = now;
 	timer_set(&g->expiry, now + gt_cf->greytrap_expire, gt_expire);
@@ -574,7 +563,7 @@ bool
 gt_trapped(const struct addr *ip)
 {
 	const struct gt_client *g =
-	    clients != NULL ? iptab_get(clients, ip) : NULL;
+	    tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
 
 	return g != NULL && g->trapped;
 }
@@ -582,7 +571,7 @@ gt_trapped(const struct addr *ip)
 size_t
 gt_count(void)
 {
-	return clients != NULL ? iptab_size(clients) : 0;
+	return tr.tab != NULL ? iptab_size(tr.tab) : 0;
 }
 
 static void
@@ -641,7 +630,7 @@ gt_load_one(
 
 	UNUSED(arg);
 	if (rec_key_addr(key, klen, &ip) < 0 || rec_get_u8(&r) != GT_VERSION ||
-	    iptab_get(clients, &ip) != NULL)
+	    iptab_get(tr.tab, &ip) != NULL)
 		return -1;
 	g = xcalloc(1, sizeof(*g));
 	g->ip = ip;
@@ -662,44 +651,9 @@ gt_load_one(
 		gt_free(g);
 		return -1;
 	}
-	iptab_put(clients, g);
+	iptab_put(tr.tab, g);
 	timer_set(&g->expiry, g->last + gt_cf->greytrap_expire, gt_expire);
 	return 0;
-}
-
-int
-gt_init(const struct conf *c, struct state *s, bool replay)
-{
-	gt_cf = c;
-	gt_replay = replay;
-	clients = iptab_new(gt_key);
-	if (compile(c) < 0)
-		return -1;
-	if (!replay && dns_init(c, dns_done) < 0)
-		return -1;
-	if ((gt_tab = state_table(s, "greytrap")) == NULL)
-		return -1;
-	if (state_load(gt_tab, gt_load_one, NULL) < 0)
-		return -1;
-	timer_run(clock_now());
-	return 0;
-}
-
-int
-gt_conf(const struct conf *c)
-{
-	gt_cf = c;
-	if (compile(c) < 0)
-		return -1;
-	if (!gt_replay && dns_conf(c) < 0)
-		return -1;
-	return 0;
-}
-
-bool
-gt_dirty(void)
-{
-	return nchanged > 0;
 }
 
 /* encode - the record; without tuples when they do not fit */
@@ -722,43 +676,61 @@ encode(const struct gt_client *g, struct rec_buf *w, bool tuples)
 	}
 }
 
+/* gt_encode - a client with its tuples; without them when they do not fit */
+static void
+gt_encode(const void *rec, struct rec_buf *w)
+{
+	encode(rec, w, true);
+	if (w->full)
+		encode(rec, w, false);
+}
+
+int
+gt_init(const struct conf *c, struct state *s, bool replay)
+{
+	gt_cf = c;
+	gt_replay = replay;
+	track_init(&tr, gt_key, offsetof(struct gt_client, dirty), gt_encode);
+	if (compile(c) < 0)
+		return -1;
+	if (!replay && dns_init(c, dns_done) < 0)
+		return -1;
+	if (track_open(&tr, s, "greytrap") < 0)
+		return -1;
+	if (state_load(tr.st, gt_load_one, NULL) < 0)
+		return -1;
+	timer_run(clock_now());
+	return 0;
+}
+
+int
+gt_conf(const struct conf *c)
+{
+	gt_cf = c;
+	if (compile(c) < 0)
+		return -1;
+	if (!gt_replay && dns_conf(c) < 0)
+		return -1;
+	return 0;
+}
+
+bool
+gt_dirty(void)
+{
+	return track_pending(&tr);
+}
+
+
 int
 gt_sync(void)
 {
-	static struct rec_buf w;
-	uint8_t key[REC_KEYLEN];
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct gt_client *g = iptab_get(clients, &changed[i]);
-
-		rec_key(&changed[i], key);
-		if (g == NULL) {
-			if (state_del(gt_tab, key, sizeof(key)) < 0)
-				return -1;
-			continue;
-		}
-		encode(g, &w, true);
-		if (w.full)
-			encode(g, &w, false);
-		if (state_put(gt_tab, key, sizeof(key), w.b, w.n) < 0)
-			return -1;
-	}
-	return 0;
+	return track_sync(&tr);
 }
 
 void
 gt_synced(void)
 {
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct gt_client *g = iptab_get(clients, &changed[i]);
-
-		if (g != NULL)
-			g->dirty = false;
-	}
-	nchanged = 0;
+	track_synced(&tr);
 }
 
 static void
@@ -788,12 +760,8 @@ gt_fini(void)
 		verdicts[i].rcpt = NULL;
 	}
 	free_regexes();
-	if (clients == NULL)
+	if (tr.tab == NULL)
 		return;
-	iptab_each(clients, gt_free_one, NULL);
-	iptab_free(clients);
-	clients = NULL;
-	free(changed);
-	changed = NULL;
-	nchanged = changed_cap = 0;
+	iptab_each(tr.tab, gt_free_one, NULL);
+	track_fini(&tr);
 }

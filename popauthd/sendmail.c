@@ -17,6 +17,7 @@
 #include "reaper.h"
 #include "rec.h"
 #include "timer.h"
+#include "track.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -45,13 +46,10 @@ struct pid_peer {
 	struct addr ip;
 };
 
-static struct iptab *offenders;
-static struct state_table *sm_tab;
+static struct track tr;	/* the offenders by address, their change list */
 static const struct conf *sm_cf;
 static struct procnet_local listen_on;
 static bool sm_replay;
-static struct addr *changed;
-static size_t nchanged, changed_cap;
 static struct pid_peer cache[SM_CACHE];
 static size_t ncache, cache_next;
 
@@ -64,16 +62,7 @@ sm_key(const void *rec)
 static void
 sm_changed(struct offender *o, const struct addr *ip)
 {
-	if (o != NULL) {
-		if (o->dirty)
-			return;
-		o->dirty = true;
-	}
-	if (nchanged == changed_cap) {
-		changed_cap = changed_cap ? changed_cap * 2 : 256;
-		changed = xrealloc(changed, changed_cap * sizeof(*changed));
-	}
-	changed[nchanged++] = *ip;
+	track_changed(&tr, o, ip);
 }
 
 static void
@@ -86,7 +75,7 @@ sm_expire(struct timer *t)
 	log_event("sendmail User unknown offenses of %s have expired and have "
 	          "been removed",
 	    addr_format(&o->ip, ip, sizeof(ip)));
-	iptab_del(offenders, &o->ip);
+	iptab_del(tr.tab, &o->ip);
 	sm_changed(NULL, &o->ip);
 	free(o);
 }
@@ -188,12 +177,12 @@ sm_client(const struct logline *ll, struct addr *ip)
 bool
 sm_unknown(const struct addr *ip, time_t now, const char *to)
 {
-	struct offender *o = iptab_get(offenders, ip);
+	struct offender *o = iptab_get(tr.tab, ip);
 	char buf[ADDR_STRLEN];
 
 	addr_format(ip, buf, sizeof(buf));
 	if (o == NULL) {
-		if ((long long)iptab_size(offenders) >=
+		if ((long long)iptab_size(tr.tab) >=
 		    sm_cf->max_tracked_ips) {
 			log_warn("%s: sendmail offenses not tracked: "
 			         "max_tracked_ips reached",
@@ -203,7 +192,7 @@ sm_unknown(const struct addr *ip, time_t now, const char *to)
 		o = xcalloc(1, sizeof(*o));
 		o->ip = *ip;
 		o->first = now;
-		iptab_put(offenders, o);
+		iptab_put(tr.tab, o);
 	}
 	o->count++;
 	o->last = now;
@@ -218,7 +207,7 @@ unsigned long
 sm_offenses(const struct addr *ip)
 {
 	const struct offender *o =
-	    offenders != NULL ? iptab_get(offenders, ip) : NULL;
+	    tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
 
 	return o != NULL ? o->count : 0;
 }
@@ -279,7 +268,7 @@ sm_spamcop(const char *response)
 size_t
 sm_count(void)
 {
-	return offenders != NULL ? iptab_size(offenders) : 0;
+	return tr.tab != NULL ? iptab_size(tr.tab) : 0;
 }
 
 static int
@@ -298,14 +287,26 @@ sm_load_one(
 	o->count = rec_get_u32(&r);
 	o->first = (time_t)rec_get_i64(&r);
 	o->last = (time_t)rec_get_i64(&r);
-	if (r.bad || iptab_get(offenders, &ip) != NULL) {
+	if (r.bad || iptab_get(tr.tab, &ip) != NULL) {
 		free(o);
 		return -1;
 	}
-	iptab_put(offenders, o);
+	iptab_put(tr.tab, o);
 	timer_set(
 	    &o->expiry, o->last + sm_cf->sendmail_unknown_expire, sm_expire);
 	return 0;
+}
+
+/* sm_encode - one offender as stored in state */
+static void
+sm_encode(const void *rec, struct rec_buf *w)
+{
+	const struct offender *o = rec;
+
+	rec_u8(w, SM_VERSION);
+	rec_u32(w, o->count);
+	rec_i64(w, o->first);
+	rec_i64(w, o->last);
 }
 
 int
@@ -314,10 +315,10 @@ sm_init(const struct conf *c, struct state *s, bool replay)
 	sm_replay = replay;
 	if (sm_conf(c) < 0)
 		return -1;
-	offenders = iptab_new(sm_key);
-	if ((sm_tab = state_table(s, "sendmail")) == NULL)
+	track_init(&tr, sm_key, offsetof(struct offender, dirty), sm_encode);
+	if (track_open(&tr, s, "sendmail") < 0)
 		return -1;
-	if (state_load(sm_tab, sm_load_one, NULL) < 0)
+	if (state_load(tr.st, sm_load_one, NULL) < 0)
 		return -1;
 	timer_run(clock_now());
 	return 0;
@@ -342,49 +343,19 @@ sm_conf(const struct conf *c)
 bool
 sm_dirty(void)
 {
-	return nchanged > 0;
+	return track_pending(&tr);
 }
 
 int
 sm_sync(void)
 {
-	static struct rec_buf w;
-	uint8_t key[REC_KEYLEN];
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct offender *o = iptab_get(offenders, &changed[i]);
-
-		rec_key(&changed[i], key);
-		if (o == NULL) {
-			if (state_del(sm_tab, key, sizeof(key)) < 0)
-				return -1;
-			continue;
-		}
-		w.n = 0;
-		w.full = false;
-		rec_u8(&w, SM_VERSION);
-		rec_u32(&w, o->count);
-		rec_i64(&w, o->first);
-		rec_i64(&w, o->last);
-		if (state_put(sm_tab, key, sizeof(key), w.b, w.n) < 0)
-			return -1;
-	}
-	return 0;
+	return track_sync(&tr);
 }
 
 void
 sm_synced(void)
 {
-	size_t i;
-
-	for (i = 0; i < nchanged; i++) {
-		struct offender *o = iptab_get(offenders, &changed[i]);
-
-		if (o != NULL)
-			o->dirty = false;
-	}
-	nchanged = 0;
+	track_synced(&tr);
 }
 
 static void
@@ -400,13 +371,9 @@ sm_free_one(void *arg, void *rec)
 void
 sm_fini(void)
 {
-	if (offenders == NULL)
+	if (tr.tab == NULL)
 		return;
-	iptab_each(offenders, sm_free_one, NULL);
-	iptab_free(offenders);
-	offenders = NULL;
-	free(changed);
-	changed = NULL;
-	nchanged = changed_cap = 0;
+	iptab_each(tr.tab, sm_free_one, NULL);
+	track_fini(&tr);
 	ncache = cache_next = 0;
 }
