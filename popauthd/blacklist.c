@@ -81,6 +81,20 @@ bl_arm(struct bl_entry *e)
 	timer_set(&e->expiry, base + bl_cf->rbl_cache_expire, bl_expire);
 }
 
+/* bl_drop - remove e from the table, lifting its ban; the caller logs */
+static void
+bl_drop(struct bl_entry *e)
+{
+	if (timer_armed(&e->unban_t)) {
+		fw_unban(&e->ip);
+		nbans--;
+	}
+	iptab_del(tr.tab, &e->ip);
+	bl_changed(NULL, &e->ip);
+	bl_free(e);
+	map_touch(bl_map);
+}
+
 static void
 bl_expire(struct timer *t)
 {
@@ -90,14 +104,7 @@ bl_expire(struct timer *t)
 
 	log_event("%s [%s] has expired from the blacklist (listed by %s)",
 	    addr_format(&e->ip, ip, sizeof(ip)), e->host, e->list);
-	if (timer_armed(&e->unban_t)) {
-		fw_unban(&e->ip);
-		nbans--;
-	}
-	iptab_del(tr.tab, &e->ip);
-	bl_changed(NULL, &e->ip);
-	bl_free(e);
-	map_touch(bl_map);
+	bl_drop(e);
 }
 
 static void
@@ -631,19 +638,6 @@ bl_info_encode(const struct bl_info *bi, struct rec_buf *w)
 	bl_free(e);
 }
 
-/* bl_drop - remove e from the table, lifting its ban; the caller logs */
-static void
-bl_drop(struct bl_entry *e)
-{
-	if (timer_armed(&e->unban_t)) {
-		fw_unban(&e->ip);
-		nbans--;
-	}
-	iptab_del(tr.tab, &e->ip);
-	bl_changed(NULL, &e->ip);
-	bl_free(e);
-	map_touch(bl_map);
-}
 
 bool
 bl_restore(const struct bl_info *bi, time_t now)

@@ -158,18 +158,18 @@ fish_count(void)
 	return tr.tab != NULL ? iptab_size(tr.tab) : 0;
 }
 
-static int
-fish_load_one(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+/* fish_decode - a stored record into a new fisher (no timer), or NULL */
+static struct fisher *
+fish_decode(const void *key, size_t klen, const void *val, size_t vlen)
 {
+	/* the layout of fish_sync and fish_load_one */
 	struct rec_reader r = { val, vlen, 0, false };
 	struct fisher *f;
 	struct addr ip;
 	uint32_t i, n;
 
-	UNUSED(arg);
 	if (rec_key_addr(key, klen, &ip) < 0 || rec_get_u8(&r) != FISH_VERSION)
-		return -1;
+		return NULL;
 	f = xcalloc(1, sizeof(*f));
 	f->ip = ip;
 	f->unique = rec_get_u32(&r);
@@ -188,8 +188,20 @@ fish_load_one(void *arg, const void *key, size_t klen, const void *val,
 	}
 	if (r.bad) {
 		fish_free(f);
-		return -1;
+		return NULL;
 	}
+	return f;
+}
+
+static int
+fish_load_one(void *arg, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	struct fisher *f = fish_decode(key, klen, val, vlen);
+
+	UNUSED(arg);
+	if (f == NULL)
+		return -1;
 	iptab_put(tr.tab, f);
 	timer_set(&f->expiry, f->last + fish_cf->fish_expire, fish_expire);
 	return 0;
@@ -338,40 +350,6 @@ fish_get(const struct addr *ip, fish_info_fn *fn, void *arg)
 	return true;
 }
 
-/* fish_decode - a stored record into a new fisher (no timer), or NULL */
-static struct fisher *
-fish_decode(const void *key, size_t klen, const void *val, size_t vlen)
-{
-	/* the layout of fish_sync and fish_load_one */
-	struct rec_reader r = { val, vlen, 0, false };
-	struct fisher *f;
-	struct addr ip;
-	uint32_t i, n;
-
-	if (rec_key_addr(key, klen, &ip) < 0 || rec_get_u8(&r) != FISH_VERSION)
-		return NULL;
-	f = xcalloc(1, sizeof(*f));
-	f->ip = ip;
-	f->unique = rec_get_u32(&r);
-	f->first_unique = (time_t)rec_get_i64(&r);
-	f->last = (time_t)rec_get_i64(&r);
-	n = rec_get_u32(&r);
-	for (i = 0; i < n && !r.bad; i++) {
-		char *to = rec_get_str(&r), *from = rec_get_str(&r);
-		time_t first = (time_t)rec_get_i64(&r), last = (time_t)rec_get_i64(&r);
-		uint32_t count = rec_get_u32(&r);
-
-		if (!r.bad)
-			fish_add_pair(f, to, from, first, last, count);
-		free(to);
-		free(from);
-	}
-	if (r.bad) {
-		fish_free(f);
-		return NULL;
-	}
-	return f;
-}
 
 int
 fish_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
