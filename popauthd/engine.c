@@ -242,6 +242,8 @@ engine_tick(void)
 void
 engine_flush_all(void)
 {
+	if (st == NULL || relay_map == NULL || bl_map == NULL)
+		return;	/* a start that failed half-way has nothing to write */
 	engine_commit();
 	engine_flush_map(0, relay_map, grant_map_walk, true);
 	engine_flush_map(1, bl_map, bl_map_walk, true);

@@ -327,17 +327,16 @@ main(int argc, char **argv)
 	}
 	event_signals();
 	if (engine_start(c, rs, false) < 0) {
-		/* the engine owns c and rs from here; it cannot run without them */
-		return EX_SOFTWARE;
+		rc = EX_SOFTWARE;	/* the engine owns c and rs from here */
+		goto stop;
 	}
 	if (ctl_open(engine_conf(), reload) < 0) {
-		engine_stop();
-		return EX_CONFIG;
+		rc = EX_CONFIG;
+		goto stop;
 	}
 	if (priv_drop(engine_conf()) < 0) {
-		ctl_close();
-		engine_stop();
-		return EX_NOPERM;
+		rc = EX_NOPERM;
+		goto stop;
 	}
 	if (!foreground) {
 		daemonize();
@@ -345,6 +344,7 @@ main(int argc, char **argv)
 	}
 	pid_write(pidfd);
 	rc = event_loop(f, reload);
+stop:
 	ctl_close();
 	engine_stop();
 	fifo_close(f);

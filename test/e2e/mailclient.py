@@ -20,7 +20,17 @@ and Postfix's reject lines carry that address.
       CODE; then DATA if --data) until the deadline; the last line is
         poll ok attempts=N elapsed=SECS   (elapsed from --since, default the start)
         poll timeout attempts=N last=CODE
+      --conn-timeout SECS limits the connect and each reply (default 10): a
+      null-routed client then shows "connect 0 timed out" after SECS.
       Exit 0 when the session (or the poll) ended as asked, 1 otherwise, 2 on usage.
+  mailclient.py banner SRC [--host H] [--port P] [--timeout SECS]
+                           [--poll SECS [--interval I] [--since EPOCH]]
+      a bare TCP connect: reads the greeting and says QUIT (no SMTP command that
+      Postfix could reject, so no log line popauthd would count); prints
+        banner CODE TEXT elapsed=SECS | timeout after=SECS | error TEXT
+      With --poll, attempts repeat until a greeting arrives or SECS pass; last line
+        poll ok attempts=N elapsed=SECS | poll timeout attempts=N
+      Exit 0 when a greeting arrived, 1 otherwise.
 """
 import argparse
 import imaplib
@@ -104,7 +114,8 @@ def smtp_session(a, send_data, out):
     """One SMTP session; returns the first RCPT code (0 if none was sent)."""
     first = 0
     try:
-        s = smtplib.SMTP(timeout=10, source_address=src_tuple(a.src))
+        s = smtplib.SMTP(timeout=a.conn_timeout,
+                         source_address=src_tuple(a.src))
         code, msg = s.connect(a.host, a.port)
     except smtplib.SMTPConnectError as e:
         out.append("connect %d %s" % (e.smtp_code, txt(e.smtp_error)))
@@ -184,6 +195,62 @@ def do_smtp(a):
         time.sleep(a.interval)
 
 
+def banner_once(a, out):
+    """One TCP connect from a.src; True when a greeting line arrived."""
+    fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
+    t0 = time.time()
+    c = socket.socket(fam, socket.SOCK_STREAM)
+    c.settimeout(a.timeout)
+    try:
+        c.bind(src_tuple(a.src))
+        c.connect((a.host, a.port))
+        f = c.makefile("rb")
+        line = f.readline(512)
+        if not line:
+            out.append("error connection closed before the greeting")
+            return False
+        try:
+            c.sendall(b"QUIT\r\n")
+            f.readline(512)
+        except OSError:
+            pass
+        code = line[:3].decode("ascii", "replace")
+        out.append("banner %s %s elapsed=%.3f" % (code, txt(line[4:]),
+                                                  time.time() - t0))
+        return True
+    except socket.timeout:
+        out.append("timeout after=%.3f" % (time.time() - t0))
+        return False
+    except OSError as e:
+        out.append("error %s" % e)
+        return False
+    finally:
+        c.close()
+
+
+def do_banner(a):
+    if a.poll is None:
+        out = []
+        ok = banner_once(a, out)
+        print("\n".join(out))
+        return 0 if ok else 1
+    start = a.since if a.since is not None else time.time()
+    deadline = time.time() + a.poll
+    n = 0
+    while True:
+        n += 1
+        out = []
+        if banner_once(a, out):
+            print("\n".join(out))
+            print("poll ok attempts=%d elapsed=%.3f" % (n, time.time() - start))
+            return 0
+        if time.time() >= deadline:
+            print("\n".join(out))
+            print("poll timeout attempts=%d" % n)
+            return 1
+        time.sleep(a.interval)
+
+
 def main():
     # die by the signal itself, not by KeyboardInterrupt: the calling shell then
     # sees a SIGINT death and stops too (Ctrl-C ends the whole run)
@@ -209,13 +276,24 @@ def main():
     q.add_argument("--timeout", type=float, default=10.0)
     q.add_argument("--interval", type=float, default=0.1)
     q.add_argument("--since", type=float, default=None)
+    q.add_argument("--conn-timeout", type=float, default=10.0)
     q.add_argument("--login", default=None,
                    help="pop3|imap:USER:PASS:PORT - log in first; --since = then")
+    q = sub.add_parser("banner")
+    q.add_argument("src")
+    q.add_argument("--host", default="127.0.0.1")
+    q.add_argument("--port", type=int, default=25)
+    q.add_argument("--timeout", type=float, default=2.0)
+    q.add_argument("--poll", type=float, default=None)
+    q.add_argument("--interval", type=float, default=0.2)
+    q.add_argument("--since", type=float, default=None)
     a = p.parse_args()
     if a.cmd == "pop3":
         return do_pop3(a)
     if a.cmd == "imap":
         return do_imap(a)
+    if a.cmd == "banner":
+        return do_banner(a)
     return do_smtp(a)
 
 

@@ -12,7 +12,9 @@
 # Facts and gotchas: ../../../shared/ref/real-mail-stack.md (sections 3-7).
 # Every PID is recorded in $RIG/pids; rig_down stops them by PID in reverse order and
 # then any process left in the rig's mount namespaces (children of Dovecot/Postfix).
-# Nothing here touches /dev/log, /etc/resolv.conf, /etc/postfix or any firewall.
+# Nothing here touches /dev/log, /etc/resolv.conf or /etc/postfix.  popauthd gets
+# firewall_backend = none, except with PA_FIREWALL=iptables, which run sets only
+# for scenario 4 inside the rig's own network namespace (never the host's).
 
 E2E_DIR=${E2E_DIR:-$(cd "$(dirname "$0")" && pwd)}
 
@@ -197,13 +199,28 @@ rig_write_configs() {
 	pid_file = $PA_DIR/popauthd.pid
 	control_socket = $PA_DIR/control.sock
 	run_as_user =
-	firewall_backend = none
+	firewall_backend = ${PA_FIREWALL:-none}
 	whitelist_file =
 	popauth_expire = $POPAUTH_EXPIRE
 	rbl_cache_expire = 1h
 	nullroute_fish_thresh = 5
 	localhost_dns_name = mx.rig.test
 	EOT
+	# scenario 4 only: run refuses this unless it is inside the rig's own netns
+	if [ "${PA_FIREWALL:-none}" = iptables ]; then
+		cat >>"$PA_CONF" <<-EOT
+		# null-route (scenario 4, in the rig's own network namespace)
+		iptables_chain = POPAUTH
+		nullroute_scope = all
+		nullroute_freq_bansecs = ${NULLROUTE_BANSECS}s
+		nullroute_alert_thresh = 2
+		alert_smtp_server = 127.0.0.1:$SINK_PORT
+		alert_timeout = 10s
+		alert_retries = 1
+		sysadmin_email_address = admin@rig.test
+		sysadmin_email_name = popauthd e2e alert
+		EOT
+	fi
 }
 
 # ns DAEMON... - run a command in the private mount namespace (/dev/log, resolv.conf)
