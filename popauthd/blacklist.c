@@ -412,29 +412,37 @@ bl_text(const struct bl_entry *e, char *out, size_t size)
 	const char *t = bl_cf->blacklist_template;
 	size_t n = 0;
 
-	addr_format(&e->ip, ip, sizeof(ip));
+	/* runs for every entry on every rewrite: copy plain runs whole */
 	while (*t != '\0' && n < sizeof(raw) - 1) {
-		const char *sub = NULL;
+		const char *dollar = strchr(t, '$'), *sub = NULL;
+		size_t run = dollar != NULL ? (size_t)(dollar - t) : strlen(t);
 		size_t skip = 0;
 
+		if (run > sizeof(raw) - 1 - n)
+			run = sizeof(raw) - 1 - n;
+		memcpy(raw + n, t, run);
+		n += run;
+		t += run;
+		if (*t != '$' || n >= sizeof(raw) - 1)
+			continue;
 		if (strncmp(t, "$list", 5) == 0)
 			sub = e->list, skip = 5;
 		else if (strncmp(t, "$reason", 7) == 0)
 			sub = e->reason, skip = 7;
 		else if (strncmp(t, "$ip", 3) == 0)
-			sub = ip, skip = 3;
+			sub = addr_format(&e->ip, ip, sizeof(ip)), skip = 3;
 		else if (strncmp(t, "$host", 5) == 0)
 			sub = e->host, skip = 5;
-		if (sub != NULL) {
-			int k = snprintf(raw + n, sizeof(raw) - n, "%s", sub);
-
-			n += k > 0 ? (size_t)k : 0;
-			if (n >= sizeof(raw))
-				n = sizeof(raw) - 1;
-			t += skip;
-		} else {
+		if (sub == NULL) {
 			raw[n++] = *t++;
+			continue;
 		}
+		run = strlen(sub);
+		if (run > sizeof(raw) - 1 - n)
+			run = sizeof(raw) - 1 - n;
+		memcpy(raw + n, sub, run);
+		n += run;
+		t += skip;
 	}
 	raw[n] = '\0';
 	/* stored fields are escaped already; this keeps the template honest too */

@@ -32,6 +32,7 @@
 
 #define ENGINE_PERIODIC_MS 10000
 #define ENGINE_CHECKPOINT_MS (5 * 60 * 1000)
+#define ENGINE_MAP_BG_MIN 5000	/* records: from here a map is written by a child */
 
 static struct conf *cf;
 static struct ruleset *rules;
@@ -202,23 +203,15 @@ engine_commit(void)
 	    (commit_fails < 8 ? 250LL << commit_fails : 30000);
 }
 
+/* engine_flush_done - account for a finished write of map i (1 ok, -1 failed) */
 static void
-engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
+engine_flush_done(int i, struct map *m, int rc, long long now)
 {
-	long long now = mono_ms();
-
-	if (!map_dirty(m))
-		return;
-	if (!force && now - last_flush_ms[i] < cf->map_flush_delay_ms)
-		return;
-	if (!force && map_fails[i] > 0 && now < retry_map_ms[i])
-		return;
-	if (map_flush(m, walk, NULL) == 0) {
+	if (rc > 0) {
 		if (map_fails[i] > 0)
 			log_info("%s: written again after %u failed attempts",
 			    map_path(m), map_fails[i]);
 		map_fails[i] = 0;
-		last_flush_ms[i] = now;
 		return;
 	}
 	/* map.c said why; the map stays dirty; back off up to 30 s */
@@ -226,16 +219,51 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 	retry_map_ms[i] = now + (map_fails[i] < 8 ? 250LL << map_fails[i] : 30000);
 }
 
+static void
+engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
+{
+	long long now = mono_ms();
+	size_t n = i == 0 ? grant_count() : bl_count();
+	int rc;
+
+	if (map_busy(m)) {
+		/* one background rewrite at a time: renames must not cross */
+		rc = force ? map_wait(m) : map_poll(m);
+		if (rc == 0)
+			return;
+		engine_flush_done(i, m, rc, now);
+	}
+	if (!map_dirty(m))
+		return;
+	if (!force && now - last_flush_ms[i] < cf->map_flush_delay_ms)
+		return;
+	if (!force && map_fails[i] > 0 && now < retry_map_ms[i])
+		return;
+	map_size_hint(m, n);
+	last_flush_ms[i] = now;
+	/* a big table is written by a child, so the loop keeps answering */
+	if (!force && n >= ENGINE_MAP_BG_MIN && map_flush_bg(m, walk, NULL) == 0)
+		return;
+	engine_flush_done(i, m, map_flush(m, walk, NULL) == 0 ? 1 : -1, now);
+}
+
 void
 engine_tick(void)
 {
 	reaper_poll();
 	gt_poll();
+	/*
+	 * The relay map first: a mail client sends right after its POP login,
+	 * so the grant goes to Postfix before the state commit's fsync.  A
+	 * crash in between loses a grant that was never logged as done; the
+	 * next start writes the maps from the state again.
+	 */
+	if (!replay)
+		engine_flush_map(0, relay_map, grant_map_walk, false);
 	engine_commit();
 	alert_poll(cf);
 	if (replay)
 		return;	/* maps are written once, at the end of the replay */
-	engine_flush_map(0, relay_map, grant_map_walk, false);
 	engine_flush_map(1, bl_map, bl_map_walk, false);
 }
 

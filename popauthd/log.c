@@ -89,16 +89,25 @@ static size_t
 log_format(char *buf, size_t size, const char *level, const char *fmt,
     va_list ap)
 {
+	static time_t stamp_at = -1;
+	static char stamp[64];
+	static size_t stamp_len;
 	time_t now = clock_now();
-	struct tm tm;
-
-	if (now == 0)	/* a replay before its first stamp */
-		now = time(NULL);
 	size_t len;
 	int n;
 
-	localtime_r(&now, &tm);
-	len = strftime(buf, size, "%b %e %H:%M:%S", &tm);
+	if (now == 0)	/* a replay before its first stamp */
+		now = time(NULL);
+	if (now != stamp_at) {
+		/* localtime_r + strftime once a second, not once a line */
+		struct tm tm;
+
+		localtime_r(&now, &tm);
+		stamp_len = strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+		stamp_at = now;
+	}
+	len = stamp_len < size ? stamp_len : 0;
+	memcpy(buf, stamp, len);
 	n = snprintf(buf + len, size - len, " popauthd[%ld]: %s", (long)getpid(),
 	    level);
 	len += n > 0 ? (size_t)n : 0;
@@ -141,7 +150,8 @@ log_emit(int prio, const char *level, const char *fmt, va_list ap)
 	if (log_fd >= 0 && write(log_fd, buf, len) < 0) {
 		/* nowhere better to say it; stderr below still may work */
 	}
-	if (log_stderr && (log_fd < 0 || log_fd != STDERR_FILENO))
+	if ((log_stderr || (log_batch && prio <= LOG_WARNING)) &&
+	    (log_fd < 0 || log_fd != STDERR_FILENO))
 		if (write(STDERR_FILENO, buf, len) < 0) {
 			/* ignore */
 		}

@@ -301,14 +301,15 @@ main(int argc, char **argv)
 		conf_free(c);
 		return rc;
 	}
-	if (log_open(replay != NULL ? c->log_file : c->log_file, c->log_syslog,
-		foreground || replay != NULL) < 0) {
+	/* a replay with a log_file keeps the terminal for warnings */
+	log_to_stderr = foreground || (replay != NULL && *c->log_file == '\0');
+	if (log_open(c->log_file, c->log_syslog, log_to_stderr) < 0) {
 		log_error("%s: cannot open log file: %s", c->log_file,
 		    strerror(errno));
 		return EX_CONFIG;
 	}
 	log_set_debug(c->log_debug);
-	log_to_stderr = foreground || replay != NULL;
+	/* a replay with a log_file keeps the terminal for warnings */
 	if (replay != NULL) {
 		rc = run_replay(c, rs, replay);
 		log_close();

@@ -41,6 +41,20 @@ bool map_check(struct map *m);
 int map_flush(struct map *m, map_walk_fn *walk, void *arg);
 /* map_put - one record during a flush; key and value are C strings */
 void map_put(struct map_writer *w, const char *key, const char *value);
+/*
+ * map_flush_bg - map_flush in a child process, so a big table never stalls
+ * the loop; the map counts as written from now (later changes make it dirty
+ * again).  0 started; -1: could not fork, flush inline instead.
+ */
+int map_flush_bg(struct map *m, map_walk_fn *walk, void *arg);
+/* map_busy - true while a background flush runs */
+bool map_busy(const struct map *m);
+/* map_poll - reap a finished background flush: 1 written, -1 failed (dirty again), 0 still running */
+int map_poll(struct map *m);
+/* map_wait - wait for a background flush; as map_poll */
+int map_wait(struct map *m);
+/* map_size_hint - about n records: size the hash and the build cache for it */
+void map_size_hint(struct map *m, size_t n);
 /* map_flushes - how many rewrites this map has had (status, tests) */
 unsigned long long map_flushes(const struct map *m);
 
