@@ -189,4 +189,16 @@ bans=$(grep -F "198.51.100.30 [unknown] has been null-routed" "$LOG" | grep -o '
 [ "$bans" = "(30m 0s) (1h 0m 0s) (1h 0m 0s) (1h 0m 0s) " ] || fail "c8: escalation: $bans"
 log_has "198.51.100.30 [unknown] has been released from its null-route" || fail "c8: no release"
 note "c8 escalation: ok"
+
+# 9. fishing records expire after fish_expire of quiet: four unique pairs,
+#    an hour of silence, then four more never reach six unique pairs
+{
+	for i in 1 2 3 4; do uu "Nov 23 10:00:0$i" 203.0.113.60 "a$i@example.org"; done
+	echo "Nov 23 11:30:00 vm postfix/qmgr[7]: 1234: removed"
+	for i in 1 2 3 4; do uu "Nov 23 11:31:0$i" 203.0.113.60 "b$i@example.org"; done
+} >"$T/c9.log"
+case_replay c9 fish_expire=1h nullroute_freq_thresh=1000
+log_has "E-mail address fishing data for 203.0.113.60 has expired" || fail "c9: no expiry line"
+map_lacks 203.0.113.60 rbl_checks || fail "c9: listed although its record had expired"
+note "c9 fishing expiry: ok"
 exit 0
