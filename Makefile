@@ -97,6 +97,7 @@ run: all
 
 # make check: everything CI runs (~10 minutes on 2 cores)
 check: all
+	$(MAKE) format-check
 	$(MAKE) check-unit check-integration
 	$(MAKE) check-e2e
 	$(MAKE) check-asan

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 int
 addr_parse(const char *s, size_t n, struct addr *a)
@@ -57,7 +57,7 @@ const char *
 addr_format(const struct addr *a, char *buf, size_t size)
 {
 	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, buf,
-		(socklen_t)size) == NULL)
+	        (socklen_t)size) == NULL)
 		snprintf(buf, size, "?");
 	return buf;
 }
@@ -75,7 +75,8 @@ addr_hash(const struct addr *a)
 
 	memcpy(&h1, a->b, 8);
 	memcpy(&h2, a->b + 8, 8);
-	h = h1 * 0x9e3779b97f4a7c15ULL ^ (h2 + a->family) * 0xc2b2ae3d27d4eb4fULL;
+	h = h1 * 0x9e3779b97f4a7c15ULL ^
+	    (h2 + a->family) * 0xc2b2ae3d27d4eb4fULL;
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 32;

@@ -13,16 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ADDR_STRLEN 46	/* INET6_ADDRSTRLEN */
+#define ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
 struct addr {
-	uint8_t family;	/* 4 or 6 */
-	uint8_t b[16];	/* IPv4 in b[0..3], the rest zero */
+	uint8_t family; /* 4 or 6 */
+	uint8_t b[16];  /* IPv4 in b[0..3], the rest zero */
 };
 
 struct cidr {
 	struct addr net;
-	uint8_t len;	/* prefix length in bits */
+	uint8_t len; /* prefix length in bits */
 };
 
 /*

@@ -377,7 +377,7 @@ alert_send(const struct conf *c, const struct alert_info *ai)
 	addr_format(&ai->ip, ip, sizeof(ip));
 	if (*c->alert_smtp_server == '\0') {
 		log_info("%s: no null-route alert mail (alert_smtp_server is "
-			 "empty)",
+		         "empty)",
 		    ip);
 		return;
 	}

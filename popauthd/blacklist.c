@@ -26,21 +26,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BL_VERSION 1
-#define BL_TEXT_MAX 400	/* Postfix replies stay well under 512 bytes */
+#define BL_VERSION  1
+#define BL_TEXT_MAX 400 /* Postfix replies stay well under 512 bytes */
 
 struct bl_entry {
 	struct addr ip;
 	bool dirty;
-	time_t first, last, unban;	/* unban -1: never banned */
-	time_t alerted;			/* number of the ban we mailed about */
+	time_t first, last, unban; /* unban -1: never banned */
+	time_t alerted;            /* number of the ban we mailed about */
 	uint32_t period_hits, total_hits, bans;
 	double freq;
 	char *host, *list, *reason;
 	struct timer unban_t, expiry;
 };
 
-static struct track tr;	/* the entries by address, their change list */
+static struct track tr; /* the entries by address, their change list */
 static struct map *bl_map;
 static const struct conf *bl_cf;
 static size_t nbans;
@@ -118,14 +118,14 @@ bl_unban(struct timer *t)
 	fw_unban(&e->ip);
 	nbans--;
 	log_event("%s [%s] has been released from its null-route after %lu "
-		  "total hits",
+	          "total hits",
 	    ip, e->host, (unsigned long)e->total_hits);
 }
 
 /* bl_ban - ban e until unban (never shortening a ban in force) */
 static void
-bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
-    time_t spread)
+bl_ban(
+    struct bl_entry *e, time_t now, time_t secs, const char *why, time_t spread)
 {
 	char ip[ADDR_STRLEN], dur[64], dur2[64], until[64];
 	time_t unban;
@@ -136,9 +136,9 @@ bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
 		double f = pow(bl_cf->ban_escalate_factor, (double)e->bans);
 		double s = (double)secs * f;
 
-		secs = s > (double)bl_cf->ban_escalate_max ?
-		    bl_cf->ban_escalate_max :
-		    (time_t)s;
+		secs = s > (double)bl_cf->ban_escalate_max
+		    ? bl_cf->ban_escalate_max
+		    : (time_t)s;
 	}
 	unban = now + secs;
 	if (!fresh && unban <= e->unban)
@@ -155,10 +155,11 @@ bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
 		fw_ban(&e->ip);
 	}
 	log_event("%s [%s] %s until %s (%s) for %s: %lu hits in %s, %lu total, "
-		  "rate = %.6f",
+	          "rate = %.6f",
 	    ip, e->host, fresh ? "has been null-routed" : "null-route extended",
 	    until, dur_format(secs, dur, sizeof(dur)), why,
-	    (unsigned long)e->period_hits, dur_format(spread, dur2, sizeof(dur2)),
+	    (unsigned long)e->period_hits,
+	    dur_format(spread, dur2, sizeof(dur2)),
 	    (unsigned long)e->total_hits, e->freq);
 	if ((long long)e->total_hits >= bl_cf->nullroute_alert_thresh &&
 	    e->alerted != (time_t)e->bans) {
@@ -194,16 +195,17 @@ bl_score(struct bl_entry *e, time_t now, const char *host)
 	e->total_hits++;
 	if ((double)(now - prior) > 1.0 / bl_cf->nullroute_freq_thresh)
 		e->period_hits = 1;
-	e->freq = spread > 0 ? e->period_hits / (double)spread :
-			       e->period_hits / 0.001;
-	log_event("Blacklisted %s [%s] has repeated an attempt to relay mail to "
-		  "this server, x %lu (%lu total) hits in %s, rate = %.6f",
+	e->freq = spread > 0 ? e->period_hits / (double)spread
+	                     : e->period_hits / 0.001;
+	log_event(
+	    "Blacklisted %s [%s] has repeated an attempt to relay mail to "
+	    "this server, x %lu (%lu total) hits in %s, rate = %.6f",
 	    addr_format(&e->ip, ip, sizeof(ip)), e->host,
 	    (unsigned long)e->period_hits, (unsigned long)e->total_hits,
 	    dur_format(spread, dur, sizeof(dur)), e->freq);
 	if ((long long)e->total_hits > bl_cf->nullroute_msg_thresh)
-		bl_ban(e, now, bl_cf->nullroute_msg_bansecs, "too many attempts",
-		    spread);
+		bl_ban(e, now, bl_cf->nullroute_msg_bansecs,
+		    "too many attempts", spread);
 	else if (e->freq > bl_cf->nullroute_freq_thresh)
 		bl_ban(e, now, bl_cf->nullroute_freq_bansecs,
 		    "attempts too frequent", spread);
@@ -219,7 +221,7 @@ bl_repeat(const struct addr *ip, time_t now, const char *host)
 
 	if (e == NULL) {
 		log_warn("%s: rejected as blacklisted, but not in popauthd's "
-			 "blacklist (stale map or a foreign rbl_checks entry)",
+		         "blacklist (stale map or a foreign rbl_checks entry)",
 		    addr_format(ip, buf, sizeof(buf)));
 		return;
 	}
@@ -236,14 +238,14 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 	addr_format(ip, buf, sizeof(buf));
 	if (e != NULL) {
 		log_info("%s [%s] has already been blacklisted by RBL [%s]; "
-			 "counting a repeat",
+		         "counting a repeat",
 		    buf, host, e->list);
 		bl_score(e, now, host);
 	} else {
 		if ((long long)iptab_size(tr.tab) >= bl_cf->max_tracked_ips) {
 			if (!cap_warned)
 				log_warn("%s: not blacklisted: max_tracked_ips "
-					 "(%lld) reached",
+				         "(%lld) reached",
 				    buf, bl_cf->max_tracked_ips);
 			cap_warned = true;
 			return;
@@ -262,7 +264,7 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		bl_changed(e, ip);
 		map_touch(bl_map);
 		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
-			  "[%s]",
+		          "[%s]",
 		    buf, host, list, reason);
 	}
 	if (bansecs > 0) {
@@ -319,10 +321,10 @@ bl_encode(const void *rec, struct rec_buf *w)
 }
 
 static int
-bl_load_one(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+bl_load_one(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	struct rec_reader r = { val, vlen, 0, false };
+	struct rec_reader r = {val, vlen, 0, false};
 	time_t now = *(time_t *)arg;
 	struct bl_entry *e;
 	struct addr ip;
@@ -369,8 +371,8 @@ bl_init(const struct conf *c, struct state *s, struct map *m)
 		return -1;
 	/* entries whose expiry passed while we were down go at the first tick */
 	timer_run(now);
-	log_info("%zu records in the blacklist, %zu null-routed", bl_count(),
-	    nbans);
+	log_info(
+	    "%zu records in the blacklist, %zu null-routed", bl_count(), nbans);
 	map_touch(m);
 	if (fw_open(c) < 0)
 		return -1;
@@ -494,7 +496,7 @@ bl_ban_one(void *arg, void *rec)
 static void
 bl_fw_walk(void *arg, void (*add)(void *ctx, const struct addr *a), void *ctx)
 {
-	struct walk_ctx wc = { add, ctx };
+	struct walk_ctx wc = {add, ctx};
 
 	UNUSED(arg);
 	iptab_each(tr.tab, bl_ban_one, &wc);
@@ -564,7 +566,7 @@ bl_each_one(void *arg, void *rec)
 void
 bl_each(bl_info_fn *fn, void *arg)
 {
-	struct bl_each_ctx ec = { fn, arg };
+	struct bl_each_ctx ec = {fn, arg};
 
 	if (tr.tab != NULL)
 		iptab_each(tr.tab, bl_each_one, &ec);
@@ -588,7 +590,7 @@ bl_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
     time_t now, bl_info_fn *fn, void *arg)
 {
 	/* the layout of bl_encode and bl_load_one */
-	struct rec_reader r = { val, vlen, 0, false };
+	struct rec_reader r = {val, vlen, 0, false};
 	struct bl_entry e;
 	struct bl_info bi;
 
@@ -646,7 +648,6 @@ bl_info_encode(const struct bl_info *bi, struct rec_buf *w)
 	bl_free(e);
 }
 
-
 bool
 bl_restore(const struct bl_info *bi, time_t now)
 {
@@ -680,14 +681,13 @@ bl_restore(const struct bl_info *bi, time_t now)
 	bl_changed(NULL, &e->ip);
 	map_touch(bl_map);
 	log_event("%s [%s] has been blacklisted by RBL [%s] for reason [%s] "
-		  "(import)",
+	          "(import)",
 	    addr_format(&e->ip, ip, sizeof(ip)), e->host, e->list, e->reason);
 	return true;
 }
 
 void
-bl_admin_ban(const struct addr *ip, time_t now, time_t secs,
-    const char *reason)
+bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
 {
 	struct bl_entry *e = iptab_get(tr.tab, ip);
 	char buf[ADDR_STRLEN], dur[64];
@@ -706,7 +706,7 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs,
 		iptab_put(tr.tab, e);
 		map_touch(bl_map);
 		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
-			  "[%s]",
+		          "[%s]",
 		    buf, e->host, e->list, e->reason);
 	}
 	fresh = !timer_armed(&e->unban_t);
@@ -751,7 +751,7 @@ bl_delist(const struct addr *ip)
 	if (e == NULL)
 		return false;
 	log_event("%s [%s] has been removed from the blacklist by the admin "
-		  "(listed by %s)",
+	          "(listed by %s)",
 	    addr_format(ip, buf, sizeof(buf)), e->host, e->list);
 	bl_drop(e);
 	return true;

@@ -60,11 +60,11 @@ void bl_fini(void);
  */
 struct bl_info {
 	struct addr ip;
-	time_t first, last, unban, alerted;	/* unban -1: never banned */
+	time_t first, last, unban, alerted; /* unban -1: never banned */
 	unsigned long period_hits, total_hits, bans;
 	double freq;
-	const char *host, *list, *reason;	/* escaped */
-	bool banned;	/* a ban is in force now */
+	const char *host, *list, *reason; /* escaped */
+	bool banned;                      /* a ban is in force now */
 };
 
 typedef void bl_info_fn(void *arg, const struct bl_info *bi);
@@ -86,8 +86,8 @@ bool bl_restore(const struct bl_info *bi, time_t now);
  * extends a ban in force); an ip not listed yet is listed first with
  * localhost_dns_name as authority and reason (escaped) as reason
  */
-void bl_admin_ban(const struct addr *ip, time_t now, time_t secs,
-    const char *reason);
+void bl_admin_ban(
+    const struct addr *ip, time_t now, time_t secs, const char *reason);
 /* bl_admin_unban - lift ip's ban now, the entry stays listed; false if not banned */
 bool bl_admin_unban(const struct addr *ip, time_t now);
 /* bl_delist - remove ip from the blacklist (and its ban); false if not listed */

@@ -33,92 +33,96 @@ struct conf_key {
 	enum conf_type type;
 	size_t off;
 	const char *def;
-	long long min, max;	/* T_INT range; T_STR: min 1 = must not be empty */
+	long long min, max; /* T_INT range; T_STR: min 1 = must not be empty */
 };
 
-#define K(n, t, d, lo, hi) { #n, t, offsetof(struct conf, n), d, lo, hi }
+#define K(n, t, d, lo, hi)                                                     \
+	{                                                                      \
+#n, t, offsetof(struct conf, n), d, lo, hi                     \
+	}
 
 static const struct conf_key keys[] = {
-	K(fifo_path, T_STR, "/run/popauthd/maillog.fifo", 1, 0),
-	K(data_directory, T_STR, "/var/lib/popauthd", 1, 0),
-	K(map_directory, T_STR, "/etc/postfix/popauthd", 1, 0),
-	K(popauth_map, T_STR, "popauth_checks", 1, 0),
-	K(blacklist_map, T_STR, "rbl_checks", 1, 0),
-	K(rules_directory, T_STR, "/etc/popauthd/rules", 1, 0),
-	K(log_file, T_STR, "/var/log/popauthd.log", 0, 0),
-	K(pid_file, T_STR, "/run/popauthd.pid", 0, 0),
-	K(whitelist_file, T_STR, "", 0, 0),
-	K(control_socket, T_STR, "/run/popauthd/control.sock", 0, 0),
-	K(control_group, T_STR, "", 0, 0),
-	K(log_syslog, T_BOOL, "no", 0, 0),
-	K(log_debug, T_BOOL, "no", 0, 0),
-	K(popauth_expire, T_DUR, "30m", 1, 0),
-	K(map_flush_delay_ms, T_DUR_MS, "50ms", 0, 0),
-	K(rbl_cache_expire, T_DUR, "90d", 1, 0),
-	K(fish_expire, T_DUR, "3d", 1, 0),
-	K(localhost_dns_name, T_STR, "localhost", 1, 0),
-	K(blacklist_template, T_STR,
-	    "Your IP address has been blacklisted by $list. Visit their website or "
-	    "write to argue. $reason", 1, 0),
-	K(blacklist_code, T_STR, "554 5.7.1", 1, 0),
-	K(data_reject_phrases, T_STR, "", 0, 0),
-	K(nullroute_freq_thresh, T_DBL, "0.03333333", 0, 0),
-	K(nullroute_msg_thresh, T_INT, "50", 1, 1000000000),
-	K(nullroute_fish_thresh, T_INT, "5", 1, 1000000),
-	K(nullroute_freq_bansecs, T_DUR, "30m", 0, 0),
-	K(nullroute_msg_bansecs, T_DUR, "7d", 0, 0),
-	K(nullroute_fish_bansecs, T_DUR, "7d", 0, 0),
-	K(ban_escalate, T_BOOL, "no", 0, 0),
-	K(ban_escalate_factor, T_DBL, "2", 0, 0),
-	K(ban_escalate_max, T_DUR, "30d", 0, 0),
-	K(max_tracked_ips, T_INT, "2000000", 100, 1000000000),
-	K(max_fish_pairs, T_INT, "64", 1, 100000),
-	K(firewall_backend, T_FW, "none", 0, 0),
-	K(iptables_chain, T_STR, "POPAUTH", 1, 0),
-	K(iptables_rbl_line, T_INT, "1", 1, 1000000),
-	K(iptables_refresh, T_DUR, "10m", 1, 0),
-	K(nullroute_scope, T_SCOPE, "all", 0, 0),
-	K(nullroute_ports, T_STR, "25", 1, 0),
-	K(nullroute_keep_on_exit, T_BOOL, "yes", 0, 0),
-	K(nullroute_alert_thresh, T_INT, "25", 0, 1000000000),
-	K(alert_smtp_server, T_STR, "localhost:25", 0, 0),
-	K(sysadmin_email_address, T_STR, "postmaster@localhost", 0, 0),
-	K(sysadmin_email_name, T_STR, "popauthd Nullroute Alert", 0, 0),
-	K(alert_timeout, T_DUR, "30s", 1, 0),
-	K(alert_retries, T_INT, "3", 0, 100),
-	K(alert_max_children, T_INT, "2", 1, 64),
-	K(run_as_user, T_STR, "", 0, 0),
-	K(sendmail_listen, T_STR, "0.0.0.0:25", 1, 0),
-	K(sendmail_syslog_host, T_STR, "", 0, 0),
-	K(sendmail_unknown_thresh, T_INT, "3", 0, 1000000),
-	K(sendmail_unknown_bansecs, T_DUR, "3h", 0, 0),
-	K(sendmail_unknown_expire, T_DUR, "3d", 1, 0),
-	K(sendmail_kill_banned, T_BOOL, "yes", 0, 0),
-	K(spamcop_reject_codes, T_STR, "553", 0, 0),
-	K(spamcop_list, T_STR, "spamcop.net", 1, 0),
-	K(spamcop_ban, T_BOOL, "yes", 0, 0),
-	K(spamcop_bansecs, T_DUR, "90d", 0, 0),
-	K(stalled_session_reaper, T_BOOL, "no", 0, 0),
-	K(stalled_session_interval, T_DUR, "10m", 1, 0),
-	K(stalled_session_max, T_DUR, "15m", 1, 0),
-	K(stalled_session_pattern, T_STR,
-	    "^sendmail: server \\[?(?<ip>[^\\]\\s]+)\\]? cmd read", 1, 0),
-	K(greytrap, T_BOOL, "yes", 0, 0),
-	K(greytrap_max_tuples, T_INT, "64", 1, 100000),
-	K(greytrap_expire, T_DUR, "4h", 1, 0),
-	K(greytrap_suspect_tuples, T_INT, "5", 0, 1000000),
-	K(greytrap_max_domains, T_INT, "3", 0, 1000000),
-	K(greytrap_max_senders_ratio, T_DBL, "0.75", 0, 0),
-	K(greytrap_trap_regex, T_STR, "", 0, 0),
-	K(greytrap_checker, T_STR, "/etc/mail/greytrap_checkrcpt", 0, 0),
-	K(greytrap_checker_timeout, T_DUR, "10s", 1, 0),
-	K(greytrap_checker_max, T_INT, "4", 1, 64),
-	K(greytrap_dns_parallel, T_INT, "50", 0, 1000),
-	K(greytrap_dns_timeout, T_DUR_MS, "2s", 0, 0),
-	K(greytrap_dns_servers, T_STR, "", 0, 0),
-	K(greytrap_dns_cache, T_DUR, "10m", 1, 0),
-	K(greytrap_ban, T_BOOL, "no", 0, 0),
-	K(greytrap_bansecs, T_DUR, "24h", 0, 0),
+    K(fifo_path, T_STR, "/run/popauthd/maillog.fifo", 1, 0),
+    K(data_directory, T_STR, "/var/lib/popauthd", 1, 0),
+    K(map_directory, T_STR, "/etc/postfix/popauthd", 1, 0),
+    K(popauth_map, T_STR, "popauth_checks", 1, 0),
+    K(blacklist_map, T_STR, "rbl_checks", 1, 0),
+    K(rules_directory, T_STR, "/etc/popauthd/rules", 1, 0),
+    K(log_file, T_STR, "/var/log/popauthd.log", 0, 0),
+    K(pid_file, T_STR, "/run/popauthd.pid", 0, 0),
+    K(whitelist_file, T_STR, "", 0, 0),
+    K(control_socket, T_STR, "/run/popauthd/control.sock", 0, 0),
+    K(control_group, T_STR, "", 0, 0),
+    K(log_syslog, T_BOOL, "no", 0, 0),
+    K(log_debug, T_BOOL, "no", 0, 0),
+    K(popauth_expire, T_DUR, "30m", 1, 0),
+    K(map_flush_delay_ms, T_DUR_MS, "50ms", 0, 0),
+    K(rbl_cache_expire, T_DUR, "90d", 1, 0),
+    K(fish_expire, T_DUR, "3d", 1, 0),
+    K(localhost_dns_name, T_STR, "localhost", 1, 0),
+    K(blacklist_template, T_STR,
+        "Your IP address has been blacklisted by $list. Visit their website or "
+        "write to argue. $reason",
+        1, 0),
+    K(blacklist_code, T_STR, "554 5.7.1", 1, 0),
+    K(data_reject_phrases, T_STR, "", 0, 0),
+    K(nullroute_freq_thresh, T_DBL, "0.03333333", 0, 0),
+    K(nullroute_msg_thresh, T_INT, "50", 1, 1000000000),
+    K(nullroute_fish_thresh, T_INT, "5", 1, 1000000),
+    K(nullroute_freq_bansecs, T_DUR, "30m", 0, 0),
+    K(nullroute_msg_bansecs, T_DUR, "7d", 0, 0),
+    K(nullroute_fish_bansecs, T_DUR, "7d", 0, 0),
+    K(ban_escalate, T_BOOL, "no", 0, 0),
+    K(ban_escalate_factor, T_DBL, "2", 0, 0),
+    K(ban_escalate_max, T_DUR, "30d", 0, 0),
+    K(max_tracked_ips, T_INT, "2000000", 100, 1000000000),
+    K(max_fish_pairs, T_INT, "64", 1, 100000),
+    K(firewall_backend, T_FW, "none", 0, 0),
+    K(iptables_chain, T_STR, "POPAUTH", 1, 0),
+    K(iptables_rbl_line, T_INT, "1", 1, 1000000),
+    K(iptables_refresh, T_DUR, "10m", 1, 0),
+    K(nullroute_scope, T_SCOPE, "all", 0, 0),
+    K(nullroute_ports, T_STR, "25", 1, 0),
+    K(nullroute_keep_on_exit, T_BOOL, "yes", 0, 0),
+    K(nullroute_alert_thresh, T_INT, "25", 0, 1000000000),
+    K(alert_smtp_server, T_STR, "localhost:25", 0, 0),
+    K(sysadmin_email_address, T_STR, "postmaster@localhost", 0, 0),
+    K(sysadmin_email_name, T_STR, "popauthd Nullroute Alert", 0, 0),
+    K(alert_timeout, T_DUR, "30s", 1, 0),
+    K(alert_retries, T_INT, "3", 0, 100),
+    K(alert_max_children, T_INT, "2", 1, 64),
+    K(run_as_user, T_STR, "", 0, 0),
+    K(sendmail_listen, T_STR, "0.0.0.0:25", 1, 0),
+    K(sendmail_syslog_host, T_STR, "", 0, 0),
+    K(sendmail_unknown_thresh, T_INT, "3", 0, 1000000),
+    K(sendmail_unknown_bansecs, T_DUR, "3h", 0, 0),
+    K(sendmail_unknown_expire, T_DUR, "3d", 1, 0),
+    K(sendmail_kill_banned, T_BOOL, "yes", 0, 0),
+    K(spamcop_reject_codes, T_STR, "553", 0, 0),
+    K(spamcop_list, T_STR, "spamcop.net", 1, 0),
+    K(spamcop_ban, T_BOOL, "yes", 0, 0),
+    K(spamcop_bansecs, T_DUR, "90d", 0, 0),
+    K(stalled_session_reaper, T_BOOL, "no", 0, 0),
+    K(stalled_session_interval, T_DUR, "10m", 1, 0),
+    K(stalled_session_max, T_DUR, "15m", 1, 0),
+    K(stalled_session_pattern, T_STR,
+        "^sendmail: server \\[?(?<ip>[^\\]\\s]+)\\]? cmd read", 1, 0),
+    K(greytrap, T_BOOL, "yes", 0, 0),
+    K(greytrap_max_tuples, T_INT, "64", 1, 100000),
+    K(greytrap_expire, T_DUR, "4h", 1, 0),
+    K(greytrap_suspect_tuples, T_INT, "5", 0, 1000000),
+    K(greytrap_max_domains, T_INT, "3", 0, 1000000),
+    K(greytrap_max_senders_ratio, T_DBL, "0.75", 0, 0),
+    K(greytrap_trap_regex, T_STR, "", 0, 0),
+    K(greytrap_checker, T_STR, "/etc/mail/greytrap_checkrcpt", 0, 0),
+    K(greytrap_checker_timeout, T_DUR, "10s", 1, 0),
+    K(greytrap_checker_max, T_INT, "4", 1, 64),
+    K(greytrap_dns_parallel, T_INT, "50", 0, 1000),
+    K(greytrap_dns_timeout, T_DUR_MS, "2s", 0, 0),
+    K(greytrap_dns_servers, T_STR, "", 0, 0),
+    K(greytrap_dns_cache, T_DUR, "10m", 1, 0),
+    K(greytrap_ban, T_BOOL, "no", 0, 0),
+    K(greytrap_bansecs, T_DUR, "24h", 0, 0),
 };
 
 const char *
@@ -128,8 +132,7 @@ conf_default_file(void)
 }
 
 /* conf_fail - report "file:line: message" */
-static void
-conf_fail(const char *file, int line, const char *fmt, ...)
+static void conf_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -294,7 +297,8 @@ conf_read(struct conf *c, const char *file)
 			char *t = trim(line);
 
 			if (*t != '\0' && *t != '#') {
-				logical = xrealloc(logical, loglen + strlen(t) + 2);
+				logical =
+				    xrealloc(logical, loglen + strlen(t) + 2);
 				logical[loglen++] = ' ';
 				memcpy(logical + loglen, t, strlen(t) + 1);
 				loglen += strlen(t);
@@ -316,7 +320,8 @@ conf_read(struct conf *c, const char *file)
 				continue;
 			if (isspace((unsigned char)line[0])) {
 				conf_fail(file, lineno,
-				    "continuation line without a setting before it");
+				    "continuation line without a setting "
+				    "before it");
 				rc = -1;
 				continue;
 			}
@@ -339,8 +344,8 @@ conf_regex(const char *file, const char *key, const char *p, size_t n)
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)p, n, 0, &err, &off, NULL);
 
 	if (re == NULL) {
-		conf_fail(file, 0, "%s: bad pattern \"%.*s\" at offset %zu", key,
-		    (int)n, p, (size_t)off);
+		conf_fail(file, 0, "%s: bad pattern \"%.*s\" at offset %zu",
+		    key, (int)n, p, (size_t)off);
 		return -1;
 	}
 	pcre2_code_free(re);
@@ -358,13 +363,14 @@ conf_check_mta(struct conf *c, const char *file)
 
 	if (procnet_parse_local(c->sendmail_listen, &l) < 0) {
 		conf_fail(file, 0,
-		    "sendmail_listen = %s: expected ADDR:PORT, [V6]:PORT or PORT",
+		    "sendmail_listen = %s: expected ADDR:PORT, [V6]:PORT or "
+		    "PORT",
 		    c->sendmail_listen);
 		rc = -1;
 	}
 	n = strlen(c->stalled_session_pattern);
 	if (conf_regex(file, "stalled_session_pattern",
-		c->stalled_session_pattern, n) < 0)
+	        c->stalled_session_pattern, n) < 0)
 		rc = -1;
 	while (*p != '\0') {
 		p += strspn(p, " \t");
@@ -385,7 +391,8 @@ conf_check(struct conf *c, const char *file)
 
 	if (strchr(c->popauth_map, '/') != NULL ||
 	    strchr(c->blacklist_map, '/') != NULL) {
-		conf_fail(file, 0, "popauth_map and blacklist_map are names in "
+		conf_fail(file, 0,
+		    "popauth_map and blacklist_map are names in "
 		    "map_directory, not paths");
 		rc = -1;
 	}
@@ -473,19 +480,21 @@ conf_dump(const struct conf *c, int fd)
 			break;
 		case T_DUR_MS:
 		case T_INT:
-			snprintf(buf, sizeof(buf), "%lld%s", *(const long long *)p,
+			snprintf(buf, sizeof(buf), "%lld%s",
+			    *(const long long *)p,
 			    keys[i].type == T_DUR_MS ? "ms" : "");
 			break;
 		case T_DBL:
 			snprintf(buf, sizeof(buf), "%.8g", *(const double *)p);
 			break;
 		case T_FW:
-			v = *(const enum fw_backend *)p == FW_NONE ? "none" :
-								      "iptables";
+			v = *(const enum fw_backend *)p == FW_NONE ? "none"
+			                                           : "iptables";
 			break;
 		case T_SCOPE:
-			v = *(const enum nullroute_scope *)p == SCOPE_ALL ? "all" :
-									   "smtp";
+			v = *(const enum nullroute_scope *)p == SCOPE_ALL
+			    ? "all"
+			    : "smtp";
 			break;
 		}
 		dprintf(fd, "%s = %s\n", keys[i].name, v);

@@ -17,7 +17,7 @@ enum fw_backend { FW_NONE, FW_IPTABLES };
 enum nullroute_scope { SCOPE_ALL, SCOPE_SMTP };
 
 struct conf {
-	char *config_file;	/* where it came from, for messages */
+	char *config_file; /* where it came from, for messages */
 	/* paths */
 	char *fifo_path;
 	char *data_directory;
@@ -34,14 +34,15 @@ struct conf {
 	bool log_debug;
 	/* POP-before-SMTP */
 	time_t popauth_expire;
-	long long map_flush_delay_ms;	/* coalescing window for map rewrites */
+	long long map_flush_delay_ms; /* coalescing window for map rewrites */
 	/* local RBL cache / blacklist */
 	time_t rbl_cache_expire;
 	time_t fish_expire;
-	char *localhost_dns_name;	/* authority name for our own listings */
-	char *blacklist_template;	/* text after "554 " in rbl_checks */
-	char *blacklist_code;		/* "554 5.7.1" */
-	char *data_reject_phrases;	/* comma list: header/body rejects that list */
+	char *localhost_dns_name; /* authority name for our own listings */
+	char *blacklist_template; /* text after "554 " in rbl_checks */
+	char *blacklist_code;     /* "554 5.7.1" */
+	char *
+	    data_reject_phrases; /* comma list: header/body rejects that list */
 	double nullroute_freq_thresh;
 	long long nullroute_msg_thresh;
 	long long nullroute_fish_thresh;
@@ -51,8 +52,8 @@ struct conf {
 	bool ban_escalate;
 	double ban_escalate_factor;
 	time_t ban_escalate_max;
-	long long max_tracked_ips;	/* cap per table that attackers can grow */
-	long long max_fish_pairs;	/* cap of (rcpt,sender) pairs kept per IP */
+	long long max_tracked_ips; /* cap per table that attackers can grow */
+	long long max_fish_pairs;  /* cap of (rcpt,sender) pairs kept per IP */
 	/* null-routing */
 	enum fw_backend firewall_backend;
 	char *iptables_chain;
@@ -72,35 +73,37 @@ struct conf {
 	/* privileges */
 	char *run_as_user;
 	/* sendmail: User unknown guessers, spamcop-style rejects (sendmail.c) */
-	char *sendmail_listen;		/* MTA socket "ADDR:PORT"; 0.0.0.0/:: = any */
-	char *sendmail_syslog_host;	/* /proc correlation only for this host; "" any */
-	long long sendmail_unknown_thresh;	/* more offenses than this ban */
+	char *sendmail_listen; /* MTA socket "ADDR:PORT"; 0.0.0.0/:: = any */
+	char *
+	    sendmail_syslog_host; /* /proc correlation only for this host; "" any */
+	long long sendmail_unknown_thresh; /* more offenses than this ban */
 	time_t sendmail_unknown_bansecs;
-	time_t sendmail_unknown_expire;	/* offense counts forgotten after quiet */
-	bool sendmail_kill_banned;	/* end the banned client's sessions */
-	char *spamcop_reject_codes;	/* replies that list: "553" */
-	char *spamcop_list;		/* authority named in rbl_checks */
+	time_t
+	    sendmail_unknown_expire; /* offense counts forgotten after quiet */
+	bool sendmail_kill_banned;   /* end the banned client's sessions */
+	char *spamcop_reject_codes;  /* replies that list: "553" */
+	char *spamcop_list;          /* authority named in rbl_checks */
 	bool spamcop_ban;
 	time_t spamcop_bansecs;
 	/* stalled SMTP sessions (reaper.c) */
 	bool stalled_session_reaper;
 	time_t stalled_session_interval;
 	time_t stalled_session_max;
-	char *stalled_session_pattern;	/* PCRE2 over the process title */
+	char *stalled_session_pattern; /* PCRE2 over the process title */
 	/* greylist-tuple traps (greytrap.c, dns.c) */
 	bool greytrap;
-	long long greytrap_max_tuples;	/* per IP */
+	long long greytrap_max_tuples; /* per IP */
 	time_t greytrap_expire;
 	long long greytrap_suspect_tuples;
 	long long greytrap_max_domains;
 	double greytrap_max_senders_ratio;
-	char *greytrap_trap_regex;	/* white-space separated PCRE2 list */
-	char *greytrap_checker;		/* program run with the recipient */
+	char *greytrap_trap_regex; /* white-space separated PCRE2 list */
+	char *greytrap_checker;    /* program run with the recipient */
 	time_t greytrap_checker_timeout;
-	long long greytrap_checker_max;	/* children in flight */
-	long long greytrap_dns_parallel;	/* queries in flight; 0 = no DNS */
-	long long greytrap_dns_timeout;	/* ms */
-	char *greytrap_dns_servers;	/* "" = resolv.conf */
+	long long greytrap_checker_max;  /* children in flight */
+	long long greytrap_dns_parallel; /* queries in flight; 0 = no DNS */
+	long long greytrap_dns_timeout;  /* ms */
+	char *greytrap_dns_servers;      /* "" = resolv.conf */
 	time_t greytrap_dns_cache;
 	bool greytrap_ban;
 	time_t greytrap_bansecs;
@@ -113,8 +116,8 @@ const char *conf_default_file(void);
  * returns a new conf or NULL after writing "file:line: message" to stderr/log.
  * Caller owns; conf_free().
  */
-struct conf *conf_load(const char *file, char *const *overrides,
-    size_t noverrides);
+struct conf *conf_load(
+    const char *file, char *const *overrides, size_t noverrides);
 /* conf_free - release a conf (NULL is fine) */
 void conf_free(struct conf *c);
 /* conf_dump - write every key = value (postconf -n style) to fd */

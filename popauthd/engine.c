@@ -30,9 +30,10 @@
 #include <string.h>
 #include <sys/time.h>
 
-#define ENGINE_PERIODIC_MS 10000
+#define ENGINE_PERIODIC_MS   10000
 #define ENGINE_CHECKPOINT_MS (5 * 60 * 1000)
-#define ENGINE_MAP_BG_MIN 5000	/* records: from here a map is written by a child */
+#define ENGINE_MAP_BG_MIN                                                      \
+	5000 /* records: from here a map is written by a child */
 
 static struct conf *cf;
 static struct ruleset *rules;
@@ -142,8 +143,8 @@ engine_line(char *line, size_t len)
 	stats.events[ev.kind]++;
 	switch (ev.kind) {
 	case EV_LOGIN:
-		grant_login(&ev.ip, engine_user(&ev, user, sizeof(user)),
-		    clock_now());
+		grant_login(
+		    &ev.ip, engine_user(&ev, user, sizeof(user)), clock_now());
 		break;
 	case EV_RBL_REJECT:
 	case EV_RBL_REPEAT:
@@ -187,8 +188,9 @@ engine_commit(void)
 				gt_synced();
 				log_events_flush();
 				if (commit_fails > 0)
-					log_info("%s: state written again after %u "
-						 "failed attempts",
+					log_info(
+					    "%s: state written again after %u "
+					    "failed attempts",
 					    cf->data_directory, commit_fails);
 				commit_fails = 0;
 				return;
@@ -199,8 +201,8 @@ engine_commit(void)
 	}
 	/* the change lists stay; back off up to 30 s */
 	commit_fails++;
-	retry_commit_ms = mono_ms() +
-	    (commit_fails < 8 ? 250LL << commit_fails : 30000);
+	retry_commit_ms =
+	    mono_ms() + (commit_fails < 8 ? 250LL << commit_fails : 30000);
 }
 
 /* engine_flush_done - account for a finished write of map i (1 ok, -1 failed) */
@@ -216,7 +218,8 @@ engine_flush_done(int i, struct map *m, int rc, long long now)
 	}
 	/* map.c said why; the map stays dirty; back off up to 30 s */
 	map_fails[i]++;
-	retry_map_ms[i] = now + (map_fails[i] < 8 ? 250LL << map_fails[i] : 30000);
+	retry_map_ms[i] =
+	    now + (map_fails[i] < 8 ? 250LL << map_fails[i] : 30000);
 }
 
 static void
@@ -242,7 +245,8 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 	map_size_hint(m, n);
 	last_flush_ms[i] = now;
 	/* a big table is written by a child, so the loop keeps answering */
-	if (!force && n >= ENGINE_MAP_BG_MIN && map_flush_bg(m, walk, NULL) == 0)
+	if (!force && n >= ENGINE_MAP_BG_MIN &&
+	    map_flush_bg(m, walk, NULL) == 0)
 		return;
 	engine_flush_done(i, m, map_flush(m, walk, NULL) == 0 ? 1 : -1, now);
 }
@@ -263,7 +267,7 @@ engine_tick(void)
 	engine_commit();
 	alert_poll(cf);
 	if (replay)
-		return;	/* maps are written once, at the end of the replay */
+		return; /* maps are written once, at the end of the replay */
 	engine_flush_map(1, bl_map, bl_map_walk, false);
 }
 
@@ -271,7 +275,7 @@ void
 engine_flush_all(void)
 {
 	if (st == NULL || relay_map == NULL || bl_map == NULL)
-		return;	/* a start that failed half-way has nothing to write */
+		return; /* a start that failed half-way has nothing to write */
 	engine_commit();
 	engine_flush_map(0, relay_map, grant_map_walk, true);
 	engine_flush_map(1, bl_map, bl_map_walk, true);
@@ -292,7 +296,7 @@ engine_timeout_ms(void)
 	long long t = -1, now = mono_ms();
 	time_t next = timer_next();
 	int i;
-	struct map *maps[2] = { relay_map, bl_map };
+	struct map *maps[2] = {relay_map, bl_map};
 
 	if (next >= 0) {
 		t = (long long)next * 1000 - realtime_ms();
@@ -301,7 +305,8 @@ engine_timeout_ms(void)
 	}
 	for (i = 0; i < 2; i++) {
 		if (maps[i] != NULL && map_dirty(maps[i])) {
-			long long due = last_flush_ms[i] + cf->map_flush_delay_ms - now;
+			long long due =
+			    last_flush_ms[i] + cf->map_flush_delay_ms - now;
 
 			if (map_fails[i] > 0 && retry_map_ms[i] - now > due)
 				due = retry_map_ms[i] - now;

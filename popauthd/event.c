@@ -104,7 +104,7 @@ event_sigchld(void)
 void
 event_signals(void)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD };
+	static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGCHLD};
 	struct sigaction sa;
 	sigset_t block;
 	size_t i;
@@ -155,7 +155,7 @@ event_loop(struct fifo *f, event_reload_fn *reload)
 			got_hup = 0;
 			if (reload() < 0)
 				log_warn("reload failed; keeping the running "
-					 "configuration");
+				         "configuration");
 		}
 		if (got_usr1) {
 			got_usr1 = 0;
@@ -191,7 +191,8 @@ event_loop(struct fifo *f, event_reload_fn *reload)
 			continue;
 		}
 		if (n > 0 && FD_ISSET(fifo_fd(f), &rfds)) {
-			if (fifo_read(f, EVENT_READ_BUDGET, event_line, NULL) < 0)
+			if (fifo_read(f, EVENT_READ_BUDGET, event_line, NULL) <
+			    0)
 				fifo_check(f);
 		}
 		/* a callback may add or remove watches: walk a copy */
@@ -201,7 +202,7 @@ event_loop(struct fifo *f, event_reload_fn *reload)
 
 			for (i = 0; n > 0 && i < nwatches; i++)
 				if (FD_ISSET(watches[i].fd,
-					watches[i].write ? &wfds : &rfds))
+				        watches[i].write ? &wfds : &rfds))
 					ready[nready++] = watches[i];
 			for (i = 0; i < nready; i++)
 				ready[i].fn(ready[i].arg, ready[i].fd);

@@ -22,7 +22,7 @@
 
 struct fifo {
 	int fd;
-	char *path;	/* NULL for fifo_open_fd */
+	char *path; /* NULL for fifo_open_fd */
 	dev_t dev;
 	ino_t ino;
 	char *buf;
@@ -62,8 +62,8 @@ fifo_reopen(struct fifo *f)
 		}
 		log_info("%s: created FIFO", f->path);
 	} else if (!S_ISFIFO(st.st_mode)) {
-		log_error("%s: exists and is not a FIFO (not touching it)",
-		    f->path);
+		log_error(
+		    "%s: exists and is not a FIFO (not touching it)", f->path);
 		return -1;
 	}
 	fd = open(f->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -136,7 +136,8 @@ fifo_drop(struct fifo *f)
 {
 	f->dropped++;
 	if (f->dropped <= 10 || f->dropped % 1000 == 0)
-		log_warn("%s: dropped a line longer than %d bytes (%llu so far)",
+		log_warn(
+		    "%s: dropped a line longer than %d bytes (%llu so far)",
 		    f->path != NULL ? f->path : "input", FIFO_LINE_MAX,
 		    f->dropped);
 }
@@ -220,7 +221,7 @@ fifo_check(struct fifo *f)
 	    st.st_dev == f->dev && st.st_ino == f->ino)
 		return 0;
 	log_warn("%s: FIFO was removed or replaced; reopening (tell syslog "
-		 "to reopen it too: kill -HUP)",
+	         "to reopen it too: kill -HUP)",
 	    f->path);
 	return fifo_reopen(f);
 }

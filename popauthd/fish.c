@@ -31,13 +31,13 @@ struct fish_pair {
 struct fisher {
 	struct addr ip;
 	bool dirty;
-	uint32_t npairs, cap, unique;	/* unique counts pairs past the cap too */
+	uint32_t npairs, cap, unique; /* unique counts pairs past the cap too */
 	time_t first_unique, last;
 	struct fish_pair *pairs;
 	struct timer expiry;
 };
 
-static struct track tr;	/* the fishers by address, their change list */
+static struct track tr; /* the fishers by address, their change list */
 static const struct conf *fish_cf;
 
 static const struct addr *
@@ -74,7 +74,7 @@ fish_expire(struct timer *t)
 	char ip[ADDR_STRLEN];
 
 	log_event("E-mail address fishing data for %s has expired and has been "
-		  "removed",
+	          "removed",
 	    addr_format(&f->ip, ip, sizeof(ip)));
 	iptab_del(tr.tab, &f->ip);
 	fish_changed(NULL, &f->ip);
@@ -110,12 +110,12 @@ fish_hit(const struct addr *ip, time_t now, const char *to, const char *from,
 
 	addr_format(ip, buf, sizeof(buf));
 	log_info("Local address <%s> not found in message from <%s> using %s "
-		 "[%s] (helo=%s)",
+	         "[%s] (helo=%s)",
 	    to, from, buf, host, helo);
 	if (f == NULL) {
 		if ((long long)iptab_size(tr.tab) >= fish_cf->max_tracked_ips) {
 			log_warn("%s: fishing not tracked: max_tracked_ips "
-				 "reached",
+			         "reached",
 			    buf);
 			return false;
 		}
@@ -133,8 +133,8 @@ fish_hit(const struct addr *ip, time_t now, const char *to, const char *from,
 		f->pairs[i].count++;
 		f->pairs[i].last = now;
 		log_info("%s has repeated an attempt to contact <%s> from <%s> "
-			 "using %s [%s] (helo=%s) x %lu (%lu total unique bad "
-			 "address combinations)",
+		         "using %s [%s] (helo=%s) x %lu (%lu total unique bad "
+		         "address combinations)",
 		    buf, to, from, buf, host, helo,
 		    (unsigned long)f->pairs[i].count, (unsigned long)f->unique);
 	} else {
@@ -163,7 +163,7 @@ static struct fisher *
 fish_decode(const void *key, size_t klen, const void *val, size_t vlen)
 {
 	/* the layout of fish_sync and fish_load_one */
-	struct rec_reader r = { val, vlen, 0, false };
+	struct rec_reader r = {val, vlen, 0, false};
 	struct fisher *f;
 	struct addr ip;
 	uint32_t i, n;
@@ -178,7 +178,8 @@ fish_decode(const void *key, size_t klen, const void *val, size_t vlen)
 	n = rec_get_u32(&r);
 	for (i = 0; i < n && !r.bad; i++) {
 		char *to = rec_get_str(&r), *from = rec_get_str(&r);
-		time_t first = (time_t)rec_get_i64(&r), last = (time_t)rec_get_i64(&r);
+		time_t first = (time_t)rec_get_i64(&r),
+		       last = (time_t)rec_get_i64(&r);
 		uint32_t count = rec_get_u32(&r);
 
 		if (!r.bad)
@@ -194,8 +195,8 @@ fish_decode(const void *key, size_t klen, const void *val, size_t vlen)
 }
 
 static int
-fish_load_one(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+fish_load_one(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct fisher *f = fish_decode(key, klen, val, vlen);
 
@@ -259,7 +260,6 @@ fish_dirty(void)
 {
 	return track_pending(&tr);
 }
-
 
 int
 fish_sync(void)
@@ -333,7 +333,7 @@ fish_each_one(void *arg, void *rec)
 void
 fish_each(fish_info_fn *fn, void *arg)
 {
-	struct fish_each_ctx ec = { fn, arg };
+	struct fish_each_ctx ec = {fn, arg};
 
 	if (tr.tab != NULL)
 		iptab_each(tr.tab, fish_each_one, &ec);
@@ -349,7 +349,6 @@ fish_get(const struct addr *ip, fish_info_fn *fn, void *arg)
 	fish_call(f, fn, arg);
 	return true;
 }
-
 
 int
 fish_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
@@ -401,7 +400,8 @@ fish_restore(const struct fish_info *fi, time_t now)
 	f->unique = (uint32_t)fi->unique;
 	f->first_unique = fi->first_unique;
 	f->last = fi->last;
-	for (j = 0; j < fi->npairs && (long long)j < fish_cf->max_fish_pairs; j++)
+	for (j = 0; j < fi->npairs && (long long)j < fish_cf->max_fish_pairs;
+	     j++)
 		fish_add_pair(f, fi->pairs[j].to, fi->pairs[j].from,
 		    fi->pairs[j].first, fi->pairs[j].last,
 		    (uint32_t)fi->pairs[j].count);

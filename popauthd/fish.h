@@ -36,14 +36,14 @@ void fish_fini(void);
  * fish_info borrows the tracker's strings until the next fish_ call.
  */
 struct fish_pair_info {
-	const char *to, *from;	/* escaped */
+	const char *to, *from; /* escaped */
 	time_t first, last;
 	unsigned long count;
 };
 
 struct fish_info {
 	struct addr ip;
-	unsigned long unique;	/* unique pairs seen, also past the cap */
+	unsigned long unique; /* unique pairs seen, also past the cap */
 	time_t first_unique, last;
 	size_t npairs;
 	const struct fish_pair_info *pairs;
@@ -56,8 +56,8 @@ void fish_each(fish_info_fn *fn, void *arg);
 /* fish_get - fn for ip's record; false when there is none */
 bool fish_get(const struct addr *ip, fish_info_fn *fn, void *arg);
 /* fish_info_decode - a stored record (popauthctl, daemon down) to fn; 0 or -1 */
-int fish_info_decode(const void *key, size_t klen, const void *val,
-    size_t vlen, fish_info_fn *fn, void *arg);
+int fish_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
+    fish_info_fn *fn, void *arg);
 struct rec_buf;
 /* fish_info_encode - fi as the record fish_sync would store */
 void fish_info_encode(const struct fish_info *fi, struct rec_buf *w);

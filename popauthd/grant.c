@@ -22,7 +22,7 @@
 #include <string.h>
 
 #define GRANT_MAX_USERS 8
-#define GRANT_VERSION 1
+#define GRANT_VERSION   1
 
 struct grant_user {
 	struct grant_user *next;
@@ -41,7 +41,7 @@ struct grant {
 	struct grant_user *users;
 };
 
-static struct track tr;	/* the grants by address, their change list */
+static struct track tr; /* the grants by address, their change list */
 static struct map *grant_map;
 static const struct conf *grant_cf;
 static bool cap_warned;
@@ -73,12 +73,13 @@ grant_free(struct grant *g)
 static void
 grant_expire(struct timer *t)
 {
-	struct grant *g = (struct grant *)((char *)t - offsetof(struct grant, expiry));
+	struct grant *g =
+	    (struct grant *)((char *)t - offsetof(struct grant, expiry));
 	char ip[ADDR_STRLEN];
 
 	addr_format(&g->ip, ip, sizeof(ip));
-	log_event("Relay authorization for %s has expired and has been removed",
-	    ip);
+	log_event(
+	    "Relay authorization for %s has expired and has been removed", ip);
 	iptab_del(tr.tab, &g->ip);
 	grant_changed(NULL, &g->ip);
 	grant_free(g);
@@ -102,7 +103,7 @@ user_new(const char *name, time_t now)
 static struct grant *
 grant_decode(const struct addr *ip, const void *val, size_t vlen)
 {
-	struct rec_reader r = { val, vlen, 0, false };
+	struct rec_reader r = {val, vlen, 0, false};
 	struct grant *g;
 	struct grant_user **tail;
 	unsigned int i, n;
@@ -117,7 +118,8 @@ grant_decode(const struct addr *ip, const void *val, size_t vlen)
 	n = rec_get_u8(&r);
 	tail = &g->users;
 	for (i = 0; i < n && !r.bad; i++) {
-		time_t first = (time_t)rec_get_i64(&r), last = (time_t)rec_get_i64(&r);
+		time_t first = (time_t)rec_get_i64(&r),
+		       last = (time_t)rec_get_i64(&r);
 		uint32_t count = rec_get_u32(&r);
 		char *name = rec_get_str(&r);
 		struct grant_user *u = user_new(name, first);
@@ -163,8 +165,8 @@ struct load_ctx {
 };
 
 static int
-grant_load_one(void *arg, const void *key, size_t klen, const void *val,
-    size_t vlen)
+grant_load_one(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct load_ctx *lc = arg;
 	struct addr ip;
@@ -188,7 +190,7 @@ grant_load_one(void *arg, const void *key, size_t klen, const void *val,
 int
 grant_init(const struct conf *c, struct state *s, struct map *m)
 {
-	struct load_ctx lc = { clock_now(), 0 };
+	struct load_ctx lc = {clock_now(), 0};
 	long long n;
 
 	grant_cf = c;
@@ -200,11 +202,11 @@ grant_init(const struct conf *c, struct state *s, struct map *m)
 		return -1;
 	if (lc.expired > 0)
 		log_info("%zu relay authorizations expired while popauthd was "
-			 "down",
+		         "down",
 		    lc.expired);
 	log_info("%zu users have been granted relay authorization via %s",
 	    iptab_size(tr.tab), map_path(m));
-	map_touch(m);	/* always rewrite from state at start */
+	map_touch(m); /* always rewrite from state at start */
 	return 0;
 }
 
@@ -225,7 +227,8 @@ grant_get_or_new(const struct addr *ip, time_t now, bool *isnew)
 		return g;
 	if ((long long)iptab_size(tr.tab) >= grant_cf->max_tracked_ips) {
 		if (!cap_warned)
-			log_warn("%s: not granted: max_tracked_ips (%lld) reached",
+			log_warn(
+			    "%s: not granted: max_tracked_ips (%lld) reached",
 			    addr_format(ip, buf, sizeof(buf)),
 			    grant_cf->max_tracked_ips);
 		cap_warned = true;
@@ -261,9 +264,9 @@ grant_login(const struct addr *ip, const char *user, time_t now)
 		u->last = now;
 		u->count++;
 		log_event("%s has refreshed authentication for a %s old relay "
-			  "session from %s x %lu",
-		    user, dur_format(u->last - u->first, dur, sizeof(dur)), ipbuf,
-		    (unsigned long)u->count);
+		          "session from %s x %lu",
+		    user, dur_format(u->last - u->first, dur, sizeof(dur)),
+		    ipbuf, (unsigned long)u->count);
 	} else {
 		if (g->nusers < GRANT_MAX_USERS) {
 			u = user_new(user, now);
@@ -272,12 +275,13 @@ grant_login(const struct addr *ip, const char *user, time_t now)
 			g->nusers++;
 		}
 		if (isnew)
-			log_event("%s has authenticated a new relay session from "
-				  "%s",
+			log_event(
+			    "%s has authenticated a new relay session from "
+			    "%s",
 			    user, ipbuf);
 		else
 			log_event("%s has refreshed authentication for an "
-				  "existing relay session from %s",
+			          "existing relay session from %s",
 			    user, ipbuf);
 	}
 	timer_set(&g->expiry, now + grant_cf->popauth_expire, grant_expire);
@@ -336,8 +340,8 @@ grant_put_one(void *arg, void *rec)
 {
 	char ip[ADDR_STRLEN];
 
-	map_put(arg, addr_format(&((struct grant *)rec)->ip, ip, sizeof(ip)),
-	    "OK");
+	map_put(
+	    arg, addr_format(&((struct grant *)rec)->ip, ip, sizeof(ip)), "OK");
 }
 
 void
@@ -408,7 +412,7 @@ grant_list_one(void *arg, void *rec)
 void
 grant_list(void (*fn)(void *arg, const char *line), void *arg)
 {
-	struct list_ctx lc = { fn, arg };
+	struct list_ctx lc = {fn, arg};
 
 	iptab_each(tr.tab, grant_list_one, &lc);
 }
@@ -458,7 +462,7 @@ grant_each_one(void *arg, void *rec)
 void
 grant_each(grant_info_fn *fn, void *arg)
 {
-	struct each_ctx ec = { fn, arg };
+	struct each_ctx ec = {fn, arg};
 
 	if (tr.tab != NULL)
 		iptab_each(tr.tab, grant_each_one, &ec);
@@ -507,7 +511,8 @@ grant_from_info(const struct grant_info *gi)
 	g->last = gi->last;
 	g->count = (uint32_t)gi->count;
 	for (i = 0; i < gi->nusers && i < GRANT_MAX_USERS; i++) {
-		struct grant_user *u = user_new(gi->users[i].name, gi->users[i].first);
+		struct grant_user *u =
+		    user_new(gi->users[i].name, gi->users[i].first);
 
 		u->last = gi->users[i].last;
 		u->count = (uint32_t)gi->users[i].count;

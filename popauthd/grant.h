@@ -51,10 +51,10 @@ void grant_list(void (*fn)(void *arg, const char *line), void *arg);
  * Admin and export interface (popauthctl through ctl.c, export.c).  A
  * grant_info borrows the tracker's strings until the next grant_ call.
  */
-#define GRANT_INFO_USERS 8	/* == GRANT_MAX_USERS in grant.c */
+#define GRANT_INFO_USERS 8 /* == GRANT_MAX_USERS in grant.c */
 
 struct grant_user_info {
-	const char *name;	/* user@domain, escaped */
+	const char *name; /* user@domain, escaped */
 	time_t first, last;
 	unsigned long count;
 };

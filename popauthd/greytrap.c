@@ -64,7 +64,7 @@ struct verdict {
 	time_t expires;
 };
 
-static struct track tr;	/* the clients by address, their change list */
+static struct track tr; /* the clients by address, their change list */
 static const struct conf *gt_cf;
 static bool gt_replay;
 static pcre2_code *traps[GT_MAX_REGEX];
@@ -719,7 +719,6 @@ gt_dirty(void)
 {
 	return track_pending(&tr);
 }
-
 
 int
 gt_sync(void)

@@ -15,12 +15,12 @@
 
 struct slot {
 	uint64_t hash;
-	void *rec;	/* NULL = empty */
+	void *rec; /* NULL = empty */
 };
 
 struct iptab {
 	struct slot *slots;
-	size_t mask;	/* capacity - 1, capacity a power of two */
+	size_t mask; /* capacity - 1, capacity a power of two */
 	size_t n;
 	iptab_key_fn *key;
 };
@@ -51,7 +51,8 @@ iptab_find(const struct iptab *t, const struct addr *a, uint64_t h)
 	size_t i = h & t->mask;
 
 	while (t->slots[i].rec != NULL) {
-		if (t->slots[i].hash == h && addr_equal(t->key(t->slots[i].rec), a))
+		if (t->slots[i].hash == h &&
+		    addr_equal(t->key(t->slots[i].rec), a))
 			return i;
 		i = (i + 1) & t->mask;
 	}

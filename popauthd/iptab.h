@@ -32,7 +32,7 @@ void *iptab_del(struct iptab *t, const struct addr *a);
 /* iptab_size - number of records */
 size_t iptab_size(const struct iptab *t);
 /* iptab_each - call fn for every record; fn must not change the table */
-void iptab_each(const struct iptab *t, void (*fn)(void *arg, void *rec),
-    void *arg);
+void iptab_each(
+    const struct iptab *t, void (*fn)(void *arg, void *rec), void *arg);
 
 #endif

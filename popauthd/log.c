@@ -39,7 +39,8 @@ log_open(const char *file, bool use_syslog, bool to_stderr)
 	int fd = -1;
 
 	if (file != NULL && *file != '\0') {
-		fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		fd =
+		    open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (fd < 0)
 			return -1;
 	}
@@ -86,8 +87,8 @@ log_last_error(void)
 
 /* log_format - "Mon DD HH:MM:SS popauthd[pid]: level: text\n" into buf */
 static size_t
-log_format(char *buf, size_t size, const char *level, const char *fmt,
-    va_list ap)
+log_format(
+    char *buf, size_t size, const char *level, const char *fmt, va_list ap)
 {
 	static time_t stamp_at = -1;
 	static char stamp[64];
@@ -96,20 +97,21 @@ log_format(char *buf, size_t size, const char *level, const char *fmt,
 	size_t len;
 	int n;
 
-	if (now == 0)	/* a replay before its first stamp */
+	if (now == 0) /* a replay before its first stamp */
 		now = time(NULL);
 	if (now != stamp_at) {
 		/* localtime_r + strftime once a second, not once a line */
 		struct tm tm;
 
 		localtime_r(&now, &tm);
-		stamp_len = strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+		stamp_len =
+		    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
 		stamp_at = now;
 	}
 	len = stamp_len < size ? stamp_len : 0;
 	memcpy(buf, stamp, len);
-	n = snprintf(buf + len, size - len, " popauthd[%ld]: %s", (long)getpid(),
-	    level);
+	n = snprintf(
+	    buf + len, size - len, " popauthd[%ld]: %s", (long)getpid(), level);
 	len += n > 0 ? (size_t)n : 0;
 	if (len >= size - 2)
 		len = size - 2;

@@ -16,22 +16,22 @@
 #include <time.h>
 
 struct logline {
-	time_t when;		/* 0 when the stamp was not parsed or not valid */
+	time_t when; /* 0 when the stamp was not parsed or not valid */
 	const char *host;
 	size_t hostlen;
-	const char *tag;	/* "postfix/smtpd", "dovecot", "sm-mta" */
+	const char *tag; /* "postfix/smtpd", "dovecot", "sm-mta" */
 	size_t taglen;
-	const char *pid;	/* digits inside [], or NULL */
+	const char *pid; /* digits inside [], or NULL */
 	size_t pidlen;
-	const char *msg;	/* after "tag[pid]: " */
+	const char *msg; /* after "tag[pid]: " */
 	size_t msglen;
 };
 
 /* traditional stamps carry no year: the scanner keeps one, rolling at New Year */
 struct logline_year {
-	int year;	/* 0 = not started: the first line picks it */
-	int last_mon;	/* 0..11 of the previous stamp, -1 none */
-	time_t day_key;	/* cache: y*400+m*32+d of day_start */
+	int year;       /* 0 = not started: the first line picks it */
+	int last_mon;   /* 0..11 of the previous stamp, -1 none */
+	time_t day_key; /* cache: y*400+m*32+d of day_start */
 	time_t day_start;
 };
 
@@ -41,7 +41,7 @@ struct logline_year {
  * Returns 0, or -1 when the line has no recognisable framing (it then matches no
  * rule).
  */
-int logline_parse(const char *line, size_t len, struct logline *ll,
-    struct logline_year *yr);
+int logline_parse(
+    const char *line, size_t len, struct logline *ll, struct logline_year *yr);
 
 #endif

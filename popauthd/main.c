@@ -36,11 +36,11 @@
 #define POPAUTHD_VERSION "0.1.0"
 #endif
 
-#define EX_USAGE 64
+#define EX_USAGE    64
 #define EX_SOFTWARE 70
 #define EX_TEMPFAIL 75
-#define EX_NOPERM 77
-#define EX_CONFIG 78
+#define EX_NOPERM   77
+#define EX_CONFIG   78
 
 static const char *conf_file;
 static char **overrides;
@@ -51,7 +51,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: popauthd [-f] [-c FILE] [-o name=value]... [--replay FILE|-]\n"
+	    "usage: popauthd [-f] [-c FILE] [-o name=value]... [--replay "
+	    "FILE|-]\n"
 	    "                [--test FILE|-] [--check-config] [--version]\n");
 	exit(EX_USAGE);
 }
@@ -84,8 +85,8 @@ reload(void)
 		conf_free(c);
 		return -1;
 	}
-	log_open(engine_conf()->log_file, engine_conf()->log_syslog,
-	    log_to_stderr);
+	log_open(
+	    engine_conf()->log_file, engine_conf()->log_syslog, log_to_stderr);
 	log_set_debug(engine_conf()->log_debug);
 	log_info("reloaded %s and %zu rules", c->config_file, rule_count(rs));
 	return 0;
@@ -131,7 +132,7 @@ test_line(void *arg, char *line, size_t len)
 static int
 run_test(struct ruleset *rs, const char *name)
 {
-	struct test_ctx t = { rs, stdout };
+	struct test_ctx t = {rs, stdout};
 	struct fifo *in = fifo_open_fd(open_input(name), name);
 	int rc;
 
@@ -234,12 +235,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "replay", required_argument, NULL, 'R' },
-		{ "test", required_argument, NULL, 'T' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"replay", required_argument, NULL, 'R'},
+	    {"test", required_argument, NULL, 'T'},
+	    {"check-config", no_argument, NULL, 'C'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *replay = NULL, *test = NULL;
 	bool foreground = false, check = false;
@@ -328,7 +329,7 @@ main(int argc, char **argv)
 	}
 	event_signals();
 	if (engine_start(c, rs, false) < 0) {
-		rc = EX_SOFTWARE;	/* the engine owns c and rs from here */
+		rc = EX_SOFTWARE; /* the engine owns c and rs from here */
 		goto stop;
 	}
 	if (ctl_open(engine_conf(), reload) < 0) {
@@ -341,7 +342,8 @@ main(int argc, char **argv)
 	}
 	if (!foreground) {
 		daemonize();
-		log_open(engine_conf()->log_file, engine_conf()->log_syslog, false);
+		log_open(
+		    engine_conf()->log_file, engine_conf()->log_syslog, false);
 	}
 	pid_write(pidfd);
 	rc = event_loop(f, reload);

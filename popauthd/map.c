@@ -29,10 +29,10 @@
 struct map {
 	char *dir;
 	char *name;
-	char *path;	/* DIR/NAME.db */
+	char *path; /* DIR/NAME.db */
 	bool dirty;
-	size_t hint;	/* records expected in the next flush */
-	pid_t child;	/* a background flush, or 0 */
+	size_t hint; /* records expected in the next flush */
+	pid_t child; /* a background flush, or 0 */
 	unsigned long long flushes, seq;
 };
 
@@ -87,9 +87,11 @@ map_cleanup(struct map *m)
 		    strncmp(de->d_name, pfx2, strlen(pfx2)) == 0) {
 			char path[4096];
 
-			snprintf(path, sizeof(path), "%s/%s", m->dir, de->d_name);
+			snprintf(
+			    path, sizeof(path), "%s/%s", m->dir, de->d_name);
 			if (unlink(path) == 0)
-				log_info("%s: removed leftover temporary file", path);
+				log_info("%s: removed leftover temporary file",
+				    path);
 		}
 	}
 	closedir(d);
@@ -114,7 +116,8 @@ map_open(const char *dir, const char *name)
 	m->path = xmalloc(len);
 	snprintf(m->path, len, "%s/%s.db", dir, name);
 	if (mkdir_p(dir) < 0) {
-		log_error("%s: cannot create directory: %s", dir, strerror(errno));
+		log_error(
+		    "%s: cannot create directory: %s", dir, strerror(errno));
 		map_close(m);
 		return NULL;
 	}
@@ -174,7 +177,7 @@ map_check(struct map *m)
 		return false;
 	if (!m->dirty)
 		log_warn("%s: table missing or empty (removed by hand?); "
-			 "writing it again from state",
+		         "writing it again from state",
 		    m->path);
 	m->dirty = true;
 	return true;
@@ -230,7 +233,8 @@ map_flush(struct map *m, map_walk_fn *walk, void *arg)
 			cache = 1024 * 1024 * 1024;
 		db->set_cachesize(db, 0, (u_int32_t)cache, 1);
 		if (m->hint > 0)
-			db->set_h_nelem(db, (u_int32_t)(m->hint + m->hint / 8 + 16));
+			db->set_h_nelem(
+			    db, (u_int32_t)(m->hint + m->hint / 8 + 16));
 	}
 	rc = db->open(db, NULL, tmp, NULL, DB_HASH, DB_CREATE | DB_EXCL, 0644);
 	if (rc != 0) {
@@ -320,7 +324,7 @@ map_reaped(struct map *m, int status)
 		m->flushes++;
 		return 1;
 	}
-	m->dirty = true;	/* the child said why (or died): write it again */
+	m->dirty = true; /* the child said why (or died): write it again */
 	return -1;
 }
 

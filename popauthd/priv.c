@@ -87,24 +87,25 @@ priv_drop(const struct conf *c)
 	    give(c->log_file, pw->pw_uid, pw->pw_gid) < 0 ||
 	    give(c->fifo_path, pw->pw_uid, pw->pw_gid) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/%s.db", c->map_directory,
-	    c->popauth_map);
+	snprintf(
+	    path, sizeof(path), "%s/%s.db", c->map_directory, c->popauth_map);
 	give(path, pw->pw_uid, pw->pw_gid);
-	snprintf(path, sizeof(path), "%s/%s.db", c->map_directory,
-	    c->blacklist_map);
+	snprintf(
+	    path, sizeof(path), "%s/%s.db", c->map_directory, c->blacklist_map);
 	give(path, pw->pw_uid, pw->pw_gid);
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (c->firewall_backend == FW_IPTABLES &&
 	    capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
-		CAP_NET_ADMIN, CAP_NET_RAW, -1) < 0) {
+	        CAP_NET_ADMIN, CAP_NET_RAW, -1) < 0) {
 		log_error("run_as_user: cannot keep CAP_NET_ADMIN");
 		return -1;
 	}
 	rc = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
 	    CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
 	if (rc < 0) {
-		log_error("run_as_user = %s: cannot switch user (capng_change_id "
-			  "%d)",
+		log_error(
+		    "run_as_user = %s: cannot switch user (capng_change_id "
+		    "%d)",
 		    c->run_as_user, rc);
 		return -1;
 	}
@@ -114,10 +115,9 @@ priv_drop(const struct conf *c)
 		    c->run_as_user);
 		return -1;
 	}
-	log_info("running as %s (uid %ld)%s", c->run_as_user,
-	    (long)pw->pw_uid,
-	    c->firewall_backend == FW_IPTABLES ?
-		" with CAP_NET_ADMIN and CAP_NET_RAW only" :
-		" without capabilities");
+	log_info("running as %s (uid %ld)%s", c->run_as_user, (long)pw->pw_uid,
+	    c->firewall_backend == FW_IPTABLES
+	        ? " with CAP_NET_ADMIN and CAP_NET_RAW only"
+	        : " without capabilities");
 	return 0;
 }

@@ -46,8 +46,8 @@ rec_u8(struct rec_buf *w, uint8_t v)
 void
 rec_u32(struct rec_buf *w, uint32_t v)
 {
-	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-		(uint8_t)(v >> 24) };
+	uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 24)};
 
 	rec_bytes(w, b, 4);
 }

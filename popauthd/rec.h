@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REC_MAX 4096
-#define REC_KEYLEN 17	/* family byte + 16 address bytes */
+#define REC_MAX    4096
+#define REC_KEYLEN 17 /* family byte + 16 address bytes */
 
 struct rec_buf {
 	uint8_t b[REC_MAX];

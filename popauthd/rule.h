@@ -19,36 +19,48 @@
 #include <stddef.h>
 
 enum ev_kind {
-	EV_LOGIN,		/* POP/IMAP login: grant relay */
-	EV_RBL_REJECT,		/* reject_rbl_client: list the client */
-	EV_RBL_REPEAT,		/* rejected through our own rbl_checks map */
-	EV_SENDER_FORGERY,	/* sender access map reject */
-	EV_RECIPIENT_FORGERY,	/* recipient access map reject (trap address) */
-	EV_HELO_FORGERY,	/* helo access map reject */
-	EV_UNKNOWN_RECIPIENT,	/* User unknown in ... table: fishing */
-	EV_RELAY_DENIED,	/* summary log only */
-	EV_DOMAIN_NOT_FOUND,	/* summary log only */
-	EV_HEADER_REJECT,	/* cleanup header_checks reject */
-	EV_BODY_REJECT,		/* cleanup body_checks reject */
-	EV_SM_USER_UNKNOWN,	/* sendmail User unknown */
-	EV_SM_REJECT,		/* sendmail check_relay/spamcop-style reject */
-	EV_GREYLIST,		/* greylisting reject: tuple for the greytrapper */
+	EV_LOGIN,             /* POP/IMAP login: grant relay */
+	EV_RBL_REJECT,        /* reject_rbl_client: list the client */
+	EV_RBL_REPEAT,        /* rejected through our own rbl_checks map */
+	EV_SENDER_FORGERY,    /* sender access map reject */
+	EV_RECIPIENT_FORGERY, /* recipient access map reject (trap address) */
+	EV_HELO_FORGERY,      /* helo access map reject */
+	EV_UNKNOWN_RECIPIENT, /* User unknown in ... table: fishing */
+	EV_RELAY_DENIED,      /* summary log only */
+	EV_DOMAIN_NOT_FOUND,  /* summary log only */
+	EV_HEADER_REJECT,     /* cleanup header_checks reject */
+	EV_BODY_REJECT,       /* cleanup body_checks reject */
+	EV_SM_USER_UNKNOWN,   /* sendmail User unknown */
+	EV_SM_REJECT,         /* sendmail check_relay/spamcop-style reject */
+	EV_GREYLIST, /* greylisting reject: tuple for the greytrapper */
 	EV_NKINDS
 };
 
 enum ev_field {
-	F_IP, F_USER, F_DOMAIN, F_HOST, F_HELO, F_FROM, F_TO, F_RBL, F_REASON,
-	F_QID, F_DETAIL, F_RESPONSE, F_PID, F_NFIELDS
+	F_IP,
+	F_USER,
+	F_DOMAIN,
+	F_HOST,
+	F_HELO,
+	F_FROM,
+	F_TO,
+	F_RBL,
+	F_REASON,
+	F_QID,
+	F_DETAIL,
+	F_RESPONSE,
+	F_PID,
+	F_NFIELDS
 };
 
 struct slice {
-	const char *p;	/* NULL when the rule captured nothing */
+	const char *p; /* NULL when the rule captured nothing */
 	size_t n;
 };
 
 struct event {
 	enum ev_kind kind;
-	const char *rule;	/* rule name, owned by the ruleset */
+	const char *rule; /* rule name, owned by the ruleset */
 	bool has_ip;
 	struct addr ip;
 	struct slice f[F_NFIELDS];
@@ -73,8 +85,8 @@ size_t rule_count(const struct ruleset *rs);
 /* rule_match - first rule that matches ll; fills *ev; true on a match */
 bool rule_match(struct ruleset *rs, const struct logline *ll, struct event *ev);
 /* rule_hits - per-rule match counter for status output (index < rule_count) */
-unsigned long long rule_hits(const struct ruleset *rs, size_t i,
-    const char **name);
+unsigned long long rule_hits(
+    const struct ruleset *rs, size_t i, const char **name);
 
 /* rule_format_event - "RULE KIND field=value ..." for --test; returns length */
 size_t rule_format_event(const struct event *ev, char *buf, size_t size);

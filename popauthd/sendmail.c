@@ -46,7 +46,7 @@ struct pid_peer {
 	struct addr ip;
 };
 
-static struct track tr;	/* the offenders by address, their change list */
+static struct track tr; /* the offenders by address, their change list */
 static const struct conf *sm_cf;
 static struct procnet_local listen_on;
 static bool sm_replay;
@@ -182,8 +182,7 @@ sm_unknown(const struct addr *ip, time_t now, const char *to)
 
 	addr_format(ip, buf, sizeof(buf));
 	if (o == NULL) {
-		if ((long long)iptab_size(tr.tab) >=
-		    sm_cf->max_tracked_ips) {
+		if ((long long)iptab_size(tr.tab) >= sm_cf->max_tracked_ips) {
 			log_warn("%s: sendmail offenses not tracked: "
 			         "max_tracked_ips reached",
 			    buf);

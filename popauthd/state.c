@@ -85,7 +85,7 @@ state_open(const char *dir, bool nosync)
 	rc = s->env->open(s->env, dir, flags, 0600);
 	if (rc != 0) {
 		log_error("%s: cannot open or recover the state: %s (move the "
-			  "directory away to start with an empty state)",
+		          "directory away to start with an empty state)",
 		    dir, db_strerror(rc));
 		s->env->close(s->env, 0);
 		free(s->dir);
@@ -127,14 +127,15 @@ state_table(struct state *s, const char *name)
 	bdb_msgs = 0;
 	snprintf(file, sizeof(file), "%s.db", name);
 	if ((rc = db_create(&t->db, s->env, 0)) != 0) {
-		log_error("%s/%s: db_create: %s", s->dir, file, db_strerror(rc));
+		log_error(
+		    "%s/%s: db_create: %s", s->dir, file, db_strerror(rc));
 		return NULL;
 	}
 	rc = t->db->open(t->db, NULL, file, NULL, DB_BTREE,
 	    DB_CREATE | DB_AUTO_COMMIT, 0600);
 	if (rc != 0) {
 		log_error("%s/%s: cannot open state table: %s (corrupt? move "
-			  "data_directory away to start empty)",
+		          "data_directory away to start empty)",
 		    s->dir, file, db_strerror(rc));
 		t->db->close(t->db, 0);
 		return NULL;
@@ -167,8 +168,8 @@ state_load(struct state_table *t, state_load_fn *fn, void *arg)
 	}
 	c->close(c);
 	if (rc != DB_NOTFOUND) {
-		log_error("%s/%s.db: read: %s", t->s->dir, t->name,
-		    db_strerror(rc));
+		log_error(
+		    "%s/%s.db: read: %s", t->s->dir, t->name, db_strerror(rc));
 		return -1;
 	}
 	if (bad > 0)
@@ -206,7 +207,8 @@ state_put(struct state_table *t, const void *key, size_t klen, const void *val,
 	v.data = (void *)(uintptr_t)val;
 	v.size = (u_int32_t)vlen;
 	if ((rc = t->db->put(t->db, t->s->txn, &k, &v, 0)) != 0) {
-		log_warn("%s/%s.db: put: %s", t->s->dir, t->name, db_strerror(rc));
+		log_warn(
+		    "%s/%s.db: put: %s", t->s->dir, t->name, db_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -223,7 +225,8 @@ state_del(struct state_table *t, const void *key, size_t klen)
 	k.size = (u_int32_t)klen;
 	rc = t->db->del(t->db, t->s->txn, &k, 0);
 	if (rc != 0 && rc != DB_NOTFOUND) {
-		log_warn("%s/%s.db: del: %s", t->s->dir, t->name, db_strerror(rc));
+		log_warn(
+		    "%s/%s.db: del: %s", t->s->dir, t->name, db_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -239,8 +242,8 @@ state_commit(struct state *s)
 	rc = s->txn->commit(s->txn, 0);
 	s->txn = NULL;
 	if (rc != 0) {
-		log_warn("%s: commit: %s (state kept in memory, retried)", s->dir,
-		    db_strerror(rc));
+		log_warn("%s: commit: %s (state kept in memory, retried)",
+		    s->dir, db_strerror(rc));
 		return -1;
 	}
 	return 0;

@@ -19,8 +19,8 @@ struct state;
 struct state_table;
 
 /* state_load_fn - one stored record; return -1 to report it as bad (skipped) */
-typedef int state_load_fn(void *arg, const void *key, size_t klen,
-    const void *val, size_t vlen);
+typedef int state_load_fn(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen);
 
 /* state_open - open/create DIR (0700) and recover it; nosync: no log flush at commit (replay) */
 struct state *state_open(const char *dir, bool nosync);

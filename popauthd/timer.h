@@ -18,7 +18,7 @@ typedef void timer_fn(struct timer *t);
 
 struct timer {
 	time_t when;
-	size_t idx;	/* position in the heap + 1; 0 = not armed */
+	size_t idx; /* position in the heap + 1; 0 = not armed */
 	timer_fn *fn;
 };
 

@@ -93,8 +93,8 @@ exempt(const struct event *ev, const char *ip)
 		why = "holds a POP-before-SMTP grant";
 	if (why == NULL)
 		return false;
-	log_info("%s: %s event ignored: client %s", ip, ev_kind_name(ev->kind),
-	    why);
+	log_info(
+	    "%s: %s event ignored: client %s", ip, ev_kind_name(ev->kind), why);
 	return true;
 }
 
@@ -128,23 +128,25 @@ trigger_event(const struct event *ev, time_t now)
 	switch (ev->kind) {
 	case EV_RELAY_DENIED:
 		log_info("Relay access denied From=<%s> To=<%s> using %s [%s] "
-			 "(helo=%s)",
+		         "(helo=%s)",
 		    from, to, ip, host, helo);
 		return;
 	case EV_DOMAIN_NOT_FOUND:
 		log_info("Possible forged domain detected; From=<%s> using %s "
-			 "[%s] (helo=%s)",
+		         "[%s] (helo=%s)",
 		    from, ip, host, helo);
 		return;
 	case EV_HEADER_REJECT:
 	case EV_BODY_REJECT:
 		fld(ev, F_RESPONSE, reason, "");
 		fld(ev, F_DETAIL, extra, "");
-		log_info("<%s> from %s [%s] (helo=%s) was blocked from sending to "
-			 "<%s> for reason [%s] on %s line [%s]",
+		log_info(
+		    "<%s> from %s [%s] (helo=%s) was blocked from sending to "
+		    "<%s> for reason [%s] on %s line [%s]",
 		    from, ip, host, helo, to, reason,
 		    ev->kind == EV_HEADER_REJECT ? "HEADER" : "BODY", extra);
-		if (*trig_cf->data_reject_phrases == '\0' || !phrase_match(reason))
+		if (*trig_cf->data_reject_phrases == '\0' ||
+		    !phrase_match(reason))
 			return;
 		if (exempt(ev, ip))
 			return;
@@ -163,8 +165,8 @@ trigger_event(const struct event *ev, time_t now)
 		bl_repeat(&ev->ip, now, host);
 		return;
 	case EV_SENDER_FORGERY:
-		log_info("%s [%s] (%s) tried to claim [%s] was part of [%s]", ip,
-		    host, helo, from, host);
+		log_info("%s [%s] (%s) tried to claim [%s] was part of [%s]",
+		    ip, host, helo, from, host);
 		if (exempt(ev, ip))
 			return;
 		snprintf(why, sizeof(why),
@@ -190,7 +192,8 @@ trigger_event(const struct event *ev, time_t now)
 		if (exempt(ev, ip))
 			return;
 		snprintf(why, sizeof(why),
-		    "E/SMTP HELO/EHLO FORGERY IS NOT TOLERATED HERE! You do not "
+		    "E/SMTP HELO/EHLO FORGERY IS NOT TOLERATED HERE! You do "
+		    "not "
 		    "own %s!",
 		    helo);
 		bl_list(&ev->ip, now, host, me, why, 0, NULL);
@@ -201,7 +204,8 @@ trigger_event(const struct event *ev, time_t now)
 		if (exempt(ev, ip))
 			return;
 		snprintf(why, sizeof(why),
-		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! <%s> does not "
+		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! <%s> does "
+		    "not "
 		    "exist here!",
 		    to);
 		bl_list(&ev->ip, now, host, me, why,
@@ -213,7 +217,8 @@ trigger_event(const struct event *ev, time_t now)
 		if (!sm_unknown(&ev->ip, now, to) || bl_banned(&ev->ip, now))
 			return;
 		snprintf(why, sizeof(why),
-		    "SMTP USER NAME GUESSING IS NOT TOLERATED HERE! %lu unknown "
+		    "SMTP USER NAME GUESSING IS NOT TOLERATED HERE! %lu "
+		    "unknown "
 		    "recipients, the latest <%s>!",
 		    sm_offenses(&ev->ip), to);
 		bl_list(&ev->ip, now, host, me, why,
@@ -234,7 +239,7 @@ trigger_event(const struct event *ev, time_t now)
 		if (bl_listed(&ev->ip)) {
 			log_debug("%s: sendmail %s reject of a listed client",
 			    ip, extra);
-			return;	/* the seed's ban memory: listed once */
+			return; /* the seed's ban memory: listed once */
 		}
 		bl_list(&ev->ip, now, host, trig_cf->spamcop_list, reason,
 		    trig_cf->spamcop_ban ? trig_cf->spamcop_bansecs : 0,

@@ -98,8 +98,8 @@ parse_double(const char *s, double *v)
 int
 parse_bool(const char *s, bool *v)
 {
-	static const char *yes[] = { "yes", "true", "on", "1" };
-	static const char *no[] = { "no", "false", "off", "0" };
+	static const char *yes[] = {"yes", "true", "on", "1"};
+	static const char *no[] = {"no", "false", "off", "0"};
 	size_t i;
 
 	for (i = 0; i < NITEMS(yes); i++) {

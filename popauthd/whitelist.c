@@ -57,15 +57,17 @@ whitelist_load(const char *path)
 		if (*s == '\0')
 			continue;
 		if (cidr_parse(s, &c) < 0) {
-			log_error("%s:%d: not an IPv4 or IPv6 address or network: "
-				  "\"%.60s\"",
+			log_error(
+			    "%s:%d: not an IPv4 or IPv6 address or network: "
+			    "\"%.60s\"",
 			    path, lineno, s);
 			bad++;
 			continue;
 		}
 		if (wl->n == wl->cap) {
 			wl->cap = wl->cap ? wl->cap * 2 : 16;
-			wl->nets = xrealloc(wl->nets, wl->cap * sizeof(*wl->nets));
+			wl->nets =
+			    xrealloc(wl->nets, wl->cap * sizeof(*wl->nets));
 		}
 		wl->nets[wl->n++] = c;
 	}

@@ -30,7 +30,7 @@ on_fire(struct timer *t)
 
 START_TEST(test_timer_order)
 {
-	static const time_t when[] = { 50, 10, 40, 20, 30, 10 };
+	static const time_t when[] = {50, 10, 40, 20, 30, 10};
 	struct item it[6];
 	size_t i;
 
@@ -45,7 +45,7 @@ START_TEST(test_timer_order)
 	timer_set(&it[0].t, 5, on_fire);
 	timer_cancel(&it[2].t);
 	ck_assert_int_eq(timer_count(), 5);
-	ck_assert_uint_eq(timer_run(15), 3);	/* 5, 10, 10 */
+	ck_assert_uint_eq(timer_run(15), 3); /* 5, 10, 10 */
 	ck_assert_int_eq(fired[0], 0);
 	ck_assert(fired[1] == 1 || fired[1] == 5);
 	ck_assert_uint_eq(timer_run(100), 2);
