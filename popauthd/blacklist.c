@@ -9,7 +9,7 @@
  * difference on purpose: a slow repeat never shortens a ban in force.
  * Each entry carries two timers: the unban (lifts the drop) and the expiry.
  */
-#include "blacklist.h"
+#include "blacklist_int.h"
 #include "alert.h"
 #include "clock.h"
 #include "fw.h"
@@ -26,24 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BL_VERSION  1
-#define BL_TEXT_MAX 400 /* Postfix replies stay well under 512 bytes */
-
-struct bl_entry {
-	struct addr ip;
-	bool dirty;
-	time_t first, last, unban; /* unban -1: never banned */
-	time_t alerted;            /* number of the ban we mailed about */
-	uint32_t period_hits, total_hits, bans;
-	double freq;
-	char *host, *list, *reason;
-	struct timer unban_t, expiry;
-};
-
-static struct track tr; /* the entries by address, their change list */
-static struct map *bl_map;
-static const struct conf *bl_cf;
-static size_t nbans;
+struct track bl_tr; /* the entries by address, their change list */
+struct map *bl_map;
+const struct conf *bl_cf;
+size_t bl_nbans;
 static bool cap_warned;
 
 static const struct addr *
@@ -52,13 +38,13 @@ bl_key(const void *rec)
 	return &((const struct bl_entry *)rec)->ip;
 }
 
-static void
+void
 bl_changed(struct bl_entry *e, const struct addr *ip)
 {
-	track_changed(&tr, e, ip);
+	track_changed(&bl_tr, e, ip);
 }
 
-static void
+void
 bl_free(struct bl_entry *e)
 {
 	timer_cancel(&e->unban_t);
@@ -70,10 +56,9 @@ bl_free(struct bl_entry *e)
 }
 
 static void bl_expire(struct timer *t);
-static void bl_unban(struct timer *t);
 
 /* bl_arm - (re)arm the expiry: rbl_cache_expire after max(last, unban) */
-static void
+void
 bl_arm(struct bl_entry *e)
 {
 	time_t base = e->unban > e->last ? e->unban : e->last;
@@ -82,14 +67,14 @@ bl_arm(struct bl_entry *e)
 }
 
 /* bl_drop - remove e from the table, lifting its ban; the caller logs */
-static void
+void
 bl_drop(struct bl_entry *e)
 {
 	if (timer_armed(&e->unban_t)) {
 		fw_unban(&e->ip);
-		nbans--;
+		bl_nbans--;
 	}
-	iptab_del(tr.tab, &e->ip);
+	iptab_del(bl_tr.tab, &e->ip);
 	bl_changed(NULL, &e->ip);
 	bl_free(e);
 	map_touch(bl_map);
@@ -107,7 +92,7 @@ bl_expire(struct timer *t)
 	bl_drop(e);
 }
 
-static void
+void
 bl_unban(struct timer *t)
 {
 	struct bl_entry *e =
@@ -116,7 +101,7 @@ bl_unban(struct timer *t)
 
 	addr_format(&e->ip, ip, sizeof(ip));
 	fw_unban(&e->ip);
-	nbans--;
+	bl_nbans--;
 	log_event("%s [%s] has been released from its null-route after %lu "
 	          "total hits",
 	    ip, e->host, (unsigned long)e->total_hits);
@@ -151,7 +136,7 @@ bl_ban(
 	strftime(until, sizeof(until), "%b %e %H:%M:%S", &tm);
 	if (fresh) {
 		e->bans++;
-		nbans++;
+		bl_nbans++;
 		fw_ban(&e->ip);
 	}
 	log_event("%s [%s] %s until %s (%s) for %s: %lu hits in %s, %lu total, "
@@ -216,7 +201,7 @@ bl_score(struct bl_entry *e, time_t now, const char *host)
 void
 bl_repeat(const struct addr *ip, time_t now, const char *host)
 {
-	struct bl_entry *e = iptab_get(tr.tab, ip);
+	struct bl_entry *e = iptab_get(bl_tr.tab, ip);
 	char buf[ADDR_STRLEN];
 
 	if (e == NULL) {
@@ -232,7 +217,7 @@ void
 bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
     const char *reason, time_t bansecs, const char *banwhy)
 {
-	struct bl_entry *e = iptab_get(tr.tab, ip);
+	struct bl_entry *e = iptab_get(bl_tr.tab, ip);
 	char buf[ADDR_STRLEN];
 
 	addr_format(ip, buf, sizeof(buf));
@@ -242,7 +227,8 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		    buf, host, e->list);
 		bl_score(e, now, host);
 	} else {
-		if ((long long)iptab_size(tr.tab) >= bl_cf->max_tracked_ips) {
+		if ((long long)iptab_size(bl_tr.tab) >=
+		    bl_cf->max_tracked_ips) {
 			if (!cap_warned)
 				log_warn("%s: not blacklisted: max_tracked_ips "
 				         "(%lld) reached",
@@ -259,7 +245,7 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		e->host = xstrdup(host);
 		e->list = xstrdup(list);
 		e->reason = xstrdup(reason);
-		iptab_put(tr.tab, e);
+		iptab_put(bl_tr.tab, e);
 		bl_arm(e);
 		bl_changed(e, ip);
 		map_touch(bl_map);
@@ -276,13 +262,14 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 bool
 bl_listed(const struct addr *ip)
 {
-	return tr.tab != NULL && iptab_get(tr.tab, ip) != NULL;
+	return bl_tr.tab != NULL && iptab_get(bl_tr.tab, ip) != NULL;
 }
 
 bool
 bl_banned(const struct addr *ip, time_t now)
 {
-	struct bl_entry *e = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
+	struct bl_entry *e =
+	    bl_tr.tab != NULL ? iptab_get(bl_tr.tab, ip) : NULL;
 
 	return e != NULL && e->unban > now;
 }
@@ -290,16 +277,16 @@ bl_banned(const struct addr *ip, time_t now)
 size_t
 bl_count(void)
 {
-	return tr.tab != NULL ? iptab_size(tr.tab) : 0;
+	return bl_tr.tab != NULL ? iptab_size(bl_tr.tab) : 0;
 }
 
 size_t
 bl_bans(void)
 {
-	return nbans;
+	return bl_nbans;
 }
 
-static void
+void
 bl_encode(const void *rec, struct rec_buf *w)
 {
 	const struct bl_entry *e = rec;
@@ -320,7 +307,7 @@ bl_encode(const void *rec, struct rec_buf *w)
 	rec_str(w, e->reason);
 }
 
-static int
+int
 bl_load_one(
     void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
@@ -348,11 +335,11 @@ bl_load_one(
 		bl_free(e);
 		return -1;
 	}
-	iptab_put(tr.tab, e);
+	iptab_put(bl_tr.tab, e);
 	bl_arm(e);
 	if (e->unban > now) {
 		timer_set(&e->unban_t, e->unban, bl_unban);
-		nbans++;
+		bl_nbans++;
 	}
 	return 0;
 }
@@ -364,15 +351,15 @@ bl_init(const struct conf *c, struct state *s, struct map *m)
 
 	bl_cf = c;
 	bl_map = m;
-	track_init(&tr, bl_key, offsetof(struct bl_entry, dirty), bl_encode);
-	if (track_open(&tr, s, "blacklist") < 0)
+	track_init(&bl_tr, bl_key, offsetof(struct bl_entry, dirty), bl_encode);
+	if (track_open(&bl_tr, s, "blacklist") < 0)
 		return -1;
-	if (state_load(tr.st, bl_load_one, &now) < 0)
+	if (state_load(bl_tr.st, bl_load_one, &now) < 0)
 		return -1;
 	/* entries whose expiry passed while we were down go at the first tick */
 	timer_run(now);
-	log_info(
-	    "%zu records in the blacklist, %zu null-routed", bl_count(), nbans);
+	log_info("%zu records in the blacklist, %zu null-routed", bl_count(),
+	    bl_nbans);
 	map_touch(m);
 	if (fw_open(c) < 0)
 		return -1;
@@ -391,19 +378,19 @@ bl_conf(const struct conf *c)
 bool
 bl_dirty(void)
 {
-	return track_pending(&tr);
+	return track_pending(&bl_tr);
 }
 
 int
 bl_sync(void)
 {
-	return track_sync(&tr);
+	return track_sync(&bl_tr);
 }
 
 void
 bl_synced(void)
 {
-	track_synced(&tr);
+	track_synced(&bl_tr);
 }
 
 /* bl_text - the map value: code, then the template with $list $reason $ip $host */
@@ -475,7 +462,7 @@ void
 bl_map_walk(void *arg, struct map_writer *w)
 {
 	UNUSED(arg);
-	iptab_each(tr.tab, bl_put_one, w);
+	iptab_each(bl_tr.tab, bl_put_one, w);
 }
 
 struct walk_ctx {
@@ -499,7 +486,7 @@ bl_fw_walk(void *arg, void (*add)(void *ctx, const struct addr *a), void *ctx)
 	struct walk_ctx wc = {add, ctx};
 
 	UNUSED(arg);
-	iptab_each(tr.tab, bl_ban_one, &wc);
+	iptab_each(bl_tr.tab, bl_ban_one, &wc);
 }
 
 void
@@ -518,288 +505,12 @@ bl_free_one(void *arg, void *rec)
 void
 bl_fini(void)
 {
-	if (tr.tab == NULL)
+	if (bl_tr.tab == NULL)
 		return;
 	fw_close(bl_cf->nullroute_keep_on_exit);
-	iptab_each(tr.tab, bl_free_one, NULL);
-	track_fini(&tr);
-	nbans = 0;
+	iptab_each(bl_tr.tab, bl_free_one, NULL);
+	track_fini(&bl_tr);
+	bl_nbans = 0;
 }
 
 /* Admin and export interface (blacklist.h): appended for popauthctl (ctl.c). */
-
-static void
-bl_to_info(const struct bl_entry *e, bool banned, struct bl_info *bi)
-{
-	memset(bi, 0, sizeof(*bi));
-	bi->ip = e->ip;
-	bi->first = e->first;
-	bi->last = e->last;
-	bi->unban = e->unban;
-	bi->alerted = e->alerted;
-	bi->period_hits = e->period_hits;
-	bi->total_hits = e->total_hits;
-	bi->bans = e->bans;
-	bi->freq = e->freq;
-	bi->host = e->host;
-	bi->list = e->list;
-	bi->reason = e->reason;
-	bi->banned = banned;
-}
-
-struct bl_each_ctx {
-	bl_info_fn *fn;
-	void *arg;
-};
-
-static void
-bl_each_one(void *arg, void *rec)
-{
-	struct bl_each_ctx *ec = arg;
-	struct bl_entry *e = rec;
-	struct bl_info bi;
-
-	bl_to_info(e, timer_armed(&e->unban_t), &bi);
-	ec->fn(ec->arg, &bi);
-}
-
-void
-bl_each(bl_info_fn *fn, void *arg)
-{
-	struct bl_each_ctx ec = {fn, arg};
-
-	if (tr.tab != NULL)
-		iptab_each(tr.tab, bl_each_one, &ec);
-}
-
-bool
-bl_get(const struct addr *ip, bl_info_fn *fn, void *arg)
-{
-	struct bl_entry *e = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
-	struct bl_info bi;
-
-	if (e == NULL)
-		return false;
-	bl_to_info(e, timer_armed(&e->unban_t), &bi);
-	fn(arg, &bi);
-	return true;
-}
-
-int
-bl_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
-    time_t now, bl_info_fn *fn, void *arg)
-{
-	/* the layout of bl_encode and bl_load_one */
-	struct rec_reader r = {val, vlen, 0, false};
-	struct bl_entry e;
-	struct bl_info bi;
-
-	memset(&e, 0, sizeof(e));
-	if (rec_key_addr(key, klen, &e.ip) < 0 || rec_get_u8(&r) != BL_VERSION)
-		return -1;
-	e.first = (time_t)rec_get_i64(&r);
-	e.last = (time_t)rec_get_i64(&r);
-	e.unban = (time_t)rec_get_i64(&r);
-	e.alerted = (time_t)rec_get_i64(&r);
-	e.period_hits = rec_get_u32(&r);
-	e.total_hits = rec_get_u32(&r);
-	e.bans = rec_get_u32(&r);
-	e.freq = rec_get_f64(&r);
-	e.host = rec_get_str(&r);
-	e.list = rec_get_str(&r);
-	e.reason = rec_get_str(&r);
-	if (!r.bad) {
-		bl_to_info(&e, e.unban > now, &bi);
-		fn(arg, &bi);
-	}
-	free(e.host);
-	free(e.list);
-	free(e.reason);
-	return r.bad ? -1 : 0;
-}
-
-/* bl_from_info - a new entry (not in the table, no timers) copying bi */
-static struct bl_entry *
-bl_from_info(const struct bl_info *bi)
-{
-	struct bl_entry *e = xcalloc(1, sizeof(*e));
-
-	e->ip = bi->ip;
-	e->first = bi->first;
-	e->last = bi->last;
-	e->unban = bi->unban;
-	e->alerted = bi->alerted;
-	e->period_hits = (uint32_t)bi->period_hits;
-	e->total_hits = (uint32_t)bi->total_hits;
-	e->bans = (uint32_t)bi->bans;
-	e->freq = bi->freq;
-	e->host = xstrdup(bi->host);
-	e->list = xstrdup(bi->list);
-	e->reason = xstrdup(bi->reason);
-	return e;
-}
-
-void
-bl_info_encode(const struct bl_info *bi, struct rec_buf *w)
-{
-	struct bl_entry *e = bl_from_info(bi);
-
-	bl_encode(e, w);
-	bl_free(e);
-}
-
-bool
-bl_restore(const struct bl_info *bi, time_t now)
-{
-	struct bl_entry *old = iptab_get(tr.tab, &bi->ip), *e;
-	time_t base = bi->unban > bi->last ? bi->unban : bi->last;
-	char ip[ADDR_STRLEN];
-
-	if (base + bl_cf->rbl_cache_expire <= now)
-		return false;
-	e = bl_from_info(bi);
-	if (old != NULL) {
-		/* keep a ban in force when the new entry has one too: no gap */
-		if (timer_armed(&old->unban_t) && e->unban > now) {
-			timer_cancel(&old->unban_t);
-			nbans--;
-		} else if (timer_armed(&old->unban_t)) {
-			fw_unban(&old->ip);
-			timer_cancel(&old->unban_t);
-			nbans--;
-		}
-		iptab_del(tr.tab, &old->ip);
-		bl_free(old);
-	}
-	iptab_put(tr.tab, e);
-	bl_arm(e);
-	if (e->unban > now) {
-		timer_set(&e->unban_t, e->unban, bl_unban);
-		nbans++;
-		fw_ban(&e->ip);
-	}
-	bl_changed(NULL, &e->ip);
-	map_touch(bl_map);
-	log_event("%s [%s] has been blacklisted by RBL [%s] for reason [%s] "
-	          "(import)",
-	    addr_format(&e->ip, ip, sizeof(ip)), e->host, e->list, e->reason);
-	return true;
-}
-
-void
-bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
-{
-	struct bl_entry *e = iptab_get(tr.tab, ip);
-	char buf[ADDR_STRLEN], dur[64];
-	bool fresh;
-
-	addr_format(ip, buf, sizeof(buf));
-	if (e == NULL) {
-		e = xcalloc(1, sizeof(*e));
-		e->ip = *ip;
-		e->first = e->last = now;
-		e->unban = -1;
-		e->period_hits = e->total_hits = 1;
-		e->host = xstrdup("unknown");
-		e->list = xstrdup(bl_cf->localhost_dns_name);
-		e->reason = xstrdup(reason);
-		iptab_put(tr.tab, e);
-		map_touch(bl_map);
-		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
-		          "[%s]",
-		    buf, e->host, e->list, e->reason);
-	}
-	fresh = !timer_armed(&e->unban_t);
-	e->unban = now + secs;
-	timer_set(&e->unban_t, e->unban, bl_unban);
-	if (fresh) {
-		e->bans++;
-		nbans++;
-		fw_ban(&e->ip);
-	}
-	bl_arm(e);
-	bl_changed(e, ip);
-	log_event("%s [%s] has been null-routed by the admin for %s: %s", buf,
-	    e->host, dur_format(secs, dur, sizeof(dur)), reason);
-}
-
-bool
-bl_admin_unban(const struct addr *ip, time_t now)
-{
-	struct bl_entry *e = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
-	char buf[ADDR_STRLEN];
-
-	if (e == NULL || !timer_armed(&e->unban_t))
-		return false;
-	timer_cancel(&e->unban_t);
-	fw_unban(&e->ip);
-	nbans--;
-	e->unban = now;
-	bl_arm(e);
-	bl_changed(e, ip);
-	log_event("%s [%s] has been released from its null-route by the admin",
-	    addr_format(ip, buf, sizeof(buf)), e->host);
-	return true;
-}
-
-bool
-bl_delist(const struct addr *ip)
-{
-	struct bl_entry *e = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
-	char buf[ADDR_STRLEN];
-
-	if (e == NULL)
-		return false;
-	log_event("%s [%s] has been removed from the blacklist by the admin "
-	          "(listed by %s)",
-	    addr_format(ip, buf, sizeof(buf)), e->host, e->list);
-	bl_drop(e);
-	return true;
-}
-
-/* bl_collect - every listed address (collect, then apply) */
-static void
-bl_collect_one(void *arg, void *rec)
-{
-	struct addr **p = arg;
-
-	*(*p)++ = ((struct bl_entry *)rec)->ip;
-}
-
-static struct addr *
-bl_collect(size_t *n)
-{
-	struct addr *ips, *p;
-
-	*n = bl_count();
-	ips = p = xcalloc(*n, sizeof(*ips));
-	if (*n > 0)
-		iptab_each(tr.tab, bl_collect_one, &p);
-	return ips;
-}
-
-size_t
-bl_unban_all(time_t now)
-{
-	size_t i, n, k = 0;
-	struct addr *ips = bl_collect(&n);
-
-	for (i = 0; i < n; i++)
-		if (bl_admin_unban(&ips[i], now))
-			k++;
-	free(ips);
-	return k;
-}
-
-size_t
-bl_flush(void)
-{
-	size_t i, n, k = 0;
-	struct addr *ips = bl_collect(&n);
-
-	for (i = 0; i < n; i++)
-		if (bl_delist(&ips[i]))
-			k++;
-	free(ips);
-	return k;
-}

@@ -1,0 +1,297 @@
+/*
+ * blacklist_admin.c - what an admin does to the blacklist through popauthctl:
+ * list, show, ban, unban, delist, flush, and restore from an export.
+ *
+ * For ctl_cmd.c (the daemon side of the control socket) and ctl_offline.c.
+ * Every change goes through the same change list and map as the tracker's own,
+ * so it reaches state, Postfix and the firewall at the next commit.
+ */
+#include "blacklist_int.h"
+#include "clock.h"
+#include "fw.h"
+#include "iptab.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+bl_to_info(const struct bl_entry *e, bool banned, struct bl_info *bi)
+{
+	memset(bi, 0, sizeof(*bi));
+	bi->ip = e->ip;
+	bi->first = e->first;
+	bi->last = e->last;
+	bi->unban = e->unban;
+	bi->alerted = e->alerted;
+	bi->period_hits = e->period_hits;
+	bi->total_hits = e->total_hits;
+	bi->bans = e->bans;
+	bi->freq = e->freq;
+	bi->host = e->host;
+	bi->list = e->list;
+	bi->reason = e->reason;
+	bi->banned = banned;
+}
+
+struct bl_each_ctx {
+	bl_info_fn *fn;
+	void *arg;
+};
+
+static void
+bl_each_one(void *arg, void *rec)
+{
+	struct bl_each_ctx *ec = arg;
+	struct bl_entry *e = rec;
+	struct bl_info bi;
+
+	bl_to_info(e, timer_armed(&e->unban_t), &bi);
+	ec->fn(ec->arg, &bi);
+}
+
+void
+bl_each(bl_info_fn *fn, void *arg)
+{
+	struct bl_each_ctx ec = {fn, arg};
+
+	if (bl_tr.tab != NULL)
+		iptab_each(bl_tr.tab, bl_each_one, &ec);
+}
+
+bool
+bl_get(const struct addr *ip, bl_info_fn *fn, void *arg)
+{
+	struct bl_entry *e =
+	    bl_tr.tab != NULL ? iptab_get(bl_tr.tab, ip) : NULL;
+	struct bl_info bi;
+
+	if (e == NULL)
+		return false;
+	bl_to_info(e, timer_armed(&e->unban_t), &bi);
+	fn(arg, &bi);
+	return true;
+}
+
+int
+bl_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
+    time_t now, bl_info_fn *fn, void *arg)
+{
+	/* the layout of bl_encode and bl_load_one */
+	struct rec_reader r = {val, vlen, 0, false};
+	struct bl_entry e;
+	struct bl_info bi;
+
+	memset(&e, 0, sizeof(e));
+	if (rec_key_addr(key, klen, &e.ip) < 0 || rec_get_u8(&r) != BL_VERSION)
+		return -1;
+	e.first = (time_t)rec_get_i64(&r);
+	e.last = (time_t)rec_get_i64(&r);
+	e.unban = (time_t)rec_get_i64(&r);
+	e.alerted = (time_t)rec_get_i64(&r);
+	e.period_hits = rec_get_u32(&r);
+	e.total_hits = rec_get_u32(&r);
+	e.bans = rec_get_u32(&r);
+	e.freq = rec_get_f64(&r);
+	e.host = rec_get_str(&r);
+	e.list = rec_get_str(&r);
+	e.reason = rec_get_str(&r);
+	if (!r.bad) {
+		bl_to_info(&e, e.unban > now, &bi);
+		fn(arg, &bi);
+	}
+	free(e.host);
+	free(e.list);
+	free(e.reason);
+	return r.bad ? -1 : 0;
+}
+
+/* bl_from_info - a new entry (not in the table, no timers) copying bi */
+static struct bl_entry *
+bl_from_info(const struct bl_info *bi)
+{
+	struct bl_entry *e = xcalloc(1, sizeof(*e));
+
+	e->ip = bi->ip;
+	e->first = bi->first;
+	e->last = bi->last;
+	e->unban = bi->unban;
+	e->alerted = bi->alerted;
+	e->period_hits = (uint32_t)bi->period_hits;
+	e->total_hits = (uint32_t)bi->total_hits;
+	e->bans = (uint32_t)bi->bans;
+	e->freq = bi->freq;
+	e->host = xstrdup(bi->host);
+	e->list = xstrdup(bi->list);
+	e->reason = xstrdup(bi->reason);
+	return e;
+}
+
+void
+bl_info_encode(const struct bl_info *bi, struct rec_buf *w)
+{
+	struct bl_entry *e = bl_from_info(bi);
+
+	bl_encode(e, w);
+	bl_free(e);
+}
+
+bool
+bl_restore(const struct bl_info *bi, time_t now)
+{
+	struct bl_entry *old = iptab_get(bl_tr.tab, &bi->ip), *e;
+	time_t base = bi->unban > bi->last ? bi->unban : bi->last;
+	char ip[ADDR_STRLEN];
+
+	if (base + bl_cf->rbl_cache_expire <= now)
+		return false;
+	e = bl_from_info(bi);
+	if (old != NULL) {
+		/* keep a ban in force when the new entry has one too: no gap */
+		if (timer_armed(&old->unban_t) && e->unban > now) {
+			timer_cancel(&old->unban_t);
+			bl_nbans--;
+		} else if (timer_armed(&old->unban_t)) {
+			fw_unban(&old->ip);
+			timer_cancel(&old->unban_t);
+			bl_nbans--;
+		}
+		iptab_del(bl_tr.tab, &old->ip);
+		bl_free(old);
+	}
+	iptab_put(bl_tr.tab, e);
+	bl_arm(e);
+	if (e->unban > now) {
+		timer_set(&e->unban_t, e->unban, bl_unban);
+		bl_nbans++;
+		fw_ban(&e->ip);
+	}
+	bl_changed(NULL, &e->ip);
+	map_touch(bl_map);
+	log_event("%s [%s] has been blacklisted by RBL [%s] for reason [%s] "
+	          "(import)",
+	    addr_format(&e->ip, ip, sizeof(ip)), e->host, e->list, e->reason);
+	return true;
+}
+
+void
+bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
+{
+	struct bl_entry *e = iptab_get(bl_tr.tab, ip);
+	char buf[ADDR_STRLEN], dur[64];
+	bool fresh;
+
+	addr_format(ip, buf, sizeof(buf));
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		e->ip = *ip;
+		e->first = e->last = now;
+		e->unban = -1;
+		e->period_hits = e->total_hits = 1;
+		e->host = xstrdup("unknown");
+		e->list = xstrdup(bl_cf->localhost_dns_name);
+		e->reason = xstrdup(reason);
+		iptab_put(bl_tr.tab, e);
+		map_touch(bl_map);
+		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
+		          "[%s]",
+		    buf, e->host, e->list, e->reason);
+	}
+	fresh = !timer_armed(&e->unban_t);
+	e->unban = now + secs;
+	timer_set(&e->unban_t, e->unban, bl_unban);
+	if (fresh) {
+		e->bans++;
+		bl_nbans++;
+		fw_ban(&e->ip);
+	}
+	bl_arm(e);
+	bl_changed(e, ip);
+	log_event("%s [%s] has been null-routed by the admin for %s: %s", buf,
+	    e->host, dur_format(secs, dur, sizeof(dur)), reason);
+}
+
+bool
+bl_admin_unban(const struct addr *ip, time_t now)
+{
+	struct bl_entry *e =
+	    bl_tr.tab != NULL ? iptab_get(bl_tr.tab, ip) : NULL;
+	char buf[ADDR_STRLEN];
+
+	if (e == NULL || !timer_armed(&e->unban_t))
+		return false;
+	timer_cancel(&e->unban_t);
+	fw_unban(&e->ip);
+	bl_nbans--;
+	e->unban = now;
+	bl_arm(e);
+	bl_changed(e, ip);
+	log_event("%s [%s] has been released from its null-route by the admin",
+	    addr_format(ip, buf, sizeof(buf)), e->host);
+	return true;
+}
+
+bool
+bl_delist(const struct addr *ip)
+{
+	struct bl_entry *e =
+	    bl_tr.tab != NULL ? iptab_get(bl_tr.tab, ip) : NULL;
+	char buf[ADDR_STRLEN];
+
+	if (e == NULL)
+		return false;
+	log_event("%s [%s] has been removed from the blacklist by the admin "
+	          "(listed by %s)",
+	    addr_format(ip, buf, sizeof(buf)), e->host, e->list);
+	bl_drop(e);
+	return true;
+}
+
+/* bl_collect - every listed address (collect, then apply) */
+static void
+bl_collect_one(void *arg, void *rec)
+{
+	struct addr **p = arg;
+
+	*(*p)++ = ((struct bl_entry *)rec)->ip;
+}
+
+static struct addr *
+bl_collect(size_t *n)
+{
+	struct addr *ips, *p;
+
+	*n = bl_count();
+	ips = p = xcalloc(*n, sizeof(*ips));
+	if (*n > 0)
+		iptab_each(bl_tr.tab, bl_collect_one, &p);
+	return ips;
+}
+
+size_t
+bl_unban_all(time_t now)
+{
+	size_t i, n, k = 0;
+	struct addr *ips = bl_collect(&n);
+
+	for (i = 0; i < n; i++)
+		if (bl_admin_unban(&ips[i], now))
+			k++;
+	free(ips);
+	return k;
+}
+
+size_t
+bl_flush(void)
+{
+	size_t i, n, k = 0;
+	struct addr *ips = bl_collect(&n);
+
+	for (i = 0; i < n; i++)
+		if (bl_delist(&ips[i]))
+			k++;
+	free(ips);
+	return k;
+}
