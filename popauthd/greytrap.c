@@ -5,11 +5,11 @@
  * new tuple is checked when its greylist line arrives, and the slow checks
  * (checker program, DNS) answer later and are applied to every client they
  * concern by a walk of the table (tuples per client are capped, so the walk is
- * bounded).  The checker's answers are remembered GT_VERDICTS deep for
- * greytrap_dns_cache, so a spam run to one address costs one child.
+ * bounded).  The checker program runs in checker.c.
  */
 #include "greytrap.h"
 #include "blacklist.h"
+#include "checker.h"
 #include "clock.h"
 #include "dns.h"
 #include "event.h"
@@ -25,14 +25,9 @@
 #include <pcre2.h>
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define GT_VERSION    1
 #define GT_MAX_REGEX  64
@@ -52,30 +47,12 @@ struct gt_client {
 	struct timer expiry;
 };
 
-struct job {
-	pid_t pid;
-	char *rcpt;
-	long long start_ms;
-};
-
-struct verdict {
-	char *rcpt;
-	bool bad;
-	time_t expires;
-};
-
 static struct track tr; /* the clients by address, their change list */
 static const struct conf *gt_cf;
 static bool gt_replay;
 static pcre2_code *traps[GT_MAX_REGEX];
 static size_t ntraps;
 static pcre2_match_data *gt_md;
-static struct job jobs[64];
-static size_t njobs;
-static char *waiting[GT_CHECK_QUEUE];
-static size_t nwaiting;
-static struct verdict verdicts[GT_VERDICTS];
-static size_t verdict_next;
 
 static const struct addr *
 gt_key(const void *rec)
@@ -195,31 +172,6 @@ gt_sender_valid(const char *s)
 	}
 }
 
-/* verdict_find - a fresh checker answer for rcpt, or NULL */
-static const struct verdict *
-verdict_find(const char *rcpt, time_t now)
-{
-	size_t i;
-
-	for (i = 0; i < GT_VERDICTS; i++)
-		if (verdicts[i].rcpt != NULL && verdicts[i].expires > now &&
-		    strcmp(verdicts[i].rcpt, rcpt) == 0)
-			return &verdicts[i];
-	return NULL;
-}
-
-static void
-verdict_put(const char *rcpt, bool bad)
-{
-	struct verdict *v = &verdicts[verdict_next];
-
-	free(v->rcpt);
-	v->rcpt = xstrdup(rcpt);
-	v->bad = bad;
-	v->expires = clock_now() + gt_cf->greytrap_dns_cache;
-	verdict_next = (verdict_next + 1) % GT_VERDICTS;
-}
-
 struct walk {
 	const char *what; /* recipient or domain */
 	bool domain;
@@ -270,146 +222,19 @@ dns_done(const char *domain, enum dns_answer a)
 		    "%s: MX/A lookup failed; not a reason to trap", domain);
 }
 
-/* checker_usable - the checker is set and executable, as spamd's -x test */
-static bool
-checker_usable(void)
-{
-	return !gt_replay && *gt_cf->greytrap_checker != '\0' &&
-	    access(gt_cf->greytrap_checker, X_OK) == 0;
-}
-
+/* checker_done - the checker's answer for rcpt: a bad one traps its clients */
 static void
-checker_queue(const char *rcpt)
+checker_done(const char *rcpt, bool bad)
 {
-	size_t i;
-
-	if (*rcpt == '-') {
-		log_debug(
-		    "<%s>: not given to the checker (looks like an option)",
-		    rcpt);
-		return;
-	}
-	for (i = 0; i < njobs; i++)
-		if (strcmp(jobs[i].rcpt, rcpt) == 0)
-			return;
-	for (i = 0; i < nwaiting; i++)
-		if (strcmp(waiting[i], rcpt) == 0)
-			return;
-	if (nwaiting == GT_CHECK_QUEUE) {
-		log_warn(
-		    "<%s>: not checked: %d recipients wait for the checker",
-		    rcpt, GT_CHECK_QUEUE);
-		return;
-	}
-	waiting[nwaiting++] = xstrdup(rcpt);
-}
-
-/* checker_start - fork and execv the checker for rcpt; no shell */
-static int
-checker_start(char *rcpt)
-{
-	char *argv[3] = {gt_cf->greytrap_checker, rcpt, NULL};
-	sigset_t none;
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0) {
-		log_warn(
-		    "%s: fork: %s", gt_cf->greytrap_checker, strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		/* the loop blocks its signals and ignores SIGPIPE: undo both */
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		setpgid(0, 0);
-		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-			dup2(fd, STDIN_FILENO);
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		close_range(3, ~0U, 0);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	jobs[njobs].pid = pid;
-	jobs[njobs].rcpt = rcpt;
-	jobs[njobs].start_ms = mono_ms();
-	njobs++;
-	return 0;
-}
-
-/* checker_reap - collect finished or overdue children */
-static void
-checker_reap(long long now)
-{
-	size_t i = 0;
-
-	while (i < njobs) {
-		struct job *j = &jobs[i];
-		int st;
-		pid_t r = waitpid(j->pid, &st, WNOHANG);
-
-		if (r == 0 &&
-		    now - j->start_ms <
-		        gt_cf->greytrap_checker_timeout * 1000) {
-			i++;
-			continue;
-		}
-		if (r == 0) {
-			kill(-j->pid, SIGKILL);
-			kill(j->pid, SIGKILL);
-			waitpid(j->pid, &st, 0);
-			log_warn("<%s>: %s timed out; killed", j->rcpt,
-			    gt_cf->greytrap_checker);
-		} else if (r < 0) {
-			log_warn("<%s>: %s: %s", j->rcpt,
-			    gt_cf->greytrap_checker, strerror(errno));
-		} else if (WIFEXITED(st) &&
-		    (WEXITSTATUS(st) == 126 || WEXITSTATUS(st) == 127)) {
-			log_warn("<%s>: %s could not run (exit %d)", j->rcpt,
-			    gt_cf->greytrap_checker, WEXITSTATUS(st));
-		} else {
-			bool bad = !WIFEXITED(st) || WEXITSTATUS(st) != 0;
-
-			log_debug("<%s>: checker says %s", j->rcpt,
-			    bad ? "bad" : "ok");
-			verdict_put(j->rcpt, bad);
-			if (bad)
-				trap_all(j->rcpt, false);
-		}
-		free(j->rcpt);
-		*j = jobs[--njobs];
-	}
+	if (bad)
+		trap_all(rcpt, false);
 }
 
 void
 gt_poll(void)
 {
-	long long now = mono_ms(), wake = -1;
-	size_t i;
+	long long wake = checker_poll(gt_cf, checker_done);
 
-	if (njobs > 0)
-		checker_reap(now);
-	while (nwaiting > 0 && (long long)njobs < gt_cf->greytrap_checker_max &&
-	    njobs < NITEMS(jobs)) {
-		char *rcpt = waiting[0];
-
-		memmove(waiting, waiting + 1, --nwaiting * sizeof(*waiting));
-		if (!checker_usable() || checker_start(rcpt) < 0)
-			free(rcpt);
-	}
-	for (i = 0; i < njobs; i++) {
-		long long left = jobs[i].start_ms +
-		    gt_cf->greytrap_checker_timeout * 1000 - now;
-
-		if (wake < 0 || left < wake)
-			wake = left;
-	}
-	/* SIGCHLD also wakes the loop; this bounds the wait if it was missed */
-	if (wake > 100 || (wake < 0 && njobs > 0))
-		wake = 100;
 	if (wake >= 0)
 		event_wake_ms(wake);
 	dns_poll();
@@ -467,7 +292,6 @@ static void
 check(struct gt_client *g, const char *from, const char *to, time_t now)
 {
 	char reason[GT_REASON_MAX];
-	const struct verdict *v;
 	const char *dom = domain_of(from);
 
 	if (!gt_sender_valid(from)) {
@@ -485,13 +309,16 @@ check(struct gt_client *g, const char *from, const char *to, time_t now)
 		trap(g, reason);
 		return;
 	}
-	if ((v = verdict_find(to, now)) != NULL) {
-		if (v->bad) {
-			trap(g, reason);
-			return;
-		}
-	} else if (checker_usable()) {
-		checker_queue(to);
+	switch (checker_verdict(to, now)) {
+	case 1:
+		trap(g, reason);
+		return;
+	case 0:
+		break;
+	default:
+		if (!gt_replay && checker_usable(gt_cf))
+			checker_queue(to);
+		break;
 	}
 	if (gt_replay || !dns_enabled() || *dom == '\0' || *dom == '[')
 		return;
@@ -742,22 +569,8 @@ gt_free_one(void *arg, void *rec)
 void
 gt_fini(void)
 {
-	size_t i;
-
 	dns_fini();
-	for (i = 0; i < njobs; i++) {
-		kill(-jobs[i].pid, SIGKILL);
-		kill(jobs[i].pid, SIGKILL);
-		waitpid(jobs[i].pid, NULL, 0);
-		free(jobs[i].rcpt);
-	}
-	njobs = 0;
-	while (nwaiting > 0)
-		free(waiting[--nwaiting]);
-	for (i = 0; i < GT_VERDICTS; i++) {
-		free(verdicts[i].rcpt);
-		verdicts[i].rcpt = NULL;
-	}
+	checker_fini();
 	free_regexes();
 	if (tr.tab == NULL)
 		return;
