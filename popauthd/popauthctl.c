@@ -19,21 +19,21 @@
 #include "ctl_json.h"
 #include "ctl_legacy.h"
 #include "ctl_offline.h"
+#include "ctl_print.h"
 #include "export.h"
 #include "log.h"
 #include "util.h"
 
+#include <getopt.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef POPAUTHD_VERSION
@@ -41,11 +41,6 @@
 #endif
 
 #define CTL_REPLY_WAIT 120 /* seconds to wait for a reply */
-
-struct lines {
-	char **v;
-	size_t n, cap;
-};
 
 static const struct conf *cf;
 static bool opt_json, opt_yes;
@@ -78,7 +73,7 @@ usage(void)
 static void
 lines_add(void *arg, const char *line)
 {
-	struct lines *l = arg;
+	struct ctl_lines *l = arg;
 
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
@@ -88,7 +83,7 @@ lines_add(void *arg, const char *line)
 }
 
 static void
-lines_free(struct lines *l)
+lines_free(struct ctl_lines *l)
 {
 	size_t i;
 
@@ -187,7 +182,7 @@ write_all(int fd, const char *p, size_t n)
  */
 static int
 request(int fd, char **argv, size_t argc, const char *data, size_t datalen,
-    struct lines *out, char *msg, size_t msgsize)
+    struct ctl_lines *out, char *msg, size_t msgsize)
 {
 	struct timeval tv = {CTL_REPLY_WAIT, 0};
 	char esc[1024], *buf = NULL, *p, *last;
@@ -261,200 +256,6 @@ request(int fd, char **argv, size_t argc, const char *data, size_t datalen,
 	return (int)code;
 }
 
-/* Output. */
-static const char *
-when(char *buf, size_t size, const char *epoch)
-{
-	long long t;
-	time_t tt;
-	struct tm tm;
-
-	if (parse_long(epoch, -1, 1LL << 40, &t) < 0 || t <= 0) {
-		snprintf(buf, size, "-");
-		return buf;
-	}
-	tt = (time_t)t;
-	localtime_r(&tt, &tm);
-	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
-
-/* fields - split a record line (a copy) into at most 16 fields */
-static size_t
-fields(const char *line, char *copy, size_t size, char **f)
-{
-	size_t n = 0;
-	char *p = copy;
-
-	snprintf(copy, size, "%s", line);
-	while (n < 16) {
-		char *tab = strchr(p, '\t');
-
-		f[n++] = p;
-		if (tab == NULL)
-			break;
-		*tab = '\0';
-		p = tab + 1;
-	}
-	return n;
-}
-
-static void
-print_table(const char *what, const struct lines *l)
-{
-	char copy[EXPORT_LINE_MAX], *f[16], t1[32], t2[32];
-	size_t i, n, rows = 0;
-
-	if (strcmp(what, "relay") == 0)
-		printf("%-39s %-19s %-19s %6s %s\n", "IP", "LAST LOGIN",
-		    "EXPIRES", "LOGINS", "USERS");
-	else if (strcmp(what, "fishing") == 0)
-		printf("%-39s %6s %-19s %s\n", "IP", "UNIQUE", "LAST ATTEMPT",
-		    "RECIPIENTS");
-	else if (strcmp(what, "bans") == 0)
-		printf("%-39s %-19s %4s %6s %-20s %s\n", "IP", "BANNED UNTIL",
-		    "BANS", "HITS", "LISTED BY", "REASON");
-	else
-		printf("%-39s %-19s %6s %-19s %-20s %s\n", "IP", "LAST HIT",
-		    "HITS", "BANNED UNTIL", "LISTED BY", "REASON");
-	for (i = 0; i < l->n; i++) {
-		n = fields(l->v[i], copy, sizeof(copy), f);
-		if (strcmp(f[0], "grant") == 0 && n >= 6) {
-			size_t j;
-
-			printf("%s%-39s %-19s %-19s %6s ",
-			    rows++ > 0 ? "\n" : "", f[1],
-			    when(t1, sizeof(t1), f[3]),
-			    when(t2, sizeof(t2), f[5]), f[4]);
-			for (j = i + 1;
-			     j < l->n && strncmp(l->v[j], "user\t", 5) == 0;
-			     j++) {
-				char c2[EXPORT_LINE_MAX], *u[16];
-
-				fields(l->v[j], c2, sizeof(c2), u);
-				printf("%s%s", j > i + 1 ? "," : "", u[2]);
-			}
-		} else if (strcmp(f[0], "fish") == 0 && n >= 5) {
-			size_t j;
-
-			printf("%s%-39s %6s %-19s ", rows++ > 0 ? "\n" : "",
-			    f[1], f[2], when(t1, sizeof(t1), f[4]));
-			for (j = i + 1;
-			     j < l->n && strncmp(l->v[j], "pair\t", 5) == 0;
-			     j++) {
-				char c2[EXPORT_LINE_MAX], *u[16];
-
-				fields(l->v[j], c2, sizeof(c2), u);
-				if (j - i <= 3)
-					printf("%s<%s>", j > i + 1 ? "," : "",
-					    u[2]);
-				else if (j - i == 4)
-					printf(",...");
-			}
-		} else if (strcmp(f[0], "black") == 0 && n >= 14) {
-			if (strcmp(what, "bans") == 0)
-				printf("%s%-39s %-19s %4s %6s %-20s %s",
-				    rows++ > 0 ? "\n" : "", f[1],
-				    when(t1, sizeof(t1), f[4]), f[7], f[6],
-				    f[12], f[13]);
-			else
-				printf("%s%-39s %-19s %6s %-19s %-20s %s",
-				    rows++ > 0 ? "\n" : "", f[1],
-				    when(t1, sizeof(t1), f[3]), f[6],
-				    strcmp(f[10], "1") == 0
-				        ? when(t2, sizeof(t2), f[4])
-				        : "-",
-				    f[12], f[13]);
-		}
-	}
-	if (rows > 0)
-		putchar('\n');
-}
-
-static void
-print_show(const struct lines *l)
-{
-	char copy[EXPORT_LINE_MAX], *f[16], t[32];
-	size_t i, j, n;
-
-	for (i = 0; i < l->n; i++) {
-		const struct export_kind *k;
-
-		n = fields(l->v[i], copy, sizeof(copy), f);
-		if ((k = export_kind_find(f[0], strlen(f[0]))) == NULL)
-			continue;
-		printf("%s%s:\n", k->parent != NULL ? "  " : "",
-		    strcmp(f[0], "grant") == 0       ? "relay grant"
-		        : strcmp(f[0], "black") == 0 ? "blacklist entry"
-		        : strcmp(f[0], "fish") == 0  ? "fishing record"
-		        : strcmp(f[0], "user") == 0  ? "user"
-		                                     : "attempt");
-		for (j = 0; j < k->nfields && j + 1 < n; j++) {
-			const char *name = k->fields[j].name, *v = f[j + 1];
-
-			if (k->parent != NULL && k->fields[j].type == EXP_IP)
-				continue;
-			if (strcmp(name, "first") == 0 ||
-			    strcmp(name, "last") == 0 ||
-			    strcmp(name, "expires") == 0 ||
-			    strcmp(name, "first_unique") == 0 ||
-			    (strcmp(name, "unban") == 0 && v[0] != '-')) {
-				printf("%s  %-14s %s\n",
-				    k->parent != NULL ? "  " : "", name,
-				    when(t, sizeof(t), v));
-				continue;
-			}
-			printf("%s  %-14s %s\n", k->parent != NULL ? "  " : "",
-			    name,
-			    strcmp(name, "banned") == 0
-			        ? (*v == '1' ? "yes" : "no")
-			        : v);
-		}
-	}
-}
-
-static void
-print_status(const struct lines *l)
-{
-	char copy[EXPORT_LINE_MAX], *f[16];
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (fields(l->v[i], copy, sizeof(copy), f) == 3 &&
-		    strcmp(f[0], "stat") == 0)
-			printf("%-32s %s\n", f[1], f[2]);
-}
-
-/* output - print records of command cmd (what: list's argument) */
-static void
-output(const char *cmd, const char *what, const struct lines *l)
-{
-	size_t i;
-
-	if (strcmp(cmd, "export") == 0 && !opt_json) {
-		for (i = 0; i < l->n; i++)
-			puts(l->v[i]);
-		return;
-	}
-	if (opt_json) {
-		const char *kind = "";
-
-		if (strcmp(cmd, "list") == 0)
-			kind = strcmp(what, "relay") == 0  ? "grant"
-			    : strcmp(what, "fishing") == 0 ? "fish"
-			                                   : "black";
-		ctl_json_write(
-		    stdout, l->v, l->n, kind, strcmp(cmd, "export") == 0);
-		return;
-	}
-	if (strcmp(cmd, "status") == 0)
-		print_status(l);
-	else if (strcmp(cmd, "show") == 0)
-		print_show(l);
-	else
-		print_table(what, l);
-}
-
 /* Commands. */
 static void
 check_ip(const char *s)
@@ -479,7 +280,7 @@ check_dur(const char *s)
 static int
 cmd_read(char **argv, size_t argc)
 {
-	struct lines l = {NULL, 0, 0};
+	struct ctl_lines l = {NULL, 0, 0};
 	char msg[1024] = "";
 	struct addr a, *ip = NULL;
 	const char *what = argc > 1 ? argv[1] : "";
@@ -518,7 +319,7 @@ cmd_read(char **argv, size_t argc)
 		    lines_add, &l, msg, sizeof(msg));
 	}
 	if (code == 0 || (code == CTL_EX_NOTFOUND && opt_json))
-		output(argv[0], what, &l);
+		ctl_print(argv[0], what, &l, opt_json);
 	lines_free(&l);
 	if (code != 0 || msg[0] != '\0')
 		fprintf(stderr, "popauthctl: %s\n", msg);
@@ -529,7 +330,7 @@ cmd_read(char **argv, size_t argc)
 static int
 cmd_change(char **argv, size_t argc)
 {
-	struct lines l = {NULL, 0, 0};
+	struct ctl_lines l = {NULL, 0, 0};
 	char msg[1024] = "", reason[512] = "";
 	char *args[4];
 	size_t nargs = 0, i;
@@ -620,7 +421,7 @@ cmd_whitelist(char **argv, size_t argc)
 {
 	const char *path = cf->whitelist_file;
 	char tmp[4200], *line = NULL, msg[1024] = "";
-	struct lines l = {NULL, 0, 0};
+	struct ctl_lines l = {NULL, 0, 0};
 	size_t cap = 0, found = 0;
 	struct stat st;
 	struct cidr c;
@@ -737,7 +538,7 @@ read_all(const char *path, size_t *len)
 static int
 cmd_import(char **argv, size_t argc)
 {
-	struct lines recs = {NULL, 0, 0}, out = {NULL, 0, 0};
+	struct ctl_lines recs = {NULL, 0, 0}, out = {NULL, 0, 0};
 	struct import_ops none = {NULL, NULL, NULL, NULL};
 	struct import *im;
 	char err[512], msg[1024] = "";
