@@ -121,6 +121,7 @@ check-asan:
 	$(MAKE) MODE=asan $(BUILD)/asan/popauthd
 	POPAUTHD=$(CURDIR)/$(BUILD)/asan/popauthd \
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/test/lsan.supp \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 test/run-integration $(TESTS)
 
 # one integration run under valgrind: no errors, no definite leaks
