@@ -14,27 +14,6 @@ rbl() {
 	echo "$1 $SMTPD RCPT from unknown[$2]: 554 5.7.1 Service unavailable; Client host [$2] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/$2; from=<a@b.example> to=<c@example.org> proto=ESMTP helo=<x>"
 }
 
-# case_replay NAME [name=value...] - replay $T/NAME.log on a fresh state
-case_replay() {
-	local name=$1
-	shift
-	rm -rf "$DATADIR" "$MAPDIR"
-	pa_conf log_file="$T/$name.plog" "$@"
-	LOG=$T/$name.plog
-	pa_run 60 -c "$CONF" --replay "$T/$name.log"
-	[ "$PA_RC" -eq 0 ] || fail "$name: replay exited $PA_RC: $(tail -3 "$T/run.err")"
-}
-
-listed() { # IP [TEXT] - rbl_checks answers 554 ... (containing TEXT)
-	local v
-	v=$(map_q "$1" rbl_checks)
-	case "$v" in
-	"554 5.7.1 "?*) ;;
-	*) return 1 ;;
-	esac
-	[ -z "${2:-}" ] || [[ "$v" == *"$2"* ]]
-}
-
 # 1. DNSBL reject lists the client with list and reason; Postfix 2.x form too
 {
 	rbl "Nov 23 10:00:00" 198.51.100.7

@@ -9,27 +9,6 @@
 
 pf_dir
 
-# case_replay NAME [name=value...] - replay $T/NAME.log on a fresh state
-case_replay() {
-	local name=$1
-	shift
-	rm -rf "$DATADIR" "$MAPDIR"
-	pa_conf log_file="$T/$name.plog" "$@"
-	LOG=$T/$name.plog
-	pa_run 60 -c "$CONF" --replay "$T/$name.log"
-	[ "$PA_RC" -eq 0 ] || fail "$name: replay exited $PA_RC: $(tail -3 "$T/run.err")"
-}
-
-listed() { # IP [TEXT] - rbl_checks answers 554 ... (containing TEXT)
-	local v
-	v=$(map_q "$1" rbl_checks)
-	case "$v" in
-	"554 5.7.1 "?*) ;;
-	*) return 1 ;;
-	esac
-	[ -z "${2:-}" ] || [[ "$v" == *"$2"* ]]
-}
-
 spamcop() { # STAMP IP [CODE] - seed 003's check_relay reject
 	echo "$1 ns1 sendmail[26040]: ruleset=check_relay, arg1=[$2], arg2=127.0.0.2, relay=[$2], reject=${3:-553} 5.3.0 Mail Rejected: http://spamcop.net/bl.shtml?$2"
 }

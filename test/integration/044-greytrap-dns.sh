@@ -61,7 +61,6 @@ chmod 755 "$T/checker"
 grey() { # IP FROM TO
 	echo "$(date '+%b %e %H:%M:%S') mx postfix/smtpd[1574]: NOQUEUE: reject: RCPT from unknown[$1]: 450 4.2.0 <$3>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/rig.test.html; from=<$2> to=<$3> proto=ESMTP helo=<x.example>"
 }
-listed() { [[ "$(map_q "$1" rbl_checks)" == "554 5.7.1 "*"$2"* ]]; }
 
 # 1. DNS: MX and A-only domains pass, a domain with neither traps every
 #    client that uses it, asked once

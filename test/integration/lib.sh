@@ -179,6 +179,29 @@ map_dump() {
 	postmap -c "$PFDIR" -s "hash:$MAPDIR/${1:-popauth_checks}" 2>&1 | head -n 20
 }
 
+# case_replay NAME [name=value...] - replay $T/NAME.log on a fresh state and
+# maps, with its own log ($T/NAME.plog, also in LOG); fails on a non-zero exit
+case_replay() {
+	local name=$1
+	shift
+	rm -rf "$DATADIR" "$MAPDIR"
+	pa_conf log_file="$T/$name.plog" "$@"
+	LOG=$T/$name.plog
+	pa_run 60 -c "$CONF" --replay "$T/$name.log"
+	[ "$PA_RC" -eq 0 ] || fail "$name: replay exited $PA_RC: $(tail -3 "$T/run.err")"
+}
+
+# listed IP [TEXT] - rbl_checks answers "554 5.7.1 ..." for IP (containing TEXT)
+listed() {
+	local v
+	v=$(map_q "$1" rbl_checks)
+	case "$v" in
+	"554 5.7.1 "?*) ;;
+	*) return 1 ;;
+	esac
+	[ -z "${2:-}" ] || [[ "$v" == *"$2"* ]]
+}
+
 # log_has TEXT - the daemon's log file holds TEXT (fixed string)
 log_has() {
 	[ -f "$LOG" ] && grep -qF -- "$1" "$LOG"
