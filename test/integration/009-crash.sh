@@ -20,13 +20,16 @@ awk -v stamp="$(date '+%b %e %H:%M:%S')" -v lip="$LIP" -v smtpd="$SMTPD" 'BEGIN 
 }' >"$T/stream"
 split -n l/"$ROUNDS" -d "$T/stream" "$T/chunk."
 
-# check_logged - every IP the log calls granted/listed is in its map
+# check_logged - every IP the log calls granted/listed is in its map.  Only
+# whole lines count: a kill -9 can land inside the daemon's write(2) of a
+# tick's log lines (the kernel stops a regular-file write at a fatal signal),
+# so the last line of a killed daemon may be cut short ("...session from 10").
 check_logged() {
-	local ip missing=0
-	grep -o 'has authenticated a new relay session from [0-9.]*' "$LOG" |
+	local missing=0
+	grep -aoE 'popauthd\[[0-9]+\]: u[0-9]+ has authenticated a new relay session from [0-9.]+$' "$LOG" |
 		awk '{print $NF}' | sort -u >"$T/granted"
-	grep -o '[0-9.]* \[unknown\] has been blacklisted' "$LOG" |
-		awk '{print $1}' | sort -u >"$T/listed"
+	grep -aoE 'popauthd\[[0-9]+\]: [0-9.]+ \[unknown\] has been blacklisted by RBL \[zen\.spamhaus\.org\] for reason \[r[0-9]+\]$' "$LOG" |
+		awk '{print $2}' | sort -u >"$T/listed"
 	postmap -c "$PFDIR" -s "hash:$MAPDIR/popauth_checks" | awk '{print $1}' | sort -u >"$T/m1"
 	postmap -c "$PFDIR" -s "hash:$MAPDIR/rbl_checks" | awk '{print $1}' | sort -u >"$T/m2"
 	missing=$(comm -23 "$T/granted" "$T/m1" | wc -l)

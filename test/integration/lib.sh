@@ -55,6 +55,8 @@ fail() {
 		echo "--- last lines of daemon stdout/stderr ($DAEMON_OUT):" >&2
 		tail -n 15 "$DAEMON_OUT" >&2
 	fi
+	# again at the end: the runner shows only the tail of the output
+	echo "FAIL: $*" >&2
 	exit 1
 }
 
