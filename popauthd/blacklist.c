@@ -462,7 +462,7 @@ void
 bl_map_walk(void *arg, struct map_writer *w)
 {
 	UNUSED(arg);
-	iptab_each(bl_tr.tab, bl_put_one, w);
+	iptab_each_ordered(bl_tr.tab, map_addr_order, bl_put_one, w);
 }
 
 struct walk_ctx {

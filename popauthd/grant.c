@@ -348,7 +348,7 @@ void
 grant_map_walk(void *arg, struct map_writer *w)
 {
 	UNUSED(arg);
-	iptab_each(tr.tab, grant_put_one, w);
+	iptab_each_ordered(tr.tab, map_addr_order, grant_put_one, w);
 }
 
 bool

@@ -146,3 +146,40 @@ iptab_each(const struct iptab *t, void (*fn)(void *arg, void *rec), void *arg)
 		if (t->slots[i].rec != NULL)
 			fn(arg, t->slots[i].rec);
 }
+
+struct ordered {
+	uint32_t order;
+	void *rec;
+};
+
+static int
+ordered_cmp(const void *x, const void *y)
+{
+	const struct ordered *a = x, *b = y;
+
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+void
+iptab_each_ordered(const struct iptab *t,
+    uint32_t (*order)(void *arg, const struct addr *a),
+    void (*fn)(void *arg, void *rec), void *arg)
+{
+	struct ordered *v;
+	size_t i, n = 0;
+
+	if (t->n < 2 || (v = calloc(t->n, sizeof(*v))) == NULL) {
+		iptab_each(t, fn, arg);
+		return;
+	}
+	for (i = 0; i <= t->mask; i++) {
+		if (t->slots[i].rec == NULL)
+			continue;
+		v[n].order = order(arg, t->key(t->slots[i].rec));
+		v[n++].rec = t->slots[i].rec;
+	}
+	qsort(v, n, sizeof(*v), ordered_cmp);
+	for (i = 0; i < n; i++)
+		fn(arg, v[i].rec);
+	free(v);
+}

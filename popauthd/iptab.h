@@ -13,6 +13,7 @@
 #include "addr.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct iptab;
 
@@ -34,5 +35,13 @@ size_t iptab_size(const struct iptab *t);
 /* iptab_each - call fn for every record; fn must not change the table */
 void iptab_each(
     const struct iptab *t, void (*fn)(void *arg, void *rec), void *arg);
+/*
+ * iptab_each_ordered - as iptab_each, in ascending order(arg, address) (for
+ * the map writer, map_addr_order).  Needs 16 bytes per record for the sort;
+ * without that memory it falls back to table order.
+ */
+void iptab_each_ordered(const struct iptab *t,
+    uint32_t (*order)(void *arg, const struct addr *a),
+    void (*fn)(void *arg, void *rec), void *arg);
 
 #endif

@@ -12,8 +12,11 @@
 #ifndef POPAUTHD_MAP_H
 #define POPAUTHD_MAP_H
 
+#include "addr.h"
+
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct map;
 struct map_writer;
@@ -41,6 +44,14 @@ bool map_check(struct map *m);
 int map_flush(struct map *m, map_walk_fn *walk, void *arg);
 /* map_put - one record during a flush; key and value are C strings */
 void map_put(struct map_writer *w, const char *key, const char *value);
+/*
+ * map_addr_order - for iptab_each_ordered during a flush (w: the writer):
+ * the hash bucket, as libdb's default hash places the key of a, folded to
+ * the new table's expected size.  Records put in this order fill the file's
+ * pages one after another, so a 1M-record table is written with a cache of
+ * a few MiB instead of one that holds the whole file.
+ */
+uint32_t map_addr_order(void *w, const struct addr *a);
 /*
  * map_flush_bg - map_flush in a child process, so a big table never stalls
  * the loop; the map counts as written from now (later changes make it dirty

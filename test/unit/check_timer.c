@@ -1,12 +1,14 @@
 /*
  * check_timer.c - the timer heap fires in time order, moves and cancels; the
- * iptab hash keeps every address through growth and deletion.
+ * iptab hash keeps every address through growth and deletion, and walks them
+ * in a caller's order.
  */
 #include "test.h"
 
 #include "addr.h"
 #include "iptab.h"
 #include "timer.h"
+#include "util.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -110,6 +112,49 @@ START_TEST(test_iptab)
 }
 END_TEST
 
+static uint32_t
+by_low_byte(void *arg, const struct addr *a)
+{
+	UNUSED(arg);
+	return a->b[1] % 7;
+}
+
+static void
+collect(void *arg, void *rec)
+{
+	uint32_t *seen = arg;
+	const struct item *it = rec;
+
+	/* ascending order, and every record exactly once */
+	ck_assert_uint_ge(it->ip.b[1] % 7u, seen[0]);
+	seen[0] = it->ip.b[1] % 7u;
+	seen[1 + it->id]++;
+}
+
+START_TEST(test_iptab_ordered)
+{
+	enum { N = 3000 };
+	struct item *it = calloc(N, sizeof(*it));
+	uint32_t *seen = calloc(N + 1, sizeof(*seen));
+	struct iptab *t = iptab_new(item_key);
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		it[i].id = (int)i;
+		it[i].ip.family = 4;
+		it[i].ip.b[0] = (uint8_t)(i >> 8);
+		it[i].ip.b[1] = (uint8_t)i;
+		iptab_put(t, &it[i]);
+	}
+	iptab_each_ordered(t, by_low_byte, collect, seen);
+	for (i = 0; i < N; i++)
+		ck_assert_uint_eq(seen[1 + i], 1);
+	iptab_free(t);
+	free(seen);
+	free(it);
+}
+END_TEST
+
 static Suite *
 timer_suite(void)
 {
@@ -119,6 +164,7 @@ timer_suite(void)
 	tcase_add_test(tc, test_timer_order);
 	tcase_add_test(tc, test_timer_many);
 	tcase_add_test(tc, test_iptab);
+	tcase_add_test(tc, test_iptab_ordered);
 	suite_add_tcase(s, tc);
 	return s;
 }
