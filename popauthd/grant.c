@@ -82,8 +82,8 @@ grant_expire(struct timer *t)
 	    "Relay authorization for %s has expired and has been removed", ip);
 	iptab_del(tr.tab, &g->ip);
 	grant_changed(NULL, &g->ip);
+	map_change(grant_map, &g->ip);
 	grant_free(g);
-	map_touch(grant_map);
 }
 
 static struct grant_user *
@@ -206,6 +206,7 @@ grant_init(const struct conf *c, struct state *s, struct map *m)
 		    lc.expired);
 	log_info("%zu users have been granted relay authorization via %s",
 	    iptab_size(tr.tab), map_path(m));
+	map_set_value_fn(m, grant_map_value);
 	map_touch(m); /* always rewrite from state at start */
 	return 0;
 }
@@ -239,7 +240,7 @@ grant_get_or_new(const struct addr *ip, time_t now, bool *isnew)
 	g->ip = *ip;
 	g->first = now;
 	iptab_put(tr.tab, g);
-	map_touch(grant_map);
+	map_change(grant_map, ip);
 	*isnew = true;
 	return g;
 }
@@ -317,7 +318,7 @@ grant_revoke(const struct addr *ip)
 	timer_cancel(&g->expiry);
 	grant_changed(NULL, ip);
 	grant_free(g);
-	map_touch(grant_map);
+	map_change(grant_map, ip);
 	log_event("Relay authorization for %s has been revoked",
 	    addr_format(ip, ipbuf, sizeof(ipbuf)));
 	return true;
@@ -342,6 +343,14 @@ grant_put_one(void *arg, void *rec)
 
 	map_put(
 	    arg, addr_format(&((struct grant *)rec)->ip, ip, sizeof(ip)), "OK");
+}
+
+const char *
+grant_map_value(const struct addr *a, char *buf, size_t size)
+{
+	UNUSED(buf);
+	UNUSED(size);
+	return iptab_get(tr.tab, a) != NULL ? "OK" : NULL;
 }
 
 void
@@ -544,7 +553,7 @@ grant_restore(const struct grant_info *gi, time_t now)
 		timer_cancel(&old->expiry);
 		grant_free(old);
 	} else {
-		map_touch(grant_map);
+		map_change(grant_map, &gi->ip);
 	}
 	g = grant_from_info(gi);
 	iptab_put(tr.tab, g);

@@ -33,6 +33,8 @@ bool grant_revoke(const struct addr *ip);
 bool grant_active(const struct addr *ip);
 /* grant_count - number of live grants */
 size_t grant_count(void);
+/* grant_map_value - map_value_fn: "OK" while a holds a grant, else NULL */
+const char *grant_map_value(const struct addr *a, char *buf, size_t size);
 /* grant_map_walk - map_walk_fn writing "IP OK" for every grant */
 void grant_map_walk(void *arg, struct map_writer *w);
 /* grant_dirty - true when records wait for grant_sync */

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +27,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* changes kept for a delta flush; beyond this a full rewrite is cheaper */
+#define MAP_DELTA_MAX 4096
+
 struct map {
 	char *dir;
 	char *name;
 	char *path; /* DIR/NAME.db */
 	bool dirty;
-	size_t hint; /* records expected in the next flush */
-	pid_t child; /* a background flush, or 0 */
+	bool full;            /* the next flush rewrites everything */
+	map_value_fn *value;  /* NULL: every flush is a full rewrite */
+	struct addr *changed; /* since the last flush, when !full */
+	size_t nchanged, capchanged;
+	size_t since_full; /* delta ops since the last full rewrite */
+	size_t hint;       /* records expected in the next flush */
+	pid_t child;       /* a background flush, or 0 */
 	unsigned long long flushes, seq;
 };
 
@@ -123,6 +132,7 @@ map_open(const char *dir, const char *name)
 		return NULL;
 	}
 	map_cleanup(m);
+	m->full = true;
 	if (stat(m->path, &st) < 0 || st.st_size == 0) {
 		if (map_flush(m, empty_walk, NULL) < 0) {
 			map_close(m);
@@ -139,6 +149,7 @@ map_close(struct map *m)
 	if (m == NULL)
 		return;
 	map_wait(m);
+	free(m->changed);
 	free(m->dir);
 	free(m->name);
 	free(m->path);
@@ -149,6 +160,41 @@ void
 map_touch(struct map *m)
 {
 	m->dirty = true;
+	m->full = true;
+	m->nchanged = 0;
+}
+
+void
+map_set_value_fn(struct map *m, map_value_fn *value)
+{
+	m->value = value;
+}
+
+void
+map_change(struct map *m, const struct addr *a)
+{
+	if (m->value == NULL || m->full || m->nchanged >= MAP_DELTA_MAX) {
+		map_touch(m);
+		return;
+	}
+	if (m->nchanged == m->capchanged) {
+		m->capchanged = m->capchanged ? m->capchanged * 2 : 64;
+		m->changed =
+		    xrealloc(m->changed, m->capchanged * sizeof(*m->changed));
+	}
+	m->changed[m->nchanged++] = *a;
+	m->dirty = true;
+}
+
+/* flushed - the table on disk now holds every change */
+static void
+flushed(struct map *m, bool full)
+{
+	m->dirty = false;
+	m->flushes++;
+	m->since_full = full ? 0 : m->since_full + m->nchanged;
+	m->full = false;
+	m->nchanged = 0;
 }
 
 bool
@@ -244,8 +290,9 @@ map_addr_order(void *arg, const struct addr *a)
 	return h & w->order_mask;
 }
 
-int
-map_flush(struct map *m, map_walk_fn *walk, void *arg)
+/* flush_full - a new table from walk(arg) */
+static int
+flush_full(struct map *m, map_walk_fn *walk, void *arg)
 {
 	char tmp[4096];
 	struct map_writer w;
@@ -309,8 +356,7 @@ map_flush(struct map *m, map_walk_fn *walk, void *arg)
 	 * reads the previous complete table, and popauthd rewrites every map
 	 * from its state at the next start anyway.
 	 */
-	m->dirty = false;
-	m->flushes++;
+	flushed(m, true);
 	log_debug("%s: wrote %zu records", m->path, w.n);
 	return 0;
 fail:
@@ -318,6 +364,151 @@ fail:
 	unlink(tmp);
 	errno = saved;
 	return -1;
+}
+
+/* copy_file - src's bytes into a new file dst (0644); 0 or -1 (logged) */
+static int
+copy_file(const char *src, const char *dst)
+{
+	int in, out, rc = -1;
+	ssize_t n;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
+		log_warn("%s: %s", src, strerror(errno));
+		return -1;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0) {
+		log_warn("%s: %s", dst, strerror(errno));
+		close(in);
+		return -1;
+	}
+	/* in the kernel where it can; plain read/write where it cannot */
+	while ((n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0)) > 0)
+		;
+	if (n < 0 &&
+	    (errno == EINVAL || errno == EXDEV || errno == ENOSYS ||
+	        errno == EOPNOTSUPP)) {
+		char buf[65536];
+
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n) {
+				n = -1;
+				break;
+			}
+	}
+	if (n < 0)
+		log_warn("%s: copy to %s: %s", src, dst, strerror(errno));
+	else
+		rc = 0;
+	close(in);
+	if (close(out) < 0 && rc == 0) {
+		log_warn("%s: %s", dst, strerror(errno));
+		rc = -1;
+	}
+	return rc;
+}
+
+/* sync_path - fdatasync a closed file by name; 0 or -1 */
+static int
+sync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fdatasync(fd);
+	close(fd);
+	return rc;
+}
+
+/* flush_delta - copy the live table, apply the changed keys, rename it back */
+static int
+flush_delta(struct map *m)
+{
+	char tmp[4096], key[ADDR_STRLEN], vbuf[1024];
+	DB *db = NULL;
+	DBT k, v;
+	size_t i;
+	int rc, err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%llu", m->path, (long)getpid(),
+	    ++m->seq);
+	if (copy_file(m->path, tmp) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	if ((rc = db_create(&db, NULL, 0)) != 0) {
+		log_warn("%s: db_create: %s", m->path, db_strerror(rc));
+		unlink(tmp);
+		return -1;
+	}
+	db->set_cachesize(db, 0, 256 * 1024, 1);
+	if ((rc = db->open(db, NULL, tmp, NULL, DB_HASH, 0, 0)) != 0) {
+		log_warn("%s: open: %s", tmp, db_strerror(rc));
+		db->close(db, 0);
+		unlink(tmp);
+		return -1;
+	}
+	for (i = 0; i < m->nchanged && err == 0; i++) {
+		const char *val = m->value(&m->changed[i], vbuf, sizeof(vbuf));
+
+		memset(&k, 0, sizeof(k));
+		addr_format(&m->changed[i], key, sizeof(key));
+		k.data = key;
+		k.size = (u_int32_t)strlen(key) + 1;
+		if (val != NULL) {
+			memset(&v, 0, sizeof(v));
+			v.data = (void *)(uintptr_t)val;
+			v.size = (u_int32_t)strlen(val) + 1;
+			err = db->put(db, NULL, &k, &v, 0);
+		} else if ((err = db->del(db, NULL, &k, 0)) == DB_NOTFOUND) {
+			err = 0;
+		}
+		if (err != 0)
+			log_warn("%s: %s \"%s\": %s", tmp,
+			    val != NULL ? "put" : "del", key, db_strerror(err));
+	}
+	if (err == 0 && (err = db->sync(db, 0)) != 0)
+		log_warn("%s: sync: %s", tmp, db_strerror(err));
+	if ((rc = db->close(db, DB_NOSYNC)) != 0 && err == 0) {
+		log_warn("%s: close: %s", tmp, db_strerror(rc));
+		err = rc;
+	}
+	/* the copied pages too, whatever libdb had to write */
+	if (err == 0 && sync_path(tmp) < 0) {
+		log_warn("%s: fdatasync: %s", tmp, strerror(errno));
+		err = -1;
+	}
+	if (err == 0 && rename(tmp, m->path) < 0) {
+		log_warn("%s: rename to %s: %s", tmp, m->path, strerror(errno));
+		err = -1;
+	}
+	if (err != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	log_debug("%s: wrote %zu changes", m->path, m->nchanged);
+	flushed(m, false);
+	return 0;
+}
+
+bool
+map_delta_ready(const struct map *m)
+{
+	size_t limit = m->hint > 1024 ? m->hint : 1024;
+
+	/* deletes leave room behind: a full rewrite now and then compacts */
+	return m->value != NULL && !m->full && m->nchanged > 0 &&
+	    m->since_full + m->nchanged <= limit;
+}
+
+int
+map_flush(struct map *m, map_walk_fn *walk, void *arg)
+{
+	if (map_delta_ready(m) && flush_delta(m) == 0)
+		return 0;
+	return flush_full(m, walk, arg);
 }
 
 int
@@ -343,7 +534,14 @@ map_flush_bg(struct map *m, map_walk_fn *walk, void *arg)
 		_exit(map_flush(m, walk, arg) == 0 ? 0 : 1);
 	}
 	m->child = pid;
+	/*
+	 * The child writes everything up to now; later changes collect as
+	 * usual and go on top of its table once it is in place (or, if it
+	 * fails, map_touch makes the next flush a full one).
+	 */
 	m->dirty = false;
+	m->full = false;
+	m->nchanged = 0;
 	return 0;
 }
 
@@ -360,9 +558,10 @@ map_reaped(struct map *m, int status)
 	m->child = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		m->flushes++;
+		m->since_full = 0;
 		return 1;
 	}
-	m->dirty = true; /* the child said why (or died): write it again */
+	map_touch(m); /* the child said why (or died): write it again */
 	return -1;
 }
 
@@ -379,7 +578,7 @@ map_poll(struct map *m)
 		return 0;
 	if (r < 0) {
 		m->child = 0;
-		m->dirty = true;
+		map_touch(m);
 		return -1;
 	}
 	return map_reaped(m, status);
@@ -395,7 +594,7 @@ map_wait(struct map *m)
 	while (waitpid(m->child, &status, 0) < 0) {
 		if (errno != EINTR) {
 			m->child = 0;
-			m->dirty = true;
+			map_touch(m);
 			return -1;
 		}
 	}

@@ -23,6 +23,8 @@ struct map_writer;
 
 /* map_walk_fn - emit every record of the table through map_put(w, ...) */
 typedef void map_walk_fn(void *arg, struct map_writer *w);
+/* map_value_fn - the value for a's key now (in buf or static), NULL: no record */
+typedef const char *map_value_fn(const struct addr *a, char *buf, size_t size);
 
 /*
  * map_open - take over DIR/NAME.db: create DIR if missing, remove our leftover
@@ -34,8 +36,17 @@ struct map *map_open(const char *dir, const char *name);
 void map_close(struct map *m);
 /* map_path - "DIR/NAME.db" for messages */
 const char *map_path(const struct map *m);
-/* map_touch - the content changed; the next flush rewrites */
+/* map_touch - the content changed; the next flush rewrites the whole table */
 void map_touch(struct map *m);
+/*
+ * map_set_value_fn - let the next flushes write only what changed: a copy of
+ * the live file with the changed keys put or deleted, renamed over it like a
+ * full rewrite (a 1000-record table: ~1 ms instead of ~2.3 ms, growing with
+ * the file's size in bytes, not with libdb's work per record).
+ */
+void map_set_value_fn(struct map *m, map_value_fn *value);
+/* map_change - a's record changed (or went); as map_touch without a value fn */
+void map_change(struct map *m, const struct addr *a);
 /* map_dirty - true when a rewrite is pending */
 bool map_dirty(const struct map *m);
 /* map_check - true (and dirty) if the file was removed or emptied by hand */
@@ -58,6 +69,8 @@ uint32_t map_addr_order(void *w, const struct addr *a);
  * again).  0 started; -1: could not fork, flush inline instead.
  */
 int map_flush_bg(struct map *m, map_walk_fn *walk, void *arg);
+/* map_delta_ready - the next flush writes only the changes (no child needed) */
+bool map_delta_ready(const struct map *m);
 /* map_busy - true while a background flush runs */
 bool map_busy(const struct map *m);
 /* map_poll - reap a finished background flush: 1 written, -1 failed (dirty again), 0 still running */
