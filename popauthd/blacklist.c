@@ -7,7 +7,9 @@
  * more than nullroute_msg_thresh total hits bans for nullroute_msg_bansecs, else
  * a frequency above nullroute_freq_thresh bans for nullroute_freq_bansecs.  One
  * difference on purpose: a slow repeat never shortens a ban in force.
- * Each entry carries two timers: the unban (lifts the drop) and the expiry.
+ * Each entry carries one timer: while banned it waits for the unban, which
+ * always comes before the expiry (that counts from the unban), then for the
+ * expiry.
  */
 #include "blacklist_int.h"
 #include "alert.h"
@@ -16,6 +18,7 @@
 #include "iptab.h"
 #include "log.h"
 #include "rec.h"
+#include "strpool.h"
 #include "timer.h"
 #include "track.h"
 #include "util.h"
@@ -47,30 +50,69 @@ bl_changed(struct bl_entry *e, const struct addr *ip)
 void
 bl_free(struct bl_entry *e)
 {
-	timer_cancel(&e->unban_t);
-	timer_cancel(&e->expiry);
-	free(e->host);
-	free(e->list);
-	free(e->reason);
+	timer_cancel(&e->due);
+	strpool_put(e->list);
 	free(e);
 }
 
-static void bl_expire(struct timer *t);
+/* bl_alloc - a zeroed entry holding host and reason (bl_host, bl_reason) */
+static struct bl_entry *
+bl_alloc(const char *host, const char *reason)
+{
+	size_t hlen = strlen(host) + 1, rlen = strlen(reason) + 1;
+	struct bl_entry *e =
+	    xcalloc(1, offsetof(struct bl_entry, strs) + hlen + rlen);
 
-/* bl_arm - (re)arm the expiry: rbl_cache_expire after max(last, unban) */
+	memcpy(e->strs, host, hlen);
+	memcpy(e->strs + hlen, reason, rlen);
+	return e;
+}
+
+struct bl_entry *
+bl_new(const struct addr *ip, const char *host, const char *list,
+    const char *reason)
+{
+	struct bl_entry *e = bl_alloc(host, reason);
+
+	e->ip = *ip;
+	e->list = strpool_get(list);
+	return e;
+}
+
+/*
+ * bl_rehost - a copy of e with host in place of its own; the table and the
+ * timer heap follow the copy, and e is gone
+ */
+static struct bl_entry *
+bl_rehost(struct bl_entry *e, const char *host)
+{
+	struct bl_entry *n = bl_alloc(host, bl_reason(e));
+
+	memcpy(n, e, offsetof(struct bl_entry, strs)); /* list's ref too */
+	timer_moved(&n->due);
+	iptab_del(bl_tr.tab, &e->ip);
+	iptab_put(bl_tr.tab, n);
+	free(e);
+	return n;
+}
+
+static void bl_due(struct timer *t);
+
 void
 bl_arm(struct bl_entry *e)
 {
 	time_t base = e->unban > e->last ? e->unban : e->last;
 
-	timer_set(&e->expiry, base + bl_cf->rbl_cache_expire, bl_expire);
+	/* rbl_cache_expire > 0 (conf.c), so the unban is due first */
+	timer_set(&e->due,
+	    e->banned ? e->unban : base + bl_cf->rbl_cache_expire, bl_due);
 }
 
 /* bl_drop - remove e from the table, lifting its ban; the caller logs */
 void
 bl_drop(struct bl_entry *e)
 {
-	if (timer_armed(&e->unban_t)) {
+	if (e->banned) {
 		fw_unban(&e->ip);
 		bl_nbans--;
 	}
@@ -80,31 +122,29 @@ bl_drop(struct bl_entry *e)
 	map_touch(bl_map);
 }
 
+/* bl_due - timer_fn: lift e's ban, or drop e when it has expired */
 static void
-bl_expire(struct timer *t)
+bl_due(struct timer *t)
 {
 	struct bl_entry *e =
-	    (struct bl_entry *)((char *)t - offsetof(struct bl_entry, expiry));
-	char ip[ADDR_STRLEN];
-
-	log_event("%s [%s] has expired from the blacklist (listed by %s)",
-	    addr_format(&e->ip, ip, sizeof(ip)), e->host, e->list);
-	bl_drop(e);
-}
-
-void
-bl_unban(struct timer *t)
-{
-	struct bl_entry *e =
-	    (struct bl_entry *)((char *)t - offsetof(struct bl_entry, unban_t));
+	    (struct bl_entry *)((char *)t - offsetof(struct bl_entry, due));
 	char ip[ADDR_STRLEN];
 
 	addr_format(&e->ip, ip, sizeof(ip));
+	if (!e->banned) {
+		log_event(
+		    "%s [%s] has expired from the blacklist (listed by %s)", ip,
+		    bl_host(e), e->list);
+		bl_drop(e);
+		return;
+	}
+	e->banned = false;
 	fw_unban(&e->ip);
 	bl_nbans--;
 	log_event("%s [%s] has been released from its null-route after %lu "
 	          "total hits",
-	    ip, e->host, (unsigned long)e->total_hits);
+	    ip, bl_host(e), (unsigned long)e->total_hits);
+	bl_arm(e); /* now for the expiry; timer_run fires it if due already */
 }
 
 /* bl_ban - ban e until unban (never shortening a ban in force) */
@@ -115,7 +155,7 @@ bl_ban(
 	char ip[ADDR_STRLEN], dur[64], dur2[64], until[64];
 	time_t unban;
 	struct tm tm;
-	bool fresh = !timer_armed(&e->unban_t);
+	bool fresh = !e->banned;
 
 	if (fresh && bl_cf->ban_escalate && e->bans > 0) {
 		double f = pow(bl_cf->ban_escalate_factor, (double)e->bans);
@@ -129,7 +169,7 @@ bl_ban(
 	if (!fresh && unban <= e->unban)
 		return;
 	e->unban = unban;
-	timer_set(&e->unban_t, unban, bl_unban);
+	e->banned = true;
 	bl_arm(e);
 	addr_format(&e->ip, ip, sizeof(ip));
 	localtime_r(&unban, &tm);
@@ -141,8 +181,9 @@ bl_ban(
 	}
 	log_event("%s [%s] %s until %s (%s) for %s: %lu hits in %s, %lu total, "
 	          "rate = %.6f",
-	    ip, e->host, fresh ? "has been null-routed" : "null-route extended",
-	    until, dur_format(secs, dur, sizeof(dur)), why,
+	    ip, bl_host(e),
+	    fresh ? "has been null-routed" : "null-route extended", until,
+	    dur_format(secs, dur, sizeof(dur)), why,
 	    (unsigned long)e->period_hits,
 	    dur_format(spread, dur2, sizeof(dur2)),
 	    (unsigned long)e->total_hits, e->freq);
@@ -152,7 +193,7 @@ bl_ban(
 
 		memset(&ai, 0, sizeof(ai));
 		ai.ip = e->ip;
-		snprintf(ai.host, sizeof(ai.host), "%s", e->host);
+		snprintf(ai.host, sizeof(ai.host), "%s", bl_host(e));
 		ai.total_hits = e->total_hits;
 		ai.period_hits = e->period_hits;
 		ai.rate = e->freq;
@@ -163,18 +204,19 @@ bl_ban(
 	}
 }
 
-/* bl_score - a repeat: the seed's period/frequency/threshold logic */
-static void
+/*
+ * bl_score - a repeat: the seed's period/frequency/threshold logic; returns
+ * e, which has moved when host is a new name for it
+ */
+static struct bl_entry *
 bl_score(struct bl_entry *e, time_t now, const char *host)
 {
 	time_t prior = e->last, spread = now - prior;
 	char ip[ADDR_STRLEN], dur[64];
 
-	if (host != NULL && *host != '\0' && strcmp(host, e->host) != 0 &&
-	    strcmp(host, "unknown") != 0) {
-		free(e->host);
-		e->host = xstrdup(host);
-	}
+	if (host != NULL && *host != '\0' && strcmp(host, bl_host(e)) != 0 &&
+	    strcmp(host, "unknown") != 0)
+		e = bl_rehost(e, host);
 	e->last = now;
 	e->period_hits++;
 	e->total_hits++;
@@ -185,7 +227,7 @@ bl_score(struct bl_entry *e, time_t now, const char *host)
 	log_event(
 	    "Blacklisted %s [%s] has repeated an attempt to relay mail to "
 	    "this server, x %lu (%lu total) hits in %s, rate = %.6f",
-	    addr_format(&e->ip, ip, sizeof(ip)), e->host,
+	    addr_format(&e->ip, ip, sizeof(ip)), bl_host(e),
 	    (unsigned long)e->period_hits, (unsigned long)e->total_hits,
 	    dur_format(spread, dur, sizeof(dur)), e->freq);
 	if ((long long)e->total_hits > bl_cf->nullroute_msg_thresh)
@@ -196,6 +238,7 @@ bl_score(struct bl_entry *e, time_t now, const char *host)
 		    "attempts too frequent", spread);
 	bl_arm(e);
 	bl_changed(e, &e->ip);
+	return e;
 }
 
 void
@@ -225,7 +268,7 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		log_info("%s [%s] has already been blacklisted by RBL [%s]; "
 		         "counting a repeat",
 		    buf, host, e->list);
-		bl_score(e, now, host);
+		e = bl_score(e, now, host);
 	} else {
 		if ((long long)iptab_size(bl_tr.tab) >=
 		    bl_cf->max_tracked_ips) {
@@ -237,14 +280,10 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 			return;
 		}
 		cap_warned = false;
-		e = xcalloc(1, sizeof(*e));
-		e->ip = *ip;
+		e = bl_new(ip, host, list, reason);
 		e->first = e->last = now;
 		e->unban = -1;
 		e->period_hits = e->total_hits = 1;
-		e->host = xstrdup(host);
-		e->list = xstrdup(list);
-		e->reason = xstrdup(reason);
 		iptab_put(bl_tr.tab, e);
 		bl_arm(e);
 		bl_changed(e, ip);
@@ -289,59 +328,32 @@ bl_bans(void)
 void
 bl_encode(const void *rec, struct rec_buf *w)
 {
-	const struct bl_entry *e = rec;
+	struct bl_info bi;
 
-	w->n = 0;
-	w->full = false;
-	rec_u8(w, BL_VERSION);
-	rec_i64(w, e->first);
-	rec_i64(w, e->last);
-	rec_i64(w, e->unban);
-	rec_i64(w, e->alerted);
-	rec_u32(w, e->period_hits);
-	rec_u32(w, e->total_hits);
-	rec_u32(w, e->bans);
-	rec_f64(w, e->freq);
-	rec_str(w, e->host);
-	rec_str(w, e->list);
-	rec_str(w, e->reason);
+	bl_to_info(rec, &bi);
+	bl_info_encode(&bi, w);
+}
+
+/* bl_load_info - bl_info_fn putting a stored entry in the table (arg: now) */
+static void
+bl_load_info(void *arg, const struct bl_info *bi)
+{
+	time_t now = *(time_t *)arg;
+	struct bl_entry *e = bl_from_info(bi);
+
+	e->banned = e->unban > now;
+	if (e->banned)
+		bl_nbans++;
+	iptab_put(bl_tr.tab, e);
+	bl_arm(e);
 }
 
 int
 bl_load_one(
     void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	struct rec_reader r = {val, vlen, 0, false};
-	time_t now = *(time_t *)arg;
-	struct bl_entry *e;
-	struct addr ip;
-
-	if (rec_key_addr(key, klen, &ip) < 0 || rec_get_u8(&r) != BL_VERSION)
-		return -1;
-	e = xcalloc(1, sizeof(*e));
-	e->ip = ip;
-	e->first = (time_t)rec_get_i64(&r);
-	e->last = (time_t)rec_get_i64(&r);
-	e->unban = (time_t)rec_get_i64(&r);
-	e->alerted = (time_t)rec_get_i64(&r);
-	e->period_hits = rec_get_u32(&r);
-	e->total_hits = rec_get_u32(&r);
-	e->bans = rec_get_u32(&r);
-	e->freq = rec_get_f64(&r);
-	e->host = rec_get_str(&r);
-	e->list = rec_get_str(&r);
-	e->reason = rec_get_str(&r);
-	if (r.bad) {
-		bl_free(e);
-		return -1;
-	}
-	iptab_put(bl_tr.tab, e);
-	bl_arm(e);
-	if (e->unban > now) {
-		timer_set(&e->unban_t, e->unban, bl_unban);
-		bl_nbans++;
-	}
-	return 0;
+	return bl_info_decode(
+	    key, klen, val, vlen, *(time_t *)arg, bl_load_info, arg);
 }
 
 int
@@ -417,11 +429,11 @@ bl_text(const struct bl_entry *e, char *out, size_t size)
 		if (strncmp(t, "$list", 5) == 0)
 			sub = e->list, skip = 5;
 		else if (strncmp(t, "$reason", 7) == 0)
-			sub = e->reason, skip = 7;
+			sub = bl_reason(e), skip = 7;
 		else if (strncmp(t, "$ip", 3) == 0)
 			sub = addr_format(&e->ip, ip, sizeof(ip)), skip = 3;
 		else if (strncmp(t, "$host", 5) == 0)
-			sub = e->host, skip = 5;
+			sub = bl_host(e), skip = 5;
 		if (sub == NULL) {
 			raw[n++] = *t++;
 			continue;
@@ -476,7 +488,7 @@ bl_ban_one(void *arg, void *rec)
 	struct walk_ctx *wc = arg;
 	struct bl_entry *e = rec;
 
-	if (timer_armed(&e->unban_t))
+	if (e->banned)
 		wc->add(wc->ctx, &e->ip);
 }
 

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void
-bl_to_info(const struct bl_entry *e, bool banned, struct bl_info *bi)
+void
+bl_to_info(const struct bl_entry *e, struct bl_info *bi)
 {
 	memset(bi, 0, sizeof(*bi));
 	bi->ip = e->ip;
@@ -30,10 +30,10 @@ bl_to_info(const struct bl_entry *e, bool banned, struct bl_info *bi)
 	bi->total_hits = e->total_hits;
 	bi->bans = e->bans;
 	bi->freq = e->freq;
-	bi->host = e->host;
+	bi->host = bl_host(e);
 	bi->list = e->list;
-	bi->reason = e->reason;
-	bi->banned = banned;
+	bi->reason = bl_reason(e);
+	bi->banned = e->banned;
 }
 
 struct bl_each_ctx {
@@ -48,7 +48,7 @@ bl_each_one(void *arg, void *rec)
 	struct bl_entry *e = rec;
 	struct bl_info bi;
 
-	bl_to_info(e, timer_armed(&e->unban_t), &bi);
+	bl_to_info(e, &bi);
 	ec->fn(ec->arg, &bi);
 }
 
@@ -70,7 +70,7 @@ bl_get(const struct addr *ip, bl_info_fn *fn, void *arg)
 
 	if (e == NULL)
 		return false;
-	bl_to_info(e, timer_armed(&e->unban_t), &bi);
+	bl_to_info(e, &bi);
 	fn(arg, &bi);
 	return true;
 }
@@ -79,42 +79,39 @@ int
 bl_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
     time_t now, bl_info_fn *fn, void *arg)
 {
-	/* the layout of bl_encode and bl_load_one */
+	/* the one reader of the layout bl_info_encode writes */
 	struct rec_reader r = {val, vlen, 0, false};
-	struct bl_entry e;
 	struct bl_info bi;
+	char *host, *list, *reason;
 
-	memset(&e, 0, sizeof(e));
-	if (rec_key_addr(key, klen, &e.ip) < 0 || rec_get_u8(&r) != BL_VERSION)
+	memset(&bi, 0, sizeof(bi));
+	if (rec_key_addr(key, klen, &bi.ip) < 0 || rec_get_u8(&r) != BL_VERSION)
 		return -1;
-	e.first = (time_t)rec_get_i64(&r);
-	e.last = (time_t)rec_get_i64(&r);
-	e.unban = (time_t)rec_get_i64(&r);
-	e.alerted = (time_t)rec_get_i64(&r);
-	e.period_hits = rec_get_u32(&r);
-	e.total_hits = rec_get_u32(&r);
-	e.bans = rec_get_u32(&r);
-	e.freq = rec_get_f64(&r);
-	e.host = rec_get_str(&r);
-	e.list = rec_get_str(&r);
-	e.reason = rec_get_str(&r);
-	if (!r.bad) {
-		bl_to_info(&e, e.unban > now, &bi);
+	bi.first = (time_t)rec_get_i64(&r);
+	bi.last = (time_t)rec_get_i64(&r);
+	bi.unban = (time_t)rec_get_i64(&r);
+	bi.alerted = (time_t)rec_get_i64(&r);
+	bi.period_hits = rec_get_u32(&r);
+	bi.total_hits = rec_get_u32(&r);
+	bi.bans = rec_get_u32(&r);
+	bi.freq = rec_get_f64(&r);
+	bi.host = host = rec_get_str(&r);
+	bi.list = list = rec_get_str(&r);
+	bi.reason = reason = rec_get_str(&r);
+	bi.banned = bi.unban > now;
+	if (!r.bad)
 		fn(arg, &bi);
-	}
-	free(e.host);
-	free(e.list);
-	free(e.reason);
+	free(host);
+	free(list);
+	free(reason);
 	return r.bad ? -1 : 0;
 }
 
-/* bl_from_info - a new entry (not in the table, no timers) copying bi */
-static struct bl_entry *
+struct bl_entry *
 bl_from_info(const struct bl_info *bi)
 {
-	struct bl_entry *e = xcalloc(1, sizeof(*e));
+	struct bl_entry *e = bl_new(&bi->ip, bi->host, bi->list, bi->reason);
 
-	e->ip = bi->ip;
 	e->first = bi->first;
 	e->last = bi->last;
 	e->unban = bi->unban;
@@ -123,19 +120,27 @@ bl_from_info(const struct bl_info *bi)
 	e->total_hits = (uint32_t)bi->total_hits;
 	e->bans = (uint32_t)bi->bans;
 	e->freq = bi->freq;
-	e->host = xstrdup(bi->host);
-	e->list = xstrdup(bi->list);
-	e->reason = xstrdup(bi->reason);
 	return e;
 }
 
 void
 bl_info_encode(const struct bl_info *bi, struct rec_buf *w)
 {
-	struct bl_entry *e = bl_from_info(bi);
-
-	bl_encode(e, w);
-	bl_free(e);
+	/* the one writer of the record layout; state files depend on it */
+	w->n = 0;
+	w->full = false;
+	rec_u8(w, BL_VERSION);
+	rec_i64(w, bi->first);
+	rec_i64(w, bi->last);
+	rec_i64(w, bi->unban);
+	rec_i64(w, bi->alerted);
+	rec_u32(w, (uint32_t)bi->period_hits);
+	rec_u32(w, (uint32_t)bi->total_hits);
+	rec_u32(w, (uint32_t)bi->bans);
+	rec_f64(w, bi->freq);
+	rec_str(w, bi->host);
+	rec_str(w, bi->list);
+	rec_str(w, bi->reason);
 }
 
 bool
@@ -150,29 +155,26 @@ bl_restore(const struct bl_info *bi, time_t now)
 	e = bl_from_info(bi);
 	if (old != NULL) {
 		/* keep a ban in force when the new entry has one too: no gap */
-		if (timer_armed(&old->unban_t) && e->unban > now) {
-			timer_cancel(&old->unban_t);
-			bl_nbans--;
-		} else if (timer_armed(&old->unban_t)) {
+		if (old->banned && e->unban <= now)
 			fw_unban(&old->ip);
-			timer_cancel(&old->unban_t);
+		if (old->banned)
 			bl_nbans--;
-		}
 		iptab_del(bl_tr.tab, &old->ip);
 		bl_free(old);
 	}
 	iptab_put(bl_tr.tab, e);
-	bl_arm(e);
-	if (e->unban > now) {
-		timer_set(&e->unban_t, e->unban, bl_unban);
+	e->banned = e->unban > now;
+	if (e->banned) {
 		bl_nbans++;
 		fw_ban(&e->ip);
 	}
+	bl_arm(e);
 	bl_changed(NULL, &e->ip);
 	map_touch(bl_map);
 	log_event("%s [%s] has been blacklisted by RBL [%s] for reason [%s] "
 	          "(import)",
-	    addr_format(&e->ip, ip, sizeof(ip)), e->host, e->list, e->reason);
+	    addr_format(&e->ip, ip, sizeof(ip)), bl_host(e), e->list,
+	    bl_reason(e));
 	return true;
 }
 
@@ -185,23 +187,19 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
 
 	addr_format(ip, buf, sizeof(buf));
 	if (e == NULL) {
-		e = xcalloc(1, sizeof(*e));
-		e->ip = *ip;
+		e = bl_new(ip, "unknown", bl_cf->localhost_dns_name, reason);
 		e->first = e->last = now;
 		e->unban = -1;
 		e->period_hits = e->total_hits = 1;
-		e->host = xstrdup("unknown");
-		e->list = xstrdup(bl_cf->localhost_dns_name);
-		e->reason = xstrdup(reason);
 		iptab_put(bl_tr.tab, e);
 		map_touch(bl_map);
 		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
 		          "[%s]",
-		    buf, e->host, e->list, e->reason);
+		    buf, bl_host(e), e->list, bl_reason(e));
 	}
-	fresh = !timer_armed(&e->unban_t);
+	fresh = !e->banned;
 	e->unban = now + secs;
-	timer_set(&e->unban_t, e->unban, bl_unban);
+	e->banned = true;
 	if (fresh) {
 		e->bans++;
 		bl_nbans++;
@@ -210,7 +208,7 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
 	bl_arm(e);
 	bl_changed(e, ip);
 	log_event("%s [%s] has been null-routed by the admin for %s: %s", buf,
-	    e->host, dur_format(secs, dur, sizeof(dur)), reason);
+	    bl_host(e), dur_format(secs, dur, sizeof(dur)), reason);
 }
 
 bool
@@ -220,16 +218,16 @@ bl_admin_unban(const struct addr *ip, time_t now)
 	    bl_tr.tab != NULL ? iptab_get(bl_tr.tab, ip) : NULL;
 	char buf[ADDR_STRLEN];
 
-	if (e == NULL || !timer_armed(&e->unban_t))
+	if (e == NULL || !e->banned)
 		return false;
-	timer_cancel(&e->unban_t);
+	e->banned = false;
 	fw_unban(&e->ip);
 	bl_nbans--;
 	e->unban = now;
 	bl_arm(e);
 	bl_changed(e, ip);
 	log_event("%s [%s] has been released from its null-route by the admin",
-	    addr_format(ip, buf, sizeof(buf)), e->host);
+	    addr_format(ip, buf, sizeof(buf)), bl_host(e));
 	return true;
 }
 
@@ -244,7 +242,7 @@ bl_delist(const struct addr *ip)
 		return false;
 	log_event("%s [%s] has been removed from the blacklist by the admin "
 	          "(listed by %s)",
-	    addr_format(ip, buf, sizeof(buf)), e->host, e->list);
+	    addr_format(ip, buf, sizeof(buf)), bl_host(e), e->list);
 	bl_drop(e);
 	return true;
 }

@@ -13,19 +13,29 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #define BL_VERSION  1
 #define BL_TEXT_MAX 400 /* Postfix replies stay well under 512 bytes */
 
+/*
+ * A million of these are most of the daemon's memory: one allocation each,
+ * 104 bytes and the strings (128 with malloc's overhead for "unknown" and no
+ * reason), fields ordered to leave no holes; the list name is shared.  The
+ * strings sit at the end, so a new host name moves the entry (bl_rehost).
+ */
 struct bl_entry {
 	struct addr ip;
 	bool dirty;
+	bool banned;               /* a ban in force: fw_ban'd, in bl_nbans */
+	uint32_t period_hits;      /* here to fill the hole after ip */
 	time_t first, last, unban; /* unban -1: never banned */
 	time_t alerted;            /* number of the ban we mailed about */
-	uint32_t period_hits, total_hits, bans;
 	double freq;
-	char *host, *list, *reason;
-	struct timer unban_t, expiry;
+	uint32_t total_hits, bans;
+	const char *list; /* strpool.h: shared, one reference */
+	struct timer due; /* the unban while banned, else the expiry */
+	char strs[];      /* host, NUL, reason, NUL: bl_host(), bl_reason() */
 };
 
 extern struct track bl_tr; /* the entries by address, their change list */
@@ -33,18 +43,40 @@ extern struct map *bl_map;
 extern const struct conf *bl_cf;
 extern size_t bl_nbans; /* active bans */
 
-/* bl_arm - (re)arm e's expiry: rbl_cache_expire after max(last, unban) */
+/* bl_host - e's host name (escaped), borrowed */
+static inline const char *
+bl_host(const struct bl_entry *e)
+{
+	return e->strs;
+}
+
+/* bl_reason - e's reason (escaped), borrowed */
+static inline const char *
+bl_reason(const struct bl_entry *e)
+{
+	return e->strs + strlen(e->strs) + 1;
+}
+
+/* bl_new - an entry for ip listed by list, counts zero, not in the table yet */
+struct bl_entry *bl_new(const struct addr *ip, const char *host,
+    const char *list, const char *reason);
+/*
+ * bl_arm - (re)arm e's timer: at the unban while banned, else at the expiry,
+ * rbl_cache_expire after max(last, unban)
+ */
 void bl_arm(struct bl_entry *e);
 /* bl_changed - e (or, with e NULL, the removed ip) must be written to state */
 void bl_changed(struct bl_entry *e, const struct addr *ip);
 /* bl_drop - remove e from the table, lifting its ban; the caller logs */
 void bl_drop(struct bl_entry *e);
-/* bl_encode - track_encode_fn for an entry */
+/* bl_to_info - e as the admin and export interface see it */
+void bl_to_info(const struct bl_entry *e, struct bl_info *bi);
+/* bl_from_info - a new entry copying bi, not in the table, no timers */
+struct bl_entry *bl_from_info(const struct bl_info *bi);
+/* bl_encode - track_encode_fn for an entry (bl_info_encode's layout) */
 void bl_encode(const void *rec, struct rec_buf *w);
-/* bl_free - cancel e's timers and free it (not in the table any more) */
+/* bl_free - cancel e's timer and free it (not in the table any more) */
 void bl_free(struct bl_entry *e);
-/* bl_unban - timer_fn lifting e's ban */
-void bl_unban(struct timer *t);
 /* bl_load_one - state_load_fn for a stored entry (arg: time_t *now) */
 int bl_load_one(
     void *arg, const void *key, size_t klen, const void *val, size_t vlen);

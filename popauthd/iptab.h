@@ -2,10 +2,12 @@
  * iptab.h - a hash table from client address to a tracker's record.
  *
  * For grant.c, blacklist.c, fish.c.  Open addressing with linear probing and
- * backward-shift deletion: one cache line per lookup, no per-entry allocation, so
- * a table of a million addresses costs 16 bytes a slot.  The record itself
- * belongs to the caller; the table stores the pointer, and the record must start
- * with (or hold) the struct addr that iptab_key() returns.
+ * backward-shift deletion, no per-entry allocation: a slot is the record
+ * pointer and a one-byte hash tag, 9 bytes, so a million addresses (2^21
+ * slots at load <= 3/4) take 18 MiB.  The record itself belongs to the
+ * caller; the table stores the pointer, and the record must start with (or
+ * hold) the struct addr that the key function returns, unchanged while the
+ * record is in the table (growth and deletion hash it again).
  */
 #ifndef POPAUTHD_IPTAB_H
 #define POPAUTHD_IPTAB_H
@@ -37,8 +39,9 @@ void iptab_each(
     const struct iptab *t, void (*fn)(void *arg, void *rec), void *arg);
 /*
  * iptab_each_ordered - as iptab_each, in ascending order(arg, address) (for
- * the map writer, map_addr_order).  Needs 16 bytes per record for the sort;
- * without that memory it falls back to table order.
+ * the map writer, map_addr_order); equal orders in table order.  Needs 8
+ * bytes per record for the sort (and qsort as much again); without that
+ * memory it falls back to table order.
  */
 void iptab_each_ordered(const struct iptab *t,
     uint32_t (*order)(void *arg, const struct addr *a),

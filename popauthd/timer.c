@@ -96,6 +96,13 @@ timer_cancel(struct timer *t)
 	sift_down(heap[i]->idx - 1);
 }
 
+void
+timer_moved(struct timer *t)
+{
+	if (t->idx != 0)
+		heap[t->idx - 1] = t;
+}
+
 bool
 timer_armed(const struct timer *t)
 {

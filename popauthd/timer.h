@@ -26,6 +26,11 @@ struct timer {
 void timer_set(struct timer *t, time_t when, timer_fn *fn);
 /* timer_cancel - disarm t (no-op when not armed) */
 void timer_cancel(struct timer *t);
+/*
+ * timer_moved - t's record was copied to a new place, t with it (the old copy
+ * is freed, never passed here again): the heap now holds this t
+ */
+void timer_moved(struct timer *t);
 /* timer_armed - true while t waits in the heap */
 bool timer_armed(const struct timer *t);
 /* timer_next - earliest armed time, or -1 when none */

@@ -1,7 +1,7 @@
 /*
- * check_timer.c - the timer heap fires in time order, moves and cancels; the
- * iptab hash keeps every address through growth and deletion, and walks them
- * in a caller's order.
+ * check_timer.c - the timer heap fires in time order, moves and cancels, and
+ * follows a record that was copied elsewhere; the iptab hash keeps every
+ * address through growth and deletion, and walks them in a caller's order.
  */
 #include "test.h"
 
@@ -10,6 +10,7 @@
 #include "timer.h"
 #include "util.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,38 @@ START_TEST(test_timer_many)
 }
 END_TEST
 
+/* a record copied to a new place (as blacklist.c's bl_rehost does) */
+START_TEST(test_timer_moved)
+{
+	struct item *it = calloc(8, sizeof(*it)), *moved;
+	size_t i;
+
+	nfired = 0;
+	for (i = 0; i < 8; i++) {
+		it[i].id = (int)i;
+		timer_set(&it[i].t, (time_t)(100 - i), on_fire);
+	}
+	moved = calloc(1, sizeof(*moved));
+	memcpy(moved, &it[3], sizeof(*moved));
+	memset(&it[3], 0xa5, sizeof(it[3])); /* the old copy is garbage now */
+	moved->id = 33;
+	timer_moved(&moved->t);
+	ck_assert(timer_armed(&moved->t));
+	/* move it in the heap, then fire all: the copy fires, in its turn */
+	timer_set(&moved->t, 50, on_fire);
+	ck_assert_int_eq(timer_next(), 50);
+	ck_assert_uint_eq(timer_run(1000), 8);
+	ck_assert_int_eq(fired[0], 33);
+	ck_assert_int_eq(fired[1], 7);
+	ck_assert(!timer_armed(&moved->t));
+	/* an unarmed copy is left alone */
+	timer_moved(&moved->t);
+	ck_assert_int_eq(timer_count(), 0);
+	free(moved);
+	free(it);
+}
+END_TEST
+
 static const struct addr *
 item_key(const void *rec)
 {
@@ -108,6 +141,60 @@ START_TEST(test_iptab)
 		    i % 2 == 0 ? NULL : (void *)&it[i]);
 	ck_assert_uint_eq(iptab_size(t), N / 2);
 	iptab_free(t);
+	free(it);
+}
+END_TEST
+
+/* random puts, gets and deletes against a plain presence array */
+START_TEST(test_iptab_churn)
+{
+	enum { N = 4096, OPS = 200000 };
+	struct item *it = calloc(N, sizeof(*it));
+	bool *in = calloc(N, sizeof(*in));
+	struct iptab *t = iptab_new(item_key);
+	size_t i, n = 0, seen;
+	uint32_t r = 12345;
+
+	for (i = 0; i < N; i++) {
+		it[i].id = (int)i;
+		it[i].ip.family = (i & 1) ? 6 : 4;
+		it[i].ip.b[0] = 10;
+		it[i].ip.b[2] = (uint8_t)(i >> 8);
+		it[i].ip.b[3] = (uint8_t)i;
+	}
+	for (i = 0; i < OPS; i++) {
+		size_t k;
+
+		r = r * 1103515245 + 12345;
+		k = (r >> 8) % N;
+		if (!in[k] && (r & 3) != 0) {
+			iptab_put(t, &it[k]);
+			in[k] = true;
+			n++;
+		} else if (in[k] && (r & 3) == 0) {
+			ck_assert_ptr_eq(iptab_del(t, &it[k].ip), &it[k]);
+			in[k] = false;
+			n--;
+		} else {
+			ck_assert_ptr_eq(
+			    iptab_get(t, &it[k].ip), in[k] ? &it[k] : NULL);
+		}
+	}
+	ck_assert_uint_eq(iptab_size(t), n);
+	for (i = 0, seen = 0; i < N; i++) {
+		ck_assert_ptr_eq(
+		    iptab_get(t, &it[i].ip), in[i] ? &it[i] : NULL);
+		if (in[i])
+			seen++;
+	}
+	ck_assert_uint_eq(seen, n);
+	for (i = 0; i < N; i++)
+		if (in[i])
+			ck_assert_ptr_eq(iptab_del(t, &it[i].ip), &it[i]);
+	ck_assert_uint_eq(iptab_size(t), 0);
+	ck_assert_ptr_eq(iptab_get(t, &it[0].ip), NULL);
+	iptab_free(t);
+	free(in);
 	free(it);
 }
 END_TEST
@@ -163,7 +250,9 @@ timer_suite(void)
 
 	tcase_add_test(tc, test_timer_order);
 	tcase_add_test(tc, test_timer_many);
+	tcase_add_test(tc, test_timer_moved);
 	tcase_add_test(tc, test_iptab);
+	tcase_add_test(tc, test_iptab_churn);
 	tcase_add_test(tc, test_iptab_ordered);
 	suite_add_tcase(s, tc);
 	return s;
