@@ -10,12 +10,14 @@
  * data_directory directly (ctl_offline.c); changing commands exit 69.
  * Arguments are checked before anything is sent (addr_parse, dur_parse,
  * cidr_parse) and again by the daemon.  Exit codes (sysexits): 0 ok, 1 no
- * such entry, 64 usage, 65 bad import data, 69 daemon not running, 77
- * permission denied, 78 config error.
+ * such entry, 64 usage, 65 bad import data, 69 daemon not running (also
+ * from status, after the summary read from the state), 77 permission
+ * denied, 78 config error.
  */
 #include "addr.h"
 #include "conf.h"
 #include "ctl.h"
+#include "ctl_client.h"
 #include "ctl_json.h"
 #include "ctl_legacy.h"
 #include "ctl_offline.h"
@@ -27,20 +29,15 @@
 #include <getopt.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #ifndef POPAUTHD_VERSION
 #define POPAUTHD_VERSION "0.1.0"
 #endif
-
-#define CTL_REPLY_WAIT 120 /* seconds to wait for a reply */
 
 static const struct conf *cf;
 static bool opt_json, opt_yes;
@@ -70,192 +67,6 @@ usage(void)
 	exit(CTL_EX_USAGE);
 }
 
-static void
-lines_add(void *arg, const char *line)
-{
-	struct ctl_lines *l = arg;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
-	}
-	l->v[l->n++] = xstrdup(line);
-}
-
-static void
-lines_free(struct ctl_lines *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static int die(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("popauthctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
-
-/* ctl_connect - a connection to the daemon, or -1 with *code and errno set */
-static int
-ctl_connect(int *code)
-{
-	struct sockaddr_un sun;
-	int fd, e;
-
-	*code = CTL_EX_UNAVAILABLE;
-	if (cf->control_socket[0] == '\0') {
-		errno = ENOENT;
-		return -1;
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(cf->control_socket) >= sizeof(sun.sun_path))
-		die(CTL_EX_CONFIG, "%s: control_socket path too long",
-		    cf->control_socket);
-	memcpy(
-	    sun.sun_path, cf->control_socket, strlen(cf->control_socket) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		die(CTL_EX_SOFTWARE, "socket: %s", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
-		return fd;
-	e = errno;
-	close(fd);
-	if (e == EACCES || e == EPERM)
-		*code = CTL_EX_NOPERM;
-	errno = e;
-	return -1;
-}
-
-/* not_running - the message for a daemon that does not answer */
-static void
-no_daemon(int code, const char *cmd)
-{
-	if (code == CTL_EX_NOPERM)
-		die(CTL_EX_NOPERM,
-		    "%s: permission denied (root or group "
-		    "control_group may use it)",
-		    cf->control_socket);
-	if (cf->control_socket[0] == '\0')
-		die(CTL_EX_UNAVAILABLE,
-		    "control_socket is empty in %s: popauthd has no socket; "
-		    "%s needs the running daemon",
-		    cf->config_file, cmd);
-	die(CTL_EX_UNAVAILABLE,
-	    "popauthd is not running (nothing answers on %s); %s needs the "
-	    "running daemon",
-	    cf->control_socket, cmd);
-}
-
-static void
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			die(CTL_EX_SOFTWARE, "%s: write: %s",
-			    cf->control_socket, strerror(errno));
-		p += k;
-		n -= (size_t)k;
-	}
-}
-
-/*
- * request - send argv (tab-joined) and data on fd; record lines into out;
- * returns the daemon's code, its text in msg
- */
-static int
-request(int fd, char **argv, size_t argc, const char *data, size_t datalen,
-    struct ctl_lines *out, char *msg, size_t msgsize)
-{
-	struct timeval tv = {CTL_REPLY_WAIT, 0};
-	char esc[1024], *buf = NULL, *p, *last;
-	size_t len = 0, cap = 0, i;
-	long long code;
-
-	for (i = 0; i < argc; i++) {
-		/* a tab or newline in an argument must not split the request */
-		export_clean(esc, sizeof(esc), argv[i]);
-		if (i > 0)
-			write_all(fd, "\t", 1);
-		write_all(fd, esc, strlen(esc));
-	}
-	write_all(fd, "\n", 1);
-	if (datalen > 0)
-		write_all(fd, data, datalen);
-	shutdown(fd, SHUT_WR);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	for (;;) {
-		ssize_t k;
-
-		if (len + 65536 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536 * 2;
-			buf = xrealloc(buf, cap);
-		}
-		k = recv(fd, buf + len, cap - len - 1, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			die(CTL_EX_SOFTWARE, "%s: read: %s", cf->control_socket,
-			    strerror(errno));
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	close(fd);
-	buf = xrealloc(buf, len + 1);
-	buf[len] = '\0';
-	if (len == 0 || buf[len - 1] != '\n')
-		die(CTL_EX_SOFTWARE,
-		    "%s: the daemon closed the connection without "
-		    "an answer",
-		    cf->control_socket);
-	buf[len - 1] = '\0';
-	last = strrchr(buf, '\n');
-	last = last != NULL ? last + 1 : buf;
-	for (p = buf; p < last;) {
-		char *nl = strchr(p, '\n');
-
-		*nl = '\0';
-		lines_add(out, p);
-		p = nl + 1;
-	}
-	if (strncmp(last, "OK", 2) == 0 &&
-	    (last[2] == '\0' || last[2] == ' ')) {
-		snprintf(msg, msgsize, "%s", last[2] != '\0' ? last + 3 : "");
-		free(buf);
-		return 0;
-	}
-	if (strncmp(last, "ERR ", 4) != 0)
-		die(CTL_EX_SOFTWARE, "%s: bad answer \"%.60s\"",
-		    cf->control_socket, last);
-	p = last + 4;
-	last = strchr(p, ' ');
-	if (last != NULL)
-		*last++ = '\0';
-	if (parse_long(p, 1, 255, &code) < 0)
-		code = CTL_EX_SOFTWARE;
-	snprintf(msg, msgsize, "%s", last != NULL ? last : "failed");
-	free(buf);
-	return (int)code;
-}
-
 /* Commands. */
 static void
 check_ip(const char *s)
@@ -263,7 +74,7 @@ check_ip(const char *s)
 	struct addr a;
 
 	if (addr_parse(s, strlen(s), &a) < 0)
-		die(CTL_EX_USAGE, "%s: not an IPv4 or IPv6 address", s);
+		ctl_die(CTL_EX_USAGE, "%s: not an IPv4 or IPv6 address", s);
 }
 
 static void
@@ -272,7 +83,7 @@ check_dur(const char *s)
 	time_t t;
 
 	if (dur_parse(s, &t) < 0 || t <= 0)
-		die(CTL_EX_USAGE,
+		ctl_die(CTL_EX_USAGE,
 		    "%s: bad duration (examples: 90s, 30m, 12h, 7d, 2w)", s);
 }
 
@@ -291,7 +102,7 @@ cmd_read(char **argv, size_t argc)
 	if (strcmp(argv[0], "list") == 0 && strcmp(what, "relay") != 0 &&
 	    strcmp(what, "blacklist") != 0 && strcmp(what, "fishing") != 0 &&
 	    strcmp(what, "bans") != 0)
-		die(CTL_EX_USAGE,
+		ctl_die(CTL_EX_USAGE,
 		    "list what? relay, blacklist, fishing or bans");
 	if (strcmp(argv[0], "show") == 0) {
 		if (argc != 2)
@@ -302,11 +113,12 @@ cmd_read(char **argv, size_t argc)
 	} else if (strcmp(argv[0], "list") != 0 && argc != 1) {
 		usage();
 	}
-	if ((fd = ctl_connect(&code)) >= 0) {
-		code = request(fd, argv, argc, NULL, 0, &l, msg, sizeof(msg));
+	if ((fd = ctl_client_connect(&code)) >= 0) {
+		code = ctl_client_request(
+		    fd, argv, argc, NULL, 0, &l, msg, sizeof(msg));
 	} else {
 		if (code == CTL_EX_NOPERM)
-			no_daemon(code, argv[0]);
+			ctl_client_no_daemon(code, argv[0]);
 		fprintf(stderr,
 		    "popauthctl: popauthd is not running (nothing answers on "
 		    "%s); "
@@ -316,11 +128,16 @@ cmd_read(char **argv, size_t argc)
 		    cf->data_directory);
 		code = ctl_offline_read(cf,
 		    strcmp(argv[0], "list") == 0 ? what : argv[0], ip,
-		    lines_add, &l, msg, sizeof(msg));
+		    ctl_lines_add, &l, msg, sizeof(msg));
+		/* status answers "is it running?" for scripts too */
+		if (code == 0 && strcmp(argv[0], "status") == 0) {
+			ctl_print(argv[0], what, &l, opt_json);
+			code = CTL_EX_UNAVAILABLE;
+		}
 	}
 	if (code == 0 || (code == CTL_EX_NOTFOUND && opt_json))
 		ctl_print(argv[0], what, &l, opt_json);
-	lines_free(&l);
+	ctl_lines_free(&l);
 	if (code != 0 || msg[0] != '\0')
 		fprintf(stderr, "popauthctl: %s\n", msg);
 	return code;
@@ -345,9 +162,10 @@ cmd_change(char **argv, size_t argc)
 			usage();
 		if (strcmp(argv[1], "blacklist") != 0 &&
 		    strcmp(argv[1], "bans") != 0 && strcmp(argv[1], "all") != 0)
-			die(CTL_EX_USAGE, "flush what? blacklist, bans or all");
+			ctl_die(
+			    CTL_EX_USAGE, "flush what? blacklist, bans or all");
 		if (!opt_yes)
-			die(CTL_EX_USAGE,
+			ctl_die(CTL_EX_USAGE,
 			    "flush %s removes %s at once; add --yes to do it",
 			    argv[1],
 			    strcmp(argv[1], "bans") == 0
@@ -383,10 +201,11 @@ cmd_change(char **argv, size_t argc)
 		if (argc > 3)
 			args[nargs++] = reason;
 	}
-	if ((fd = ctl_connect(&code)) < 0)
-		no_daemon(code, argv[0]);
-	code = request(fd, args, nargs, NULL, 0, &l, msg, sizeof(msg));
-	lines_free(&l);
+	if ((fd = ctl_client_connect(&code)) < 0)
+		ctl_client_no_daemon(code, argv[0]);
+	code =
+	    ctl_client_request(fd, args, nargs, NULL, 0, &l, msg, sizeof(msg));
+	ctl_lines_free(&l);
 	if (msg[0] != '\0')
 		fprintf(code == 0 ? stdout : stderr, "%s%s\n",
 		    code == 0 ? "" : "popauthctl: ", msg);
@@ -434,22 +253,22 @@ cmd_whitelist(char **argv, size_t argc)
 		usage();
 	add = strcmp(argv[1], "add") == 0;
 	if (cidr_parse(argv[2], &c) < 0)
-		die(CTL_EX_USAGE,
+		ctl_die(CTL_EX_USAGE,
 		    "%s: not an IPv4 or IPv6 address or network "
 		    "(bits beyond the prefix must be zero)",
 		    argv[2]);
 	if (path[0] == '\0')
-		die(CTL_EX_CONFIG, "whitelist_file is not set in %s",
+		ctl_die(CTL_EX_CONFIG, "whitelist_file is not set in %s",
 		    cf->config_file);
 	snprintf(tmp, sizeof(tmp), "%s.popauthctl.%ld", path, (long)getpid());
 	if ((in = fopen(path, "r")) == NULL && errno != ENOENT)
-		die(errno == EACCES ? CTL_EX_NOPERM : CTL_EX_CONFIG, "%s: %s",
-		    path, strerror(errno));
+		ctl_die(errno == EACCES ? CTL_EX_NOPERM : CTL_EX_CONFIG,
+		    "%s: %s", path, strerror(errno));
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) <
 	        0 ||
 	    (out = fdopen(fd, "w")) == NULL)
-		die(errno == EACCES ? CTL_EX_NOPERM : CTL_EX_CONFIG, "%s: %s",
-		    tmp, strerror(errno));
+		ctl_die(errno == EACCES ? CTL_EX_NOPERM : CTL_EX_CONFIG,
+		    "%s: %s", tmp, strerror(errno));
 	if (in != NULL && fstat(fileno(in), &st) == 0) {
 		fchmod(fd, st.st_mode & 07777);
 		if (fchown(fd, st.st_uid, st.st_gid) < 0) {
@@ -486,13 +305,13 @@ cmd_whitelist(char **argv, size_t argc)
 		int e = errno;
 
 		unlink(tmp);
-		die(e == EACCES ? CTL_EX_NOPERM : CTL_EX_SOFTWARE, "%s: %s",
+		ctl_die(e == EACCES ? CTL_EX_NOPERM : CTL_EX_SOFTWARE, "%s: %s",
 		    path, strerror(e));
 	}
 	printf("%s: %s %s\n", path, add ? "added" : "removed", argv[2]);
-	if ((fd = ctl_connect(&code)) < 0) {
+	if ((fd = ctl_client_connect(&code)) < 0) {
 		if (code == CTL_EX_NOPERM)
-			no_daemon(code, "whitelist");
+			ctl_client_no_daemon(code, "whitelist");
 		printf("popauthd is not running; it reads %s when it starts\n",
 		    path);
 		return 0;
@@ -500,9 +319,10 @@ cmd_whitelist(char **argv, size_t argc)
 	{
 		char name[] = "whitelist", *req[1] = {name};
 
-		code = request(fd, req, 1, NULL, 0, &l, msg, sizeof(msg));
+		code = ctl_client_request(
+		    fd, req, 1, NULL, 0, &l, msg, sizeof(msg));
 	}
-	lines_free(&l);
+	ctl_lines_free(&l);
 	fprintf(code == 0 ? stdout : stderr, "%s%s\n",
 	    code == 0 ? "" : "popauthctl: ", msg);
 	return code;
@@ -517,8 +337,8 @@ read_all(const char *path, size_t *len)
 	char *buf;
 
 	if (fp == NULL)
-		die(errno == EACCES ? CTL_EX_NOPERM : CTL_EX_USAGE, "%s: %s",
-		    path, strerror(errno));
+		ctl_die(errno == EACCES ? CTL_EX_NOPERM : CTL_EX_USAGE,
+		    "%s: %s", path, strerror(errno));
 	buf = xmalloc(cap);
 	while ((k = fread(buf + n, 1, cap - n - 1, fp)) > 0) {
 		n += k;
@@ -547,9 +367,9 @@ cmd_import(char **argv, size_t argc)
 	int fd, code = 0;
 
 	if (argc == 3) {
-		if (ctl_legacy_records(argv[1], argv[2], lines_add, &recs, err,
-		        sizeof(err)) < 0)
-			die(CTL_EX_DATAERR, "%s", err);
+		if (ctl_legacy_records(argv[1], argv[2], ctl_lines_add, &recs,
+		        err, sizeof(err)) < 0)
+			ctl_die(CTL_EX_DATAERR, "%s", err);
 	} else if (argc <= 2) {
 		size_t len;
 		char *text = read_all(src, &len), *p = text;
@@ -557,19 +377,19 @@ cmd_import(char **argv, size_t argc)
 		while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
 			p++;
 		if (*p == '{') {
-			if (ctl_json_records(text, len, lines_add, &recs, err,
-			        sizeof(err)) < 0)
-				die(CTL_EX_DATAERR, "%s: %s", src, err);
+			if (ctl_json_records(text, len, ctl_lines_add, &recs,
+			        err, sizeof(err)) < 0)
+				ctl_die(CTL_EX_DATAERR, "%s: %s", src, err);
 		} else {
 			if (memchr(text, '\0', len) != NULL)
-				die(CTL_EX_DATAERR, "%s: NUL byte in input",
+				ctl_die(CTL_EX_DATAERR, "%s: NUL byte in input",
 				    src);
 			for (p = text; *p != '\0';) {
 				char *nl = strchr(p, '\n');
 
 				if (nl != NULL)
 					*nl = '\0';
-				lines_add(&recs, p);
+				ctl_lines_add(&recs, p);
 				p = nl != NULL ? nl + 1 : p + strlen(p);
 			}
 		}
@@ -583,14 +403,14 @@ cmd_import(char **argv, size_t argc)
 		char *copy = xstrdup(recs.v[i]);
 
 		if (import_line(im, copy, err, sizeof(err)) < 0)
-			die(CTL_EX_DATAERR, "%s:%zu: %s", src,
+			ctl_die(CTL_EX_DATAERR, "%s:%zu: %s", src,
 			    argc == 3 ? i + 1 : i + 1, err);
 		free(copy);
 	}
 	import_free(im);
-	if ((fd = ctl_connect(&code)) < 0) {
+	if ((fd = ctl_client_connect(&code)) < 0) {
 		if (code == CTL_EX_NOPERM)
-			no_daemon(code, "import");
+			ctl_client_no_daemon(code, "import");
 		code = ctl_offline_import(cf, recs.v, recs.n, msg, sizeof(msg));
 	} else {
 		/* batches under CTL_REQ_MAX, cut only before a grant/black/fish */
@@ -613,7 +433,7 @@ cmd_import(char **argv, size_t argc)
 					cut = end;
 			}
 			if (cut == start)
-				die(CTL_EX_DATAERR, "record %zu: too long",
+				ctl_die(CTL_EX_DATAERR, "record %zu: too long",
 				    start + 1);
 			data = xmalloc(bytes + 1);
 			for (bytes = 0, i = start; i < cut; i++) {
@@ -623,9 +443,9 @@ cmd_import(char **argv, size_t argc)
 				data[bytes + n] = '\n';
 				bytes += n + 1;
 			}
-			if ((fd = ctl_connect(&code)) < 0)
-				no_daemon(code, "import");
-			code = request(
+			if ((fd = ctl_client_connect(&code)) < 0)
+				ctl_client_no_daemon(code, "import");
+			code = ctl_client_request(
 			    fd, req, 1, data, bytes, &out, msg, sizeof(msg));
 			free(data);
 			if (msg[0] != '\0')
@@ -638,8 +458,8 @@ cmd_import(char **argv, size_t argc)
 	if (msg[0] != '\0')
 		fprintf(code == 0 ? stdout : stderr, "%s%s\n",
 		    code == 0 ? "" : "popauthctl: ", msg);
-	lines_free(&recs);
-	lines_free(&out);
+	ctl_lines_free(&recs);
+	ctl_lines_free(&out);
 	return code;
 }
 
@@ -654,7 +474,8 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *conf_file = conf_default_file();
-	static char **overrides; /* static: still reachable when die() exits */
+	static char *
+	    *overrides; /* static: still reachable when ctl_die() exits */
 	size_t noverrides = 0, nargs;
 	struct conf *c;
 	char **args;
@@ -693,6 +514,7 @@ main(int argc, char **argv)
 		return CTL_EX_CONFIG;
 	}
 	cf = c;
+	ctl_client_init(c);
 	if (strcmp(args[0], "status") == 0 || strcmp(args[0], "list") == 0 ||
 	    strcmp(args[0], "show") == 0 || strcmp(args[0], "export") == 0)
 		rc = cmd_read(args, nargs);
@@ -705,7 +527,7 @@ main(int argc, char **argv)
 	else if (strcmp(args[0], "import") == 0)
 		rc = cmd_import(args, nargs);
 	else
-		die(CTL_EX_USAGE, "%s: unknown command (popauthctl --help)",
+		ctl_die(CTL_EX_USAGE, "%s: unknown command (popauthctl --help)",
 		    args[0]);
 	conf_free(c);
 	free(overrides);

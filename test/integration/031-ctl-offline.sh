@@ -45,7 +45,10 @@ ctl import fishers "$T/p3/fishers" >/dev/null || fail "import fishers offline"
 [ "$(ctl list relay --json 2>/dev/null | jq -r '.[0].ip')" = 192.0.2.20 ] || fail "offline: grant"
 [ "$(ctl list fishing --json 2>/dev/null | jq -r '.[0].pairs | length')" = 2 ] || fail "offline: fishing"
 ctl show 198.51.100.1 2>/dev/null | grep -q 'sbl.spamhaus.org' || fail "offline show"
-ctl status 2>/dev/null | grep -q '^daemon  *not running' || fail "offline status"
+ctl status >"$T/st" 2>/dev/null
+rc=$?
+[ "$rc" = 69 ] || fail "offline status must exit 69 (not running), got $rc"
+grep -q '^daemon  *not running' "$T/st" || fail "offline status"
 ctl export --json 2>/dev/null | jq -e '.blacklist | length == 2' >/dev/null || fail "offline export"
 printf 'x\t1\n' >"$T/bad_cache"
 ctl import rbl_cache "$T/bad_cache" 2>"$T/err"; [ $? = 65 ] || fail "bad rbl_cache must exit 65"
