@@ -147,15 +147,62 @@ bl_due(struct timer *t)
 	bl_arm(e); /* now for the expiry; timer_run fires it if due already */
 }
 
-/* bl_ban - ban e until unban (never shortening a ban in force) */
+static const char *const bl_kind_names[] = {"nullroute", "sendmail", "spamcop"};
+
+const char *
+bl_ban_kind_name(enum bl_ban_kind kind)
+{
+	return (size_t)kind < NITEMS(bl_kind_names) ? bl_kind_names[kind]
+	                                            : "nullroute";
+}
+
+int
+bl_ban_kind_parse(const char *s, enum bl_ban_kind *kind)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(bl_kind_names); i++)
+		if (strcmp(s, bl_kind_names[i]) == 0) {
+			*kind = (enum bl_ban_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+static enum nullroute_scope
+bl_kind_scope(enum bl_ban_kind kind)
+{
+	switch (kind) {
+	case BL_BAN_SENDMAIL:
+		return bl_cf->sendmail_ban_scope;
+	case BL_BAN_SPAMCOP:
+		return bl_cf->spamcop_ban_scope;
+	case BL_BAN_NULLROUTE:
+		break;
+	}
+	return bl_cf->nullroute_scope;
+}
+
+enum nullroute_scope
+bl_scope(const struct bl_entry *e)
+{
+	return bl_kind_scope((enum bl_ban_kind)e->ban_kind);
+}
+
+/*
+ * bl_ban - ban e until unban for kind (never shortening a ban in force; a
+ * port-25-only ban that earns a null-route of everything is widened)
+ */
 static void
-bl_ban(
-    struct bl_entry *e, time_t now, time_t secs, const char *why, time_t spread)
+bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
+    time_t spread, enum bl_ban_kind kind)
 {
 	char ip[ADDR_STRLEN], dur[64], dur2[64], until[64];
 	time_t unban;
 	struct tm tm;
 	bool fresh = !e->banned;
+	bool widen = !fresh && bl_kind_scope(kind) == SCOPE_ALL &&
+	    bl_scope(e) != SCOPE_ALL;
 
 	if (fresh && bl_cf->ban_escalate && e->bans > 0) {
 		double f = pow(bl_cf->ban_escalate_factor, (double)e->bans);
@@ -166,10 +213,14 @@ bl_ban(
 		    : (time_t)s;
 	}
 	unban = now + secs;
-	if (!fresh && unban <= e->unban)
+	if (!fresh && unban <= e->unban && !widen)
 		return;
+	if (unban < e->unban)
+		unban = e->unban; /* widened, not shortened */
 	e->unban = unban;
 	e->banned = true;
+	if (fresh || widen)
+		e->ban_kind = (uint8_t)kind;
 	bl_arm(e);
 	addr_format(&e->ip, ip, sizeof(ip));
 	localtime_r(&unban, &tm);
@@ -177,13 +228,17 @@ bl_ban(
 	if (fresh) {
 		e->bans++;
 		bl_nbans++;
-		fw_ban(&e->ip);
 	}
+	if (fresh || widen)
+		fw_ban(&e->ip, bl_scope(e));
 	log_event("%s [%s] %s until %s (%s) for %s: %lu hits in %s, %lu total, "
 	          "rate = %.6f",
 	    ip, bl_host(e),
-	    fresh ? "has been null-routed" : "null-route extended", until,
-	    dur_format(secs, dur, sizeof(dur)), why,
+	    fresh ? (bl_scope(e) == SCOPE_SMTP ? "has been null-routed for SMTP"
+	                                       : "has been null-routed")
+	        : widen ? "null-route widened to all traffic"
+	                : "null-route extended",
+	    until, dur_format(secs, dur, sizeof(dur)), why,
 	    (unsigned long)e->period_hits,
 	    dur_format(spread, dur2, sizeof(dur2)),
 	    (unsigned long)e->total_hits, e->freq);
@@ -232,10 +287,10 @@ bl_score(struct bl_entry *e, time_t now, const char *host)
 	    dur_format(spread, dur, sizeof(dur)), e->freq);
 	if ((long long)e->total_hits > bl_cf->nullroute_msg_thresh)
 		bl_ban(e, now, bl_cf->nullroute_msg_bansecs,
-		    "too many attempts", spread);
+		    "too many attempts", spread, BL_BAN_NULLROUTE);
 	else if (e->freq > bl_cf->nullroute_freq_thresh)
 		bl_ban(e, now, bl_cf->nullroute_freq_bansecs,
-		    "attempts too frequent", spread);
+		    "attempts too frequent", spread, BL_BAN_NULLROUTE);
 	bl_arm(e);
 	bl_changed(e, &e->ip);
 	return e;
@@ -258,7 +313,8 @@ bl_repeat(const struct addr *ip, time_t now, const char *host)
 
 void
 bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
-    const char *reason, time_t bansecs, const char *banwhy)
+    const char *reason, time_t bansecs, const char *banwhy,
+    enum bl_ban_kind kind)
 {
 	struct bl_entry *e = iptab_get(bl_tr.tab, ip);
 	char buf[ADDR_STRLEN];
@@ -293,7 +349,8 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		    buf, host, list, reason);
 	}
 	if (bansecs > 0) {
-		bl_ban(e, now, bansecs, banwhy != NULL ? banwhy : "listing", 0);
+		bl_ban(e, now, bansecs, banwhy != NULL ? banwhy : "listing", 0,
+		    kind);
 		bl_changed(e, ip);
 	}
 }
@@ -478,7 +535,7 @@ bl_map_walk(void *arg, struct map_writer *w)
 }
 
 struct walk_ctx {
-	void (*add)(void *ctx, const struct addr *a);
+	fw_add_fn *add;
 	void *ctx;
 };
 
@@ -489,11 +546,11 @@ bl_ban_one(void *arg, void *rec)
 	struct bl_entry *e = rec;
 
 	if (e->banned)
-		wc->add(wc->ctx, &e->ip);
+		wc->add(wc->ctx, &e->ip, bl_scope(e));
 }
 
 static void
-bl_fw_walk(void *arg, void (*add)(void *ctx, const struct addr *a), void *ctx)
+bl_fw_walk(void *arg, fw_add_fn *add, void *ctx)
 {
 	struct walk_ctx wc = {add, ctx};
 

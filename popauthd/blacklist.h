@@ -7,7 +7,10 @@
  * rbl_checks map holds "IP 554 5.7.1 <template>" for every entry.  A ban is an
  * unban time in state whatever the firewall backend; fw.c makes it a kernel drop
  * and alert.c tells the admin.  Entries expire rbl_cache_expire after the later
- * of their last hit and unban time.
+ * of their last hit and unban time.  A ban's kind picks its firewall scope, so
+ * the defaults drop what each seed dropped: popauth's null-routes everything
+ * (nullroute_scope), blocksmtp's guessers and the spamcop script's rejects
+ * port 25 only (sendmail_ban_scope, spamcop_ban_scope).
  */
 #ifndef POPAUTHD_BLACKLIST_H
 #define POPAUTHD_BLACKLIST_H
@@ -21,6 +24,14 @@
 #include <stddef.h>
 #include <time.h>
 
+/* what a ban is for; stored with the entry (state record version 2) */
+enum bl_ban_kind { BL_BAN_NULLROUTE, BL_BAN_SENDMAIL, BL_BAN_SPAMCOP };
+
+/* bl_ban_kind_name - "nullroute", "sendmail" or "spamcop" (export, status) */
+const char *bl_ban_kind_name(enum bl_ban_kind kind);
+/* bl_ban_kind_parse - the kind named s; 0 or -1 */
+int bl_ban_kind_parse(const char *s, enum bl_ban_kind *kind);
+
 /* bl_init - load entries from state, arm expiry/unban timers; 0 or -1 */
 int bl_init(const struct conf *c, struct state *s, struct map *m);
 /* bl_conf - take a reloaded conf */
@@ -28,10 +39,12 @@ void bl_conf(const struct conf *c);
 /*
  * bl_list - list ip (host, list and reason already escaped) at now; an ip that
  * is listed already counts as a repeat instead.  bansecs > 0 also bans it for
- * that long, for the reason banwhy ("address fishing") in the log.
+ * that long, for the reason banwhy ("address fishing") in the log, with the
+ * firewall scope of kind.
  */
 void bl_list(const struct addr *ip, time_t now, const char *host,
-    const char *list, const char *reason, time_t bansecs, const char *banwhy);
+    const char *list, const char *reason, time_t bansecs, const char *banwhy,
+    enum bl_ban_kind kind);
 /* bl_repeat - a listed ip came back (Postfix refused it through rbl_checks) */
 void bl_repeat(const struct addr *ip, time_t now, const char *host);
 /* bl_listed - true if ip is in the blacklist */
@@ -65,6 +78,7 @@ struct bl_info {
 	double freq;
 	const char *host, *list, *reason; /* escaped */
 	bool banned;                      /* a ban is in force now */
+	enum bl_ban_kind ban_kind;        /* of the last ban */
 };
 
 typedef void bl_info_fn(void *arg, const struct bl_info *bi);

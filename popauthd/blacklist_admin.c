@@ -34,6 +34,7 @@ bl_to_info(const struct bl_entry *e, struct bl_info *bi)
 	bi->list = e->list;
 	bi->reason = bl_reason(e);
 	bi->banned = e->banned;
+	bi->ban_kind = (enum bl_ban_kind)e->ban_kind;
 }
 
 struct bl_each_ctx {
@@ -83,9 +84,14 @@ bl_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
 	struct rec_reader r = {val, vlen, 0, false};
 	struct bl_info bi;
 	char *host, *list, *reason;
+	uint8_t version;
 
 	memset(&bi, 0, sizeof(bi));
-	if (rec_key_addr(key, klen, &bi.ip) < 0 || rec_get_u8(&r) != BL_VERSION)
+
+	if (rec_key_addr(key, klen, &bi.ip) < 0)
+		return -1;
+	version = rec_get_u8(&r);
+	if (version != 1 && version != BL_VERSION)
 		return -1;
 	bi.first = (time_t)rec_get_i64(&r);
 	bi.last = (time_t)rec_get_i64(&r);
@@ -98,6 +104,11 @@ bl_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
 	bi.host = host = rec_get_str(&r);
 	bi.list = list = rec_get_str(&r);
 	bi.reason = reason = rec_get_str(&r);
+	if (version >= 2) {
+		bi.ban_kind = (enum bl_ban_kind)rec_get_u8(&r);
+		if (bi.ban_kind > BL_BAN_SPAMCOP)
+			r.bad = true;
+	}
 	bi.banned = bi.unban > now;
 	if (!r.bad)
 		fn(arg, &bi);
@@ -120,6 +131,7 @@ bl_from_info(const struct bl_info *bi)
 	e->total_hits = (uint32_t)bi->total_hits;
 	e->bans = (uint32_t)bi->bans;
 	e->freq = bi->freq;
+	e->ban_kind = (uint8_t)bi->ban_kind;
 	return e;
 }
 
@@ -141,6 +153,7 @@ bl_info_encode(const struct bl_info *bi, struct rec_buf *w)
 	rec_str(w, bi->host);
 	rec_str(w, bi->list);
 	rec_str(w, bi->reason);
+	rec_u8(w, (uint8_t)bi->ban_kind);
 }
 
 bool
@@ -166,7 +179,7 @@ bl_restore(const struct bl_info *bi, time_t now)
 	e->banned = e->unban > now;
 	if (e->banned) {
 		bl_nbans++;
-		fw_ban(&e->ip);
+		fw_ban(&e->ip, bl_scope(e));
 	}
 	bl_arm(e);
 	bl_changed(NULL, &e->ip);
@@ -200,11 +213,12 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
 	fresh = !e->banned;
 	e->unban = now + secs;
 	e->banned = true;
+	e->ban_kind = BL_BAN_NULLROUTE; /* the admin's: nullroute_scope */
 	if (fresh) {
 		e->bans++;
 		bl_nbans++;
-		fw_ban(&e->ip);
 	}
+	fw_ban(&e->ip, bl_scope(e)); /* also widens a port-25-only ban */
 	bl_arm(e);
 	bl_changed(e, ip);
 	log_event("%s [%s] has been null-routed by the admin for %s: %s", buf,

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define BL_VERSION  1
+#define BL_VERSION  2   /* 2: ban_kind appended; 1 is still read */
 #define BL_TEXT_MAX 400 /* Postfix replies stay well under 512 bytes */
 
 /*
@@ -28,6 +28,7 @@ struct bl_entry {
 	struct addr ip;
 	bool dirty;
 	bool banned;               /* a ban in force: fw_ban'd, in bl_nbans */
+	uint8_t ban_kind;          /* enum bl_ban_kind of the last ban */
 	uint32_t period_hits;      /* here to fill the hole after ip */
 	time_t first, last, unban; /* unban -1: never banned */
 	time_t alerted;            /* number of the ban we mailed about */
@@ -57,6 +58,8 @@ bl_reason(const struct bl_entry *e)
 	return e->strs + strlen(e->strs) + 1;
 }
 
+/* bl_scope - the firewall scope of e's ban under the current conf */
+enum nullroute_scope bl_scope(const struct bl_entry *e);
 /* bl_new - an entry for ip listed by list, counts zero, not in the table yet */
 struct bl_entry *bl_new(const struct addr *ip, const char *host,
     const char *list, const char *reason);

@@ -78,6 +78,7 @@ struct conf {
 	    sendmail_syslog_host; /* /proc correlation only for this host; "" any */
 	long long sendmail_unknown_thresh; /* more offenses than this ban */
 	time_t sendmail_unknown_bansecs;
+	enum nullroute_scope sendmail_ban_scope; /* blocksmtp: port 25 only */
 	time_t
 	    sendmail_unknown_expire; /* offense counts forgotten after quiet */
 	bool sendmail_kill_banned;   /* end the banned client's sessions */
@@ -85,6 +86,8 @@ struct conf {
 	char *spamcop_list;          /* authority named in rbl_checks */
 	bool spamcop_ban;
 	time_t spamcop_bansecs;
+	enum nullroute_scope
+	    spamcop_ban_scope; /* the spamcop script: port 25 */
 	/* stalled SMTP sessions (reaper.c) */
 	bool stalled_session_reaper;
 	time_t stalled_session_interval;

@@ -508,6 +508,8 @@ jrecord(const struct export_kind *k, const struct jnode *obj, const char *ip,
 			text = ip;
 		else if (v == NULL && strcmp(k->fields[i].name, "banned") == 0)
 			text = "0";
+		else if (v == NULL && k->fields[i].dflt != NULL)
+			text = k->fields[i].dflt; /* an older export */
 		else if (v == NULL || v->type == J_NULL || v->type == J_ARR ||
 		    v->type == J_OBJ) {
 			snprintf(err, errsize,

@@ -22,51 +22,45 @@
 #define EXPORT_TEXT_MAX 1024 /* an escaped text field after import */
 
 static const struct export_field grant_fields[] = {
-    {"ip", EXP_IP},
-    {"first", EXP_INT},
-    {"last", EXP_INT},
-    {"count", EXP_INT},
-    {"expires", EXP_INT},
+    {"ip", EXP_IP, NULL},
+    {"first", EXP_INT, NULL},
+    {"last", EXP_INT, NULL},
+    {"count", EXP_INT, NULL},
+    {"expires", EXP_INT, NULL},
 };
 static const struct export_field user_fields[] = {
-    {"ip", EXP_IP},
-    {"name", EXP_STR},
-    {"first", EXP_INT},
-    {"last", EXP_INT},
-    {"count", EXP_INT},
+    {"ip", EXP_IP, NULL},
+    {"name", EXP_STR, NULL},
+    {"first", EXP_INT, NULL},
+    {"last", EXP_INT, NULL},
+    {"count", EXP_INT, NULL},
 };
 static const struct export_field black_fields[] = {
-    {"ip", EXP_IP},
-    {"first", EXP_INT},
-    {"last", EXP_INT},
-    {"unban", EXP_INT},
-    {"period_hits", EXP_INT},
-    {"total_hits", EXP_INT},
-    {"bans", EXP_INT},
-    {"freq", EXP_NUM},
-    {"alerted", EXP_INT},
-    {"banned", EXP_INT},
-    {"host", EXP_STR},
-    {"list", EXP_STR},
-    {"reason", EXP_STR},
+    {"ip", EXP_IP, NULL}, {"first", EXP_INT, NULL}, {"last", EXP_INT, NULL},
+    {"unban", EXP_INT, NULL}, {"period_hits", EXP_INT, NULL},
+    {"total_hits", EXP_INT, NULL}, {"bans", EXP_INT, NULL},
+    {"freq", EXP_NUM, NULL}, {"alerted", EXP_INT, NULL},
+    {"banned", EXP_INT, NULL}, {"host", EXP_STR, NULL}, {"list", EXP_STR, NULL},
+    {"reason", EXP_STR, NULL},
+    {"ban_kind", EXP_STR, "nullroute"}, /* since 0.1: exports before lack it */
 };
 static const struct export_field fish_fields[] = {
-    {"ip", EXP_IP},
-    {"unique", EXP_INT},
-    {"first_unique", EXP_INT},
-    {"last", EXP_INT},
+    {"ip", EXP_IP, NULL},
+    {"unique", EXP_INT, NULL},
+    {"first_unique", EXP_INT, NULL},
+    {"last", EXP_INT, NULL},
 };
 static const struct export_field pair_fields[] = {
-    {"ip", EXP_IP},
-    {"to", EXP_STR},
-    {"from", EXP_STR},
-    {"first", EXP_INT},
-    {"last", EXP_INT},
-    {"count", EXP_INT},
+    {"ip", EXP_IP, NULL},
+    {"to", EXP_STR, NULL},
+    {"from", EXP_STR, NULL},
+    {"first", EXP_INT, NULL},
+    {"last", EXP_INT, NULL},
+    {"count", EXP_INT, NULL},
 };
 static const struct export_field stat_fields[] = {
-    {"name", EXP_STR},
-    {"value", EXP_STR},
+    {"name", EXP_STR, NULL},
+    {"value", EXP_STR, NULL},
 };
 
 #define KIND(k, p, j, f)                                                       \
@@ -199,12 +193,12 @@ export_bl(const struct bl_info *bi, export_line_fn *fn, void *arg)
 
 	line_add(line, &len,
 	    "black\t%s\t%lld\t%lld\t%lld\t%lu\t%lu\t%lu\t%.6f\t%lld\t%d\t%s\t%"
-	    "s\t%s",
+	    "s\t%s\t%s",
 	    addr_format(&bi->ip, ip, sizeof(ip)), (long long)bi->first,
 	    (long long)bi->last, (long long)bi->unban, bi->period_hits,
 	    bi->total_hits, bi->bans, bi->freq, (long long)bi->alerted,
 	    bi->banned ? 1 : 0, text(h, bi->host), text(l, bi->list),
-	    text(r, bi->reason));
+	    text(r, bi->reason), bl_ban_kind_name(bi->ban_kind));
 	fn(arg, line);
 }
 
@@ -335,9 +329,13 @@ parse_fields(const struct export_kind *k, char *rest, struct fields *f,
 	for (i = 0; i < k->nfields; i++) {
 		char *tab = rest != NULL ? strchr(rest, '\t') : NULL;
 		const struct export_field *fd = &k->fields[i];
-		char *v = rest, esc[EXPORT_TEXT_MAX + 1];
+		char *v = rest, esc[EXPORT_TEXT_MAX + 1], dflt[64];
 
-		if (v == NULL)
+		if (v == NULL && fd->dflt != NULL) {
+			/* an export from before the field existed */
+			snprintf(dflt, sizeof(dflt), "%s", fd->dflt);
+			v = dflt;
+		} else if (v == NULL)
 			return fail(err, errsize,
 			    "%s: %zu fields expected, got %zu", k->kind,
 			    k->nfields, i);
@@ -490,6 +488,14 @@ import_line(struct import *im, char *line, char *err, size_t errsize)
 		bi.host = f.s[10];
 		bi.list = f.s[11];
 		bi.reason = f.s[12];
+		if (bl_ban_kind_parse(f.s[13], &bi.ban_kind) < 0) {
+			fail(err, errsize,
+			    "black: ban_kind: \"%.30s\" is not nullroute, "
+			    "sendmail or spamcop",
+			    f.s[13]);
+			fields_free(&f);
+			return -1;
+		}
 		if (im->ops.bl != NULL)
 			im->ops.bl(im->ops.arg, &bi);
 	}

@@ -36,6 +36,9 @@ enum export_type { EXP_STR, EXP_INT, EXP_NUM, EXP_IP };
 struct export_field {
 	const char *name;
 	enum export_type type;
+	/* a field added later: its value when an older export lacks it (only
+	 * trailing fields may have one); NULL: required */
+	const char *dflt;
 };
 
 struct export_kind {

@@ -124,7 +124,6 @@ fw_settings_from(const struct conf *c, struct fw_settings *s)
 		return -1;
 	}
 	s->jump_line = (unsigned int)c->iptables_rbl_line;
-	s->scope = c->nullroute_scope;
 	return fw_parse_ports(c->nullroute_ports, s);
 }
 
@@ -171,8 +170,14 @@ fw_open(const struct conf *c)
 	return 0;
 }
 
+const char *
+fw_scope_name(enum nullroute_scope scope)
+{
+	return scope == SCOPE_ALL ? "all" : "smtp";
+}
+
 int
-fw_ban(const struct addr *a)
+fw_ban(const struct addr *a, enum nullroute_scope scope)
 {
 	char ip[ADDR_STRLEN];
 
@@ -181,7 +186,7 @@ fw_ban(const struct addr *a)
 		    addr_format(a, ip, sizeof(ip)));
 		return -1;
 	}
-	return fw_cur->ban(a);
+	return fw_cur->ban(a, scope);
 }
 
 int
@@ -198,13 +203,13 @@ fw_unban(const struct addr *a)
 }
 
 struct fw_vec {
-	struct addr *v;
+	struct fw_target *v;
 	size_t n, cap;
 };
 
 /* fw_vec_add - the add callback handed to the tracker's walk */
 static void
-fw_vec_add(void *ctx, const struct addr *a)
+fw_vec_add(void *ctx, const struct addr *a, enum nullroute_scope scope)
 {
 	struct fw_vec *vec = ctx;
 
@@ -214,7 +219,8 @@ fw_vec_add(void *ctx, const struct addr *a)
 		vec->cap = vec->cap == 0 ? 64 : vec->cap * 2;
 		vec->v = xrealloc(vec->v, vec->cap * sizeof(*vec->v));
 	}
-	vec->v[vec->n++] = *a;
+	vec->v[vec->n].a = *a;
+	vec->v[vec->n++].scope = scope;
 }
 
 int
@@ -232,9 +238,13 @@ fw_reconcile(fw_walk_fn *walk, void *arg)
 	walk(arg, fw_vec_add, &vec);
 	if (vec.n > 1) {
 		qsort(vec.v, vec.n, sizeof(*vec.v), fw_addr_cmp);
-		for (i = 1, out = 1; i < vec.n; i++)
+		for (i = 1, out = 1; i < vec.n; i++) {
 			if (fw_addr_cmp(&vec.v[i], &vec.v[out - 1]) != 0)
 				vec.v[out++] = vec.v[i];
+			else if (vec.v[i].scope == SCOPE_ALL)
+				vec.v[out - 1].scope =
+				    SCOPE_ALL; /* wider wins */
+		}
 		vec.n = out;
 	}
 	rc = fw_cur->reconcile(vec.v, vec.n);

@@ -12,7 +12,10 @@
  * iptables_rbl_line; it never touches any other rule.  A client's rules are
  *     scope all:  -A POPAUTH -s IP/32 -j DROP
  *     scope smtp: -A POPAUTH -s IP/32 -p tcp -m tcp --dport PORT -j DROP
- * (one per entry of nullroute_ports; "a-b" gives a port range).  Each call is
+ * (one per entry of nullroute_ports; "a-b" gives a port range).  The scope is
+ * per ban: the tracker picks it (nullroute_scope for popauth's null-routes,
+ * sendmail_ban_scope and spamcop_ban_scope for the seeds that dropped port
+ * 25 only).  Each call is
  * one libiptc snapshot, change and commit per family it touches, so a rule set
  * is never half written.  List them with iptables-legacy -S POPAUTH.
  *
@@ -42,32 +45,33 @@
  * "firewall_backend = iptables needs CAP_NET_ADMIN (run as root): ..." when
  * the kernel refuses us, or on any other failure to set up.
  * Called at start and on SIGHUP with the new conf: a changed chain name or
- * backend removes the old chain first; a changed nullroute_scope or
- * nullroute_ports takes effect at the next fw_reconcile, so call it after a
- * reload.  Copies what it needs from c; c may be freed afterwards.  When a
+ * backend removes the old chain first; changed scopes or nullroute_ports
+ * take effect at the next fw_reconcile, so call it after a reload.  Copies what it needs from c; c may be freed afterwards.  When a
  * reload fails with the same backend and chain, the old settings stay active.
  */
 int fw_open(const struct conf *c);
 
 /*
  * fw_ban - DROP a (scope all: every packet from a; scope smtp: tcp to each of
- * nullroute_ports).  Idempotent: rules already present are not added twice.
- * Recreates the chain and jump when someone deleted them.  0, or -1 (logged).
+ * nullroute_ports).  Idempotent: rules already present are not added twice;
+ * a's rules of the other scope are replaced in the same commit.  Recreates
+ * the chain and jump when someone deleted them.  0, or -1 (logged).
  */
-int fw_ban(const struct addr *a);
+int fw_ban(const struct addr *a, enum nullroute_scope scope);
 
 /* fw_unban - remove every rule for a from our chain; idempotent; 0 or -1 */
 int fw_unban(const struct addr *a);
 
 /*
  * fw_reconcile - make our chain hold exactly the rules for the addresses that
- * walk yields (calls walk(arg, add, ctx); walk calls add(ctx, a) once per
- * banned address; duplicates are fine).  Re-adds missing rules, removes stale
+ * walk yields (calls walk(arg, add, ctx); walk calls add(ctx, a, scope) once
+ * per banned address; duplicates are fine, and scope all wins over smtp).  Re-adds missing rules, removes stale
  * or foreign ones, recreates a deleted chain or jump.  One commit per family
  * that changed; logs what it added and removed.  0, or -1 (logged).
  */
-typedef void fw_walk_fn(
-    void *arg, void (*add)(void *ctx, const struct addr *a), void *ctx);
+typedef void fw_add_fn(
+    void *ctx, const struct addr *a, enum nullroute_scope scope);
+typedef void fw_walk_fn(void *arg, fw_add_fn *add, void *ctx);
 int fw_reconcile(fw_walk_fn *walk, void *arg);
 
 /*
@@ -81,7 +85,7 @@ void fw_close(bool keep);
 /*
  * Backend interface: for fw.c, fw_iptc.c and fw_none.c only.
  * fw.c turns a conf into fw_settings (checked), keeps the active backend and
- * hands reconcile a sorted, duplicate-free address array.
+ * hands reconcile a sorted, duplicate-free array of (address, scope).
  */
 #define FW_CHAIN_SIZE 32 /* xt_chainlabel */
 #define FW_PORTS_MAX  15
@@ -89,26 +93,33 @@ void fw_close(bool keep);
 struct fw_settings {
 	char chain[FW_CHAIN_SIZE];
 	unsigned int jump_line; /* 1-based position of the jump in INPUT */
-	enum nullroute_scope scope;
-	size_t nports; /* scope smtp: port ranges */
+	size_t nports;          /* scope smtp: port ranges */
 	uint16_t port_lo[FW_PORTS_MAX];
 	uint16_t port_hi[FW_PORTS_MAX];
+};
+
+/* one banned address as reconcile wants it */
+struct fw_target {
+	struct addr a; /* first: fw_addr_cmp and bsearch work on a target */
+	enum nullroute_scope scope;
 };
 
 struct fw_ops {
 	const char *name;
 	/* open - set up for s (copied); 0 or -1, old settings kept on -1 */
 	int (*open)(const struct fw_settings *s);
-	int (*ban)(const struct addr *a);
+	int (*ban)(const struct addr *a, enum nullroute_scope scope);
 	int (*unban)(const struct addr *a);
-	/* reconcile - set is sorted by fw_addr_cmp and has no duplicates */
-	int (*reconcile)(const struct addr *set, size_t n);
+	/* reconcile - set is sorted by fw_addr_cmp, one target per address */
+	int (*reconcile)(const struct fw_target *set, size_t n);
 	void (*close)(bool keep);
 };
 
 extern const struct fw_ops fw_none_ops;
 extern const struct fw_ops fw_iptc_ops;
 
+/* fw_scope_name - "all" or "smtp" for messages */
+const char *fw_scope_name(enum nullroute_scope scope);
 /* fw_addr_cmp - total order on struct addr (family, then bytes) for qsort/bsearch */
 int fw_addr_cmp(const void *x, const void *y);
 

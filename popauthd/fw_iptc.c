@@ -256,13 +256,13 @@ list(const struct fam *f, struct xtc_handle *h, struct rule **out)
 	return n;
 }
 
-/* wanted - the rule keys a needs under the current scope; returns how many */
+/* wanted - the rule keys a needs under scope; returns how many */
 static size_t
-wanted(const struct addr *a, struct rulekey *k)
+wanted(const struct addr *a, enum nullroute_scope scope, struct rulekey *k)
 {
 	size_t i;
 
-	switch (iptc_set.scope) {
+	switch (scope) {
 	case SCOPE_ALL:
 		memset(&k[0], 0, sizeof(k[0]));
 		k[0].a = *a;
@@ -370,14 +370,15 @@ iptc_open(const struct fw_settings *s)
 }
 
 static int
-iptc_ban(const struct addr *a)
+iptc_ban(const struct addr *a, enum nullroute_scope scope)
 {
 	const struct fam *f = fam_of(a, "null-route");
 	struct rulekey k[FW_PORTS_MAX];
 	struct rule *r = NULL;
 	struct xtc_handle *h;
+	unsigned int *del = NULL;
 	bool changed = false;
-	size_t nk, nr, i, j, added = 0;
+	size_t nk, nr, i, j, added = 0, ndel = 0;
 	char ip[ADDR_STRLEN];
 
 	if (f == NULL || (h = begin(f)) == NULL)
@@ -385,7 +386,20 @@ iptc_ban(const struct addr *a)
 	if (ensure(f, h, &iptc_set, &changed, true) < 0)
 		goto fail;
 	nr = list(f, h, &r);
-	nk = wanted(a, k);
+	nk = wanted(a, scope, k);
+	/* a's rules of another scope (or ports) go in the same commit */
+	del = xcalloc(nr + 1, sizeof(*del));
+	for (j = 0; j < nr; j++) {
+		if (!r[j].ours || !addr_equal(&r[j].k.a, a))
+			continue;
+		for (i = 0; i < nk; i++)
+			if (key_eq(&r[j].k, &k[i]))
+				break;
+		if (i == nk)
+			del[ndel++] = (unsigned int)j;
+	}
+	if (del_rules(f, h, del, ndel) < 0)
+		goto fail;
 	for (i = 0; i < nk; i++) {
 		for (j = 0; j < nr; j++)
 			if (r[j].ours && key_eq(&r[j].k, &k[i]))
@@ -397,14 +411,19 @@ iptc_ban(const struct addr *a)
 		added++;
 	}
 	free(r);
+	free(del);
 	r = NULL;
-	if (finish(f, h, changed || added > 0) < 0)
+	del = NULL;
+	if (finish(f, h, changed || added > 0 || ndel > 0) < 0)
 		goto fail_logged;
-	log_debug("%s: %s: %zu rule(s) added to chain %s",
-	    addr_format(a, ip, sizeof(ip)), f->tool, added, iptc_set.chain);
+	log_debug("%s: %s: scope %s: %zu rule(s) added to chain %s, %zu "
+	          "replaced",
+	    addr_format(a, ip, sizeof(ip)), f->tool, fw_scope_name(scope),
+	    added, iptc_set.chain, ndel);
 	return 0;
 fail:
 	free(r);
+	free(del);
 	discard(f, h);
 fail_logged:
 	log_warn("%s: null-route not applied", addr_format(a, ip, sizeof(ip)));
@@ -470,16 +489,16 @@ rule_text(const struct rule *r, size_t i, char *buf, size_t size)
 
 /* reconcile1 - one family: make our chain hold exactly set's rules */
 static int
-reconcile1(const struct fam *f, const struct addr *set, size_t n)
+reconcile1(const struct fam *f, const struct fw_target *set, size_t n)
 {
 	struct rulekey k[FW_PORTS_MAX];
 	struct rule *r = NULL;
 	struct xtc_handle *h;
 	unsigned int *del = NULL;
 	bool *seen = NULL, changed = false;
-	size_t per = iptc_set.scope == SCOPE_ALL ? 1 : iptc_set.nports;
+	size_t per = iptc_set.nports > 1 ? iptc_set.nports : 1;
 	size_t nr, i, j, nk, ndel = 0, added = 0;
-	const struct addr *hit;
+	const struct fw_target *hit;
 	char buf[ADDR_STRLEN + 40];
 
 	if ((h = begin(f)) == NULL)
@@ -495,7 +514,7 @@ reconcile1(const struct fam *f, const struct addr *set, size_t n)
 		         fw_addr_cmp)) != NULL) {
 			size_t at = (size_t)(hit - set);
 
-			nk = wanted(hit, k);
+			nk = wanted(&hit->a, hit->scope, k);
 			for (j = 0; j < nk; j++)
 				if (key_eq(&k[j], &r[i].k) &&
 				    !seen[at * per + j])
@@ -515,9 +534,9 @@ reconcile1(const struct fam *f, const struct addr *set, size_t n)
 	if (del_rules(f, h, del, ndel) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		if (set[i].family != f->family)
+		if (set[i].a.family != f->family)
 			continue;
-		nk = wanted(&set[i], k);
+		nk = wanted(&set[i].a, set[i].scope, k);
 		for (j = 0; j < nk; j++) {
 			if (seen[i * per + j])
 				continue;
@@ -528,7 +547,7 @@ reconcile1(const struct fam *f, const struct addr *set, size_t n)
 				         "null-route "
 				         "for %s to chain %s",
 				    f->tool,
-				    addr_format(&set[i], buf, sizeof(buf)),
+				    addr_format(&set[i].a, buf, sizeof(buf)),
 				    iptc_set.chain);
 		}
 	}
@@ -552,7 +571,7 @@ fail:
 }
 
 static int
-iptc_reconcile(const struct addr *set, size_t n)
+iptc_reconcile(const struct fw_target *set, size_t n)
 {
 	size_t i;
 	int rc = 0;

@@ -19,12 +19,13 @@ none_open(const struct fw_settings *s)
 }
 
 static int
-none_ban(const struct addr *a)
+none_ban(const struct addr *a, enum nullroute_scope scope)
 {
 	char ip[ADDR_STRLEN];
 
-	log_info("%s: would null-route (firewall_backend = none)",
-	    addr_format(a, ip, sizeof(ip)));
+	log_info("%s: would null-route%s (firewall_backend = none)",
+	    addr_format(a, ip, sizeof(ip)),
+	    scope == SCOPE_SMTP ? " for SMTP only" : "");
 	return 0;
 }
 
@@ -39,7 +40,7 @@ none_unban(const struct addr *a)
 }
 
 static int
-none_reconcile(const struct addr *set, size_t n)
+none_reconcile(const struct fw_target *set, size_t n)
 {
 	(void)set;
 	log_info("firewall: would hold %zu null-route(s) "

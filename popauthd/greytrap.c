@@ -114,7 +114,8 @@ trap(struct gt_client *g, const char *reason)
 	}
 	log_info("Trapped %s: %s", ip, reason);
 	bl_list(&g->ip, clock_now(), g->host, gt_cf->localhost_dns_name, reason,
-	    gt_cf->greytrap_ban ? gt_cf->greytrap_bansecs : 0, "greytrap");
+	    gt_cf->greytrap_ban ? gt_cf->greytrap_bansecs : 0, "greytrap",
+	    BL_BAN_NULLROUTE);
 }
 
 /* domain_of - the part after the last '@' ("" for <> or no '@') */

@@ -150,14 +150,16 @@ trigger_event(const struct event *ev, time_t now)
 			return;
 		if (exempt(ev, ip))
 			return;
-		bl_list(&ev->ip, now, host, me, reason, 0, NULL);
+		bl_list(
+		    &ev->ip, now, host, me, reason, 0, NULL, BL_BAN_NULLROUTE);
 		return;
 	case EV_RBL_REJECT:
 		if (exempt(ev, ip))
 			return;
 		fld(ev, F_RBL, extra, "unknown");
 		fld(ev, F_REASON, reason, "");
-		bl_list(&ev->ip, now, host, extra, reason, 0, NULL);
+		bl_list(&ev->ip, now, host, extra, reason, 0, NULL,
+		    BL_BAN_NULLROUTE);
 		return;
 	case EV_RBL_REPEAT:
 		if (exempt(ev, ip))
@@ -173,7 +175,7 @@ trigger_event(const struct event *ev, time_t now)
 		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! <%s> is not "
 		    "part of %s!",
 		    from, host);
-		bl_list(&ev->ip, now, host, me, why, 0, NULL);
+		bl_list(&ev->ip, now, host, me, why, 0, NULL, BL_BAN_NULLROUTE);
 		return;
 	case EV_RECIPIENT_FORGERY:
 		log_info("%s [%s] (%s) attempted to contact <%s> from <%s>", ip,
@@ -184,7 +186,7 @@ trigger_event(const struct event *ev, time_t now)
 		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! You are not "
 		    "permitted to contact <%s> from <%s>!",
 		    to, from);
-		bl_list(&ev->ip, now, host, me, why, 0, NULL);
+		bl_list(&ev->ip, now, host, me, why, 0, NULL, BL_BAN_NULLROUTE);
 		return;
 	case EV_HELO_FORGERY:
 		log_info("%s [%s] tried to claim [%s] was [%s]", ip, host, host,
@@ -196,7 +198,7 @@ trigger_event(const struct event *ev, time_t now)
 		    "not "
 		    "own %s!",
 		    helo);
-		bl_list(&ev->ip, now, host, me, why, 0, NULL);
+		bl_list(&ev->ip, now, host, me, why, 0, NULL, BL_BAN_NULLROUTE);
 		return;
 	case EV_UNKNOWN_RECIPIENT:
 		if (!fish_hit(&ev->ip, now, to, from, host, helo))
@@ -209,7 +211,8 @@ trigger_event(const struct event *ev, time_t now)
 		    "exist here!",
 		    to);
 		bl_list(&ev->ip, now, host, me, why,
-		    trig_cf->nullroute_fish_bansecs, "address fishing");
+		    trig_cf->nullroute_fish_bansecs, "address fishing",
+		    BL_BAN_NULLROUTE);
 		return;
 	case EV_SM_USER_UNKNOWN:
 		if (exempt(ev, ip))
@@ -222,7 +225,8 @@ trigger_event(const struct event *ev, time_t now)
 		    "recipients, the latest <%s>!",
 		    sm_offenses(&ev->ip), to);
 		bl_list(&ev->ip, now, host, me, why,
-		    trig_cf->sendmail_unknown_bansecs, "user name guessing");
+		    trig_cf->sendmail_unknown_bansecs, "user name guessing",
+		    BL_BAN_SENDMAIL);
 		if (trig_cf->sendmail_unknown_bansecs > 0)
 			sm_kill_sessions(ev->line, &ev->ip);
 		return;
@@ -243,7 +247,7 @@ trigger_event(const struct event *ev, time_t now)
 		}
 		bl_list(&ev->ip, now, host, trig_cf->spamcop_list, reason,
 		    trig_cf->spamcop_ban ? trig_cf->spamcop_bansecs : 0,
-		    "spamcop-style reject");
+		    "spamcop-style reject", BL_BAN_SPAMCOP);
 		return;
 	case EV_GREYLIST:
 		if (exempt(ev, ip))

@@ -91,7 +91,7 @@ ctl export >"$T/exp.tsv" || fail "export"
 ctl export --json >"$T/exp.json" || fail "export --json"
 jq -e '.popauthd_export == 1 and (.grants | length) == 3' "$T/exp.json" >/dev/null ||
 	fail "export --json content: $(cat "$T/exp.json")"
-awk -F'\t' '$1 == "black" && NF != 14 { exit 1 }' "$T/exp.tsv" || fail "export: broken record"
+awk -F'\t' '$1 == "black" && NF != 15 { exit 1 }' "$T/exp.tsv" || fail "export: broken record"
 ctl flush all --yes >/dev/null || fail "flush all"
 map_lacks 192.0.2.10 || fail "flush all: grant left"
 map_lacks 203.0.113.50 rbl_checks || fail "flush all: listing left"

@@ -61,6 +61,30 @@ for s in range(2, 62):
 repeat(61, "192.0.2.99")
 EOF
 
+# the families log: the RBL hammering above, plus a sendmail guesser
+# (192.0.2.20), a spamcop reject (192.0.2.21) and a guesser that then hammers
+# like the RBL clients (192.0.2.22)
+"$PY" - "$tmp/maillog" "$tmp/families.log" <<'EOF'
+import sys
+out = open(sys.argv[2], "w")
+out.write(open(sys.argv[1]).read())
+def sm(sec, text):
+    out.write("Nov 23 06:%02d:%02d mx sm-mta[6530]: %s\n" % (sec // 60, sec % 60, text))
+def unknown(sec, ip, n):
+    sm(sec, "5ANAF4Qx006530: ruleset=check_rcpt, arg1=<u%d@rig.test>, relay=g.example [%s], "
+       "reject=550 5.1.1 <u%d@rig.test>... User unknown" % (n, ip, n))
+for n in range(5):
+    unknown(62, "192.0.2.20", n)
+    unknown(62, "192.0.2.22", n)
+sm(62, "ruleset=check_relay, arg1=[192.0.2.21], arg2=127.0.0.2, relay=[192.0.2.21], "
+   "reject=553 5.3.0 Mail Rejected: http://spamcop.net/bl.shtml?192.0.2.21")
+for s in range(63, 70):
+    out.write("Nov 23 06:01:%02d vm postfix/smtpd[4242]: NOQUEUE: reject: CONNECT from "
+              "unknown[192.0.2.22]: 554 5.7.1 <unknown[192.0.2.22]>: Client host rejected: "
+              "Your IP address has been blacklisted by zen.rbl.test. Visit their website "
+              "or write to argue.; proto=SMTP\n" % (s - 60))
+EOF
+
 # conf_for NAME SCOPE KEEP - a config with its own state and map directories
 conf_for() {
 	d=$tmp/$1
@@ -85,16 +109,17 @@ nullroute_alert_thresh = 1000000000
 EOF
 }
 
-# run_ns NAME - replay in a fresh namespace, then record what the kernel holds
+# run_ns NAME [LOG] - replay in a fresh namespace, then record what the kernel holds
 # and whether connections from banned and unbanned sources get through
 run_ns() {
 	d=$tmp/$1
+	log=${2:-$tmp/maillog}
 	cat >"$d/inner.sh" <<EOF
 ip link set lo up
 ip addr add 192.0.2.1/32 dev lo
 ip addr add 192.0.2.7/32 dev lo
 ip addr add 192.0.2.8/32 dev lo
-"$POPAUTHD" -f -c "$d/popauthd.conf" --replay "$tmp/maillog" \
+"$POPAUTHD" -f -c "$d/popauthd.conf" --replay "$log" \
     >"$d/daemon.out" 2>&1
 echo \$? >"$d/daemon.rc"
 iptables-legacy -w -S >"$d/v4.txt" 2>&1
@@ -176,6 +201,29 @@ grep -q POPAUTH "$d/v6.txt" && fail "nokeep: IPv6 chain or jump left behind"
 has "$d/connect.txt" "192.0.2.7 connected" ||
 	fail "nokeep: 192.0.2.7 still blocked after exit"
 [ $fails = 0 ] || show nokeep
+
+# 4. ban families keep the seeds' scopes (defaults: sendmail_ban_scope and
+# spamcop_ban_scope smtp, nullroute_scope all)
+conf_for families all yes
+run_ns families "$tmp/families.log"
+d=$tmp/families
+has "$d/v4.txt" "-A POPAUTH -s 192.0.2.7/32 -j DROP" ||
+	fail "families: the RBL null-route of 192.0.2.7 is not all-traffic"
+has "$d/v4.txt" "-A POPAUTH -s 192.0.2.20/32 -p tcp -m tcp --dport 25 -j DROP" ||
+	fail "families: guesser 192.0.2.20 not dropped on port 25"
+grep -q -- "-A POPAUTH -s 192.0.2.20/32 -j DROP" "$d/v4.txt" &&
+	fail "families: guesser 192.0.2.20 dropped for all traffic"
+has "$d/v4.txt" "-A POPAUTH -s 192.0.2.21/32 -p tcp -m tcp --dport 25 -j DROP" ||
+	fail "families: spamcop reject 192.0.2.21 not dropped on port 25"
+grep -q -- "-A POPAUTH -s 192.0.2.21/32 -j DROP" "$d/v4.txt" &&
+	fail "families: spamcop reject 192.0.2.21 dropped for all traffic"
+has "$d/v4.txt" "-A POPAUTH -s 192.0.2.22/32 -j DROP" ||
+	fail "families: hammering guesser 192.0.2.22 not widened to all traffic"
+[ "$(grep -c -- "-A POPAUTH -s 192.0.2.22/32" "$d/v4.txt")" = 1 ] ||
+	fail "families: 192.0.2.22 kept its port-25 rule beside the wider one"
+grep -q "192.0.2.22 .* null-route widened to all traffic" "$d/popauthd.log" ||
+	fail "families: the widening of 192.0.2.22 is not logged"
+[ $fails = 0 ] || show families
 
 if [ $fails -gt 0 ]; then
 	echo "FAIL: $(basename "$0"): $fails check(s) failed"

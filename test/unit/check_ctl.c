@@ -22,7 +22,11 @@ static const struct {
     {"grant\t192.0.2\t1\t2\t3\t4", -1},
     {"grant\t192.0.2.1\tx\t2\t3\t4", -1},
     {"user\t192.0.2.1\tbob\t1\t2\t3", -1}, /* no grant before it */
-    {"black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\t0.5\t0\t0\th\tl\tr", 0},
+    {"black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\t0.5\t0\t0\th\tl\tr", 0}, /* 0.1 */
+    {"black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\t0.5\t0\t0\th\tl\tr\tspamcop", 0},
+    {"black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\t0.5\t0\t0\th\tl\tr\tbogus", -1},
+    {"black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\t0.5\t0\t0\th\tl\tr\tspamcop\tx",
+        -1},
     {"black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\tnan\t0\t0\th\tl\tr", -1},
     {"fish\t192.0.2.9\t2\t1\t2", 0},
     {"stat\tx\ty", -1},
@@ -46,12 +50,14 @@ END_TEST
 
 static char got_reason[1024];
 static size_t got_users;
+static enum bl_ban_kind got_kind;
 
 static void
 on_bl(void *arg, const struct bl_info *bi)
 {
 	(void)arg;
 	snprintf(got_reason, sizeof(got_reason), "%s", bi->reason);
+	got_kind = bi->ban_kind;
 }
 
 static void
@@ -78,6 +84,11 @@ START_TEST(test_escape_roundtrip)
 	    "black\t192.0.2.1\t1\t2\t-1\t1\t1\t0\t0\t0\t0\th\tl\tx\001y");
 	ck_assert_int_eq(import_line(im, line, err, sizeof(err)), 0);
 	ck_assert_str_eq(got_reason, "x\\001y");
+	ck_assert_int_eq(got_kind, BL_BAN_NULLROUTE); /* a 0.1 export */
+	snprintf(line, sizeof(line),
+	    "black\t192.0.2.1\t1\t2\t-1\t1\t1\t0\t0\t0\t0\th\tl\tr\tspamcop");
+	ck_assert_int_eq(import_line(im, line, err, sizeof(err)), 0);
+	ck_assert_int_eq(got_kind, BL_BAN_SPAMCOP);
 	/* users attach to their grant */
 	snprintf(line, sizeof(line), "grant\t192.0.2.5\t1\t2\t3\t4");
 	ck_assert_int_eq(import_line(im, line, err, sizeof(err)), 0);
@@ -106,7 +117,7 @@ START_TEST(test_json_roundtrip)
 	    "grant\t192.0.2.1\t1\t2\t3\t4",
 	    "user\t192.0.2.1\talice\t1\t2\t3",
 	    "black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\t0.500000\t0\t0\th\tl\tr "
-	    "\\\"q\\134",
+	    "\\\"q\\134\tsendmail",
 	    "fish\t192.0.2.9\t2\t1\t2",
 	    "pair\t192.0.2.9\ta@x\tb@y\t1\t2\t1",
 	};
@@ -125,6 +136,22 @@ START_TEST(test_json_roundtrip)
 	for (i = 0; i < NITEMS(lines); i++)
 		collect(expect, lines[i]);
 	ck_assert_str_eq(back, expect);
+	{
+		/* an export from 0.1 has no ban_kind: the default fills in */
+		static const char old_json[] =
+		    "{\"blacklist\": [{\"ip\": \"192.0.2.3\", \"first\": 1, "
+		    "\"last\": 2, \"unban\": -1, \"period_hits\": 1, "
+		    "\"total_hits\": 1, \"bans\": 0, \"freq\": 0.5, "
+		    "\"alerted\": 0, \"banned\": false, \"host\": \"h\", "
+		    "\"list\": \"l\", \"reason\": \"r\"}]}";
+
+		back[0] = '\0';
+		ck_assert_int_eq(ctl_json_records(old_json, strlen(old_json),
+		                     collect, back, err, sizeof(err)),
+		    0);
+		ck_assert_msg(
+		    strstr(back, "\tr\tnullroute\n") != NULL, "%s", back);
+	}
 	for (i = 0; i < NITEMS(lines); i++)
 		free(lines[i]);
 	free(json);
