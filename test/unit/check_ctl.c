@@ -5,7 +5,9 @@
  */
 #include "test.h"
 #include "ctl_json.h"
+#include "blacklist.h"
 #include "export.h"
+#include "rec.h"
 #include "log.h"
 #include "util.h"
 
@@ -111,6 +113,59 @@ collect(void *arg, const char *line)
 	snprintf(buf + n, 4096 - n, "%s\n", line);
 }
 
+/* bl_record - a state record: version 1 (0.1), or 2 with kind (-1: none) */
+static void
+bl_record(struct rec_buf *w, uint8_t version, int kind)
+{
+	w->n = 0;
+	w->full = false;
+	rec_u8(w, version);
+	rec_i64(w, 1);  /* first */
+	rec_i64(w, 2);  /* last */
+	rec_i64(w, -1); /* unban */
+	rec_i64(w, 0);  /* alerted */
+	rec_u32(w, 1);
+	rec_u32(w, 1);
+	rec_u32(w, 0);
+	rec_f64(w, 0.5);
+	rec_str(w, "h");
+	rec_str(w, "l");
+	rec_str(w, "r");
+	if (kind >= 0)
+		rec_u8(w, (uint8_t)kind);
+}
+
+START_TEST(test_bl_record_versions)
+{
+	struct addr a;
+	uint8_t key[REC_KEYLEN];
+	struct rec_buf w;
+
+	ck_assert_int_eq(addr_parse("192.0.2.4", 9, &a), 0);
+	rec_key(&a, key);
+	/* 0.1's records have no kind: a null-route */
+	got_kind = BL_BAN_SPAMCOP;
+	bl_record(&w, 1, -1);
+	ck_assert_int_eq(
+	    bl_info_decode(key, sizeof(key), w.b, w.n, 3, on_bl, NULL), 0);
+	ck_assert_int_eq(got_kind, BL_BAN_NULLROUTE);
+	bl_record(&w, 2, BL_BAN_SENDMAIL);
+	ck_assert_int_eq(
+	    bl_info_decode(key, sizeof(key), w.b, w.n, 3, on_bl, NULL), 0);
+	ck_assert_int_eq(got_kind, BL_BAN_SENDMAIL);
+	/* an unknown kind, a missing one, an unknown version: refused */
+	bl_record(&w, 2, 9);
+	ck_assert_int_eq(
+	    bl_info_decode(key, sizeof(key), w.b, w.n, 3, on_bl, NULL), -1);
+	bl_record(&w, 2, -1);
+	ck_assert_int_eq(
+	    bl_info_decode(key, sizeof(key), w.b, w.n, 3, on_bl, NULL), -1);
+	bl_record(&w, 3, 0);
+	ck_assert_int_eq(
+	    bl_info_decode(key, sizeof(key), w.b, w.n, 3, on_bl, NULL), -1);
+}
+END_TEST
+
 START_TEST(test_json_roundtrip)
 {
 	static const char *const text[] = {
@@ -169,6 +224,7 @@ ctl_suite(void)
 
 	log_open(NULL, false, false);
 	tcase_add_loop_test(tc, test_import_line, 0, NITEMS(import_cases));
+	tcase_add_test(tc, test_bl_record_versions);
 	tcase_add_test(tc, test_escape_roundtrip);
 	tcase_add_test(tc, test_json_roundtrip);
 	suite_add_tcase(s, tc);
