@@ -93,6 +93,7 @@ bl_rehost(struct bl_entry *e, const char *host)
 	iptab_del(bl_tr.tab, &e->ip);
 	iptab_put(bl_tr.tab, n);
 	free(e);
+	map_change(bl_map, &n->ip); /* blacklist_template may show $host */
 	return n;
 }
 
@@ -118,8 +119,8 @@ bl_drop(struct bl_entry *e)
 	}
 	iptab_del(bl_tr.tab, &e->ip);
 	bl_changed(NULL, &e->ip);
+	map_change(bl_map, &e->ip);
 	bl_free(e);
-	map_touch(bl_map);
 }
 
 /* bl_due - timer_fn: lift e's ban, or drop e when it has expired */
@@ -343,7 +344,7 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		iptab_put(bl_tr.tab, e);
 		bl_arm(e);
 		bl_changed(e, ip);
-		map_touch(bl_map);
+		map_change(bl_map, ip);
 		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
 		          "[%s]",
 		    buf, host, list, reason);
@@ -429,7 +430,8 @@ bl_init(const struct conf *c, struct state *s, struct map *m)
 	timer_run(now);
 	log_info("%zu records in the blacklist, %zu null-routed", bl_count(),
 	    bl_nbans);
-	map_touch(m);
+	map_set_value_fn(m, bl_map_value);
+	map_touch(m); /* always rewrite from state at start */
 	if (fw_open(c) < 0)
 		return -1;
 	bl_reconcile();
@@ -439,6 +441,10 @@ bl_init(const struct conf *c, struct state *s, struct map *m)
 void
 bl_conf(const struct conf *c)
 {
+	/* a new reply text is every record's: rewrite the whole table */
+	if (bl_cf == NULL ||
+	    strcmp(bl_cf->blacklist_template, c->blacklist_template) != 0)
+		map_touch(bl_map);
 	bl_cf = c;
 	if (fw_open(c) == 0)
 		bl_reconcile();
@@ -525,6 +531,17 @@ bl_put_one(void *arg, void *rec)
 
 	bl_text(e, val, sizeof(val));
 	map_put(arg, addr_format(&e->ip, ip, sizeof(ip)), val);
+}
+
+const char *
+bl_map_value(const struct addr *a, char *buf, size_t size)
+{
+	const struct bl_entry *e = iptab_get(bl_tr.tab, a);
+
+	if (e == NULL)
+		return NULL;
+	bl_text(e, buf, size);
+	return buf;
 }
 
 void

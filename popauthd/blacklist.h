@@ -60,6 +60,8 @@ bool bl_dirty(void);
 int bl_sync(void);
 /* bl_synced - the transaction committed */
 void bl_synced(void);
+/* bl_map_value - map_value_fn: a's "554 5.7.1 text", NULL when not listed */
+const char *bl_map_value(const struct addr *a, char *buf, size_t size);
 /* bl_map_walk - map_walk_fn writing "IP 554 5.7.1 text" for every entry */
 void bl_map_walk(void *arg, struct map_writer *w);
 /* bl_reconcile - make the firewall match the active bans */

@@ -183,7 +183,7 @@ bl_restore(const struct bl_info *bi, time_t now)
 	}
 	bl_arm(e);
 	bl_changed(NULL, &e->ip);
-	map_touch(bl_map);
+	map_change(bl_map, &e->ip);
 	log_event("%s [%s] has been blacklisted by RBL [%s] for reason [%s] "
 	          "(import)",
 	    addr_format(&e->ip, ip, sizeof(ip)), bl_host(e), e->list,
@@ -205,7 +205,7 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
 		e->unban = -1;
 		e->period_hits = e->total_hits = 1;
 		iptab_put(bl_tr.tab, e);
-		map_touch(bl_map);
+		map_change(bl_map, ip);
 		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
 		          "[%s]",
 		    buf, bl_host(e), e->list, bl_reason(e));

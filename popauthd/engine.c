@@ -245,7 +245,7 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 	map_size_hint(m, n);
 	last_flush_ms[i] = now;
 	/* a big table is written by a child, so the loop keeps answering */
-	if (!force && n >= ENGINE_MAP_BG_MIN && !map_delta_ready(m) &&
+	if (!force && n >= ENGINE_MAP_BG_MIN && !map_delta_cheap(m) &&
 	    map_flush_bg(m, walk, NULL) == 0)
 		return;
 	engine_flush_done(i, m, map_flush(m, walk, NULL) == 0 ? 1 : -1, now);

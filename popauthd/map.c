@@ -29,6 +29,8 @@
 
 /* changes kept for a delta flush; beyond this a full rewrite is cheaper */
 #define MAP_DELTA_MAX 4096
+/* a delta copies the live file: above this, in a child (map_delta_cheap) */
+#define MAP_DELTA_INLINE_MAX (16 * 1024 * 1024)
 
 struct map {
 	char *dir;
@@ -39,9 +41,10 @@ struct map {
 	map_value_fn *value;  /* NULL: every flush is a full rewrite */
 	struct addr *changed; /* since the last flush, when !full */
 	size_t nchanged, capchanged;
-	size_t since_full; /* delta ops since the last full rewrite */
-	size_t hint;       /* records expected in the next flush */
-	pid_t child;       /* a background flush, or 0 */
+	size_t since_full;  /* delta ops since the last full rewrite */
+	size_t child_delta; /* a background delta of this many changes, or 0 */
+	size_t hint;        /* records expected in the next flush */
+	pid_t child;        /* a background flush, or 0 */
 	unsigned long long flushes, seq;
 };
 
@@ -503,6 +506,15 @@ map_delta_ready(const struct map *m)
 	    m->since_full + m->nchanged <= limit;
 }
 
+bool
+map_delta_cheap(const struct map *m)
+{
+	struct stat st;
+
+	return map_delta_ready(m) && stat(m->path, &st) == 0 &&
+	    st.st_size <= MAP_DELTA_INLINE_MAX;
+}
+
 int
 map_flush(struct map *m, map_walk_fn *walk, void *arg)
 {
@@ -534,6 +546,7 @@ map_flush_bg(struct map *m, map_walk_fn *walk, void *arg)
 		_exit(map_flush(m, walk, arg) == 0 ? 0 : 1);
 	}
 	m->child = pid;
+	m->child_delta = map_delta_ready(m) ? m->nchanged : 0;
 	/*
 	 * The child writes everything up to now; later changes collect as
 	 * usual and go on top of its table once it is in place (or, if it
@@ -558,7 +571,8 @@ map_reaped(struct map *m, int status)
 	m->child = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		m->flushes++;
-		m->since_full = 0;
+		m->since_full =
+		    m->child_delta > 0 ? m->since_full + m->child_delta : 0;
 		return 1;
 	}
 	map_touch(m); /* the child said why (or died): write it again */

@@ -69,8 +69,13 @@ uint32_t map_addr_order(void *w, const struct addr *a);
  * again).  0 started; -1: could not fork, flush inline instead.
  */
 int map_flush_bg(struct map *m, map_walk_fn *walk, void *arg);
-/* map_delta_ready - the next flush writes only the changes (no child needed) */
+/* map_delta_ready - the next flush writes only the changes */
 bool map_delta_ready(const struct map *m);
+/*
+ * map_delta_cheap - a delta flush of a table this small (16 MiB) is quick
+ * enough for the loop; a bigger one copies in a child like a full rewrite
+ */
+bool map_delta_cheap(const struct map *m);
 /* map_busy - true while a background flush runs */
 bool map_busy(const struct map *m);
 /* map_poll - reap a finished background flush: 1 written, -1 failed (dirty again), 0 still running */

@@ -50,7 +50,8 @@ pa_feed "$(login_line alice@example.org 192.0.2.10)"
 wait_for -t 5 grep -qE 'alice@example\.org has refreshed authentication for a [0-9wdhms ]+ old relay session from 192\.0\.2\.10 x 2' "$LOG" ||
 	fail "log lacks the refresh line"
 map_has 192.0.2.10 || fail "192.0.2.10 lost by the refresh"
-stay_for 1 [ "$(stat -c %i "$MAPDIR/popauth_checks.db")" = "$ino" ] ||
+same_inode() { [ "$(stat -c %i "$MAPDIR/popauth_checks.db")" = "$ino" ]; }
+stay_for 1 same_inode ||
 	fail "a refresh rewrote popauth_checks.db (smtpd would restart for nothing)"
 [ "$(map_count)" -eq 5 ] || fail "want 5 grants, have: $(map_dump)"
 
