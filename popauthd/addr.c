@@ -68,6 +68,15 @@ addr_equal(const struct addr *x, const struct addr *y)
 	return x->family == y->family && memcmp(x->b, y->b, 16) == 0;
 }
 
+static uint64_t hash_k0, hash_k1;
+
+void
+addr_hash_key(uint64_t k0, uint64_t k1)
+{
+	hash_k0 = k0;
+	hash_k1 = k1;
+}
+
 uint64_t
 addr_hash(const struct addr *a)
 {
@@ -75,11 +84,16 @@ addr_hash(const struct addr *a)
 
 	memcpy(&h1, a->b, 8);
 	memcpy(&h2, a->b + 8, 8);
-	h = h1 * 0x9e3779b97f4a7c15ULL ^
-	    (h2 + a->family) * 0xc2b2ae3d27d4eb4fULL;
+	/* the key goes in before the multiplies, so the final mix cannot be
+	 * inverted to addresses without it */
+	h = (h1 ^ hash_k0) * 0x9e3779b97f4a7c15ULL ^
+	    ((h2 ^ hash_k1) + a->family) * 0xc2b2ae3d27d4eb4fULL;
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 32;
+	h ^= hash_k0;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
 	return h;
 }
 

@@ -35,8 +35,15 @@ int addr_parse(const char *s, size_t n, struct addr *a);
 const char *addr_format(const struct addr *a, char *buf, size_t size);
 /* addr_equal - same family and bytes */
 bool addr_equal(const struct addr *x, const struct addr *y);
-/* addr_hash - a well-mixed 64-bit hash for hash tables */
+/* addr_hash - a well-mixed 64-bit hash for hash tables, keyed by addr_hash_key */
 uint64_t addr_hash(const struct addr *a);
+/*
+ * addr_hash_key - key addr_hash with random bits (main.c, once at start): an
+ * attacker who holds an IPv6 /64 picks 2^64 source addresses and could
+ * otherwise compute ones that share a hash slot and make every lookup walk a
+ * long cluster.  Keyed, not cryptographic; key 0 (tests) is deterministic.
+ */
+void addr_hash_key(uint64_t k0, uint64_t k1);
 /* cidr_parse - "a.b.c.d[/n]" or "v6[/n]" (bits beyond n must be zero); 0 or -1 */
 int cidr_parse(const char *s, struct cidr *c);
 /* cidr_match - true if a lies inside c (families must agree) */

@@ -9,6 +9,7 @@
  * Everything that can fail at start fails before the fork, on the admin's
  * terminal.
  */
+#include "addr.h"
 #include "clock.h"
 #include "conf.h"
 #include "ctl.h"
@@ -25,11 +26,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef POPAUTHD_VERSION
@@ -250,6 +254,15 @@ main(int argc, char **argv)
 	int ch, pidfd, rc;
 	char *pidpath = NULL;
 
+	{
+		uint64_t key[2] = {0, 0};
+
+		/* a failure leaves key 0: slower under a crafted flood, not wrong */
+		if (getrandom(key, sizeof(key), GRND_NONBLOCK) != sizeof(key))
+			key[0] = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^
+			         (uint64_t)time(NULL);
+		addr_hash_key(key[0], key[1]);
+	}
 	umask(022);
 	conf_file = conf_default_file();
 	overrides = xcalloc((size_t)argc, sizeof(*overrides));
