@@ -249,6 +249,26 @@ START_TEST(test_cidr_match)
 }
 END_TEST
 
+START_TEST(test_addr_hash_key)
+{
+	struct addr a, b;
+	uint64_t h0, h1;
+
+	ck_assert_int_eq(addr_parse("2001:db8::1", 11, &a), 0);
+	ck_assert_int_eq(addr_parse("2001:db8::2", 11, &b), 0);
+	addr_hash_key(0, 0);
+	h0 = addr_hash(&a);
+	ck_assert(addr_hash(&a) == h0); /* deterministic under one key */
+	addr_hash_key(0x0123456789abcdefULL, 0xfedcba9876543210ULL);
+	h1 = addr_hash(&a);
+	ck_assert(h1 == addr_hash(&a));
+	ck_assert(h1 != h0); /* the key changes where an address lands */
+	ck_assert(addr_hash(&b) != h1);
+	addr_hash_key(0, 0);
+	ck_assert(addr_hash(&a) == h0);
+}
+END_TEST
+
 static Suite *
 addr_suite(void)
 {
@@ -259,6 +279,7 @@ addr_suite(void)
 	tcase_add_test(tc, test_addr_parse_len);
 	tcase_add_test(tc, test_addr_parse_nul);
 	tcase_add_test(tc, test_addr_equal_hash);
+	tcase_add_test(tc, test_addr_hash_key);
 	tcase_add_test(tc, test_addr_format_short);
 	tcase_add_loop_test(tc, test_cidr_parse, 0, (int)NITEMS(cidr_cases));
 	tcase_add_loop_test(tc, test_cidr_match, 0, (int)NITEMS(match_cases));
