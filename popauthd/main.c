@@ -260,7 +260,7 @@ main(int argc, char **argv)
 		/* a failure leaves key 0: slower under a crafted flood, not wrong */
 		if (getrandom(key, sizeof(key), GRND_NONBLOCK) != sizeof(key))
 			key[0] = (uint64_t)getpid() * 0x9e3779b97f4a7c15ULL ^
-			         (uint64_t)time(NULL);
+			    (uint64_t)time(NULL);
 		addr_hash_key(key[0], key[1]);
 	}
 	umask(022);
