@@ -74,9 +74,16 @@ state_open(const char *dir, bool nosync)
 	s->env->set_errcall(s->env, state_errcall);
 	bdb_msgs = 0;
 	s->env->set_cachesize(s->env, 0, 32 * 1024 * 1024, 1);
+	/* enough buffer-pool hash buckets for a full cache (2 MiB, fixed):
+	 * libdb's default chains page lookups (5M-line replay: -12% time) */
+	s->env->set_mp_tablesize(s->env, 1 << 16);
 	s->env->set_lg_bsize(s->env, 256 * 1024);
-	/* recovery zero-fills the rest of the last log file: keep it small */
-	s->env->set_lg_max(s->env, 1024 * 1024);
+	/*
+	 * Recovery zero-fills the rest of the last log file: keep it small
+	 * for the daemon.  A replay (no sync) writes far more log and would
+	 * spend its time switching 1 MiB files.
+	 */
+	s->env->set_lg_max(s->env, nosync ? 16 * 1024 * 1024 : 1024 * 1024);
 	s->env->set_lk_max_locks(s->env, 100000);
 	s->env->set_lk_max_objects(s->env, 100000);
 	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
