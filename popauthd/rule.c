@@ -8,14 +8,19 @@
  *   kind KIND        ev_kind_name(): login, rbl_reject, ...
  *   tag REGEX        over the whole syslog tag (anchored at both ends)
  *   literal TEXT     optional: the message must contain TEXT (memmem)
+ *   gate TEXT        optional: as literal, but shared: when every rule of a
+ *                    tag names the same gate, a line without it is passed
+ *                    over with one memmem instead of one per rule
  *   match REGEX      over the message, anchored at its first byte
- * rule, kind and tag take one word and may be followed by "# comment"; literal
- * and match take the rest of the line verbatim (trailing white space trimmed),
+ * rule, kind and tag take one word and may be followed by "# comment"; gate,
+ * literal and match take the rest of the line verbatim (trailing white space
+ * trimmed),
  * because "#" and spaces are ordinary characters in them.  Named captures must
  * be ev_field_name() names (duplicates allowed for alternatives: the first set
  * one wins); every kind but sm_user_unknown needs an "ip" capture.
  * Hot path: one direct-mapped cache of tag -> candidate rules (the tag regexes
- * run once per distinct tag), then literal, then the JIT match with one
+ * run once per distinct tag) and their common gate, then literal, then the
+ * JIT match with one
  * match_data per ruleset: a line no rule matches allocates nothing.  An ip
  * capture that addr_parse() refuses makes that rule fail and the next one try.
  * Errors: every load error is logged as "file:line: message"; rule_load then
@@ -131,9 +136,32 @@ candidates(struct ruleset *rs, const char *tag, size_t len, uint16_t *out)
 	return n;
 }
 
-/* lookup - candidate list for tag: one cache probe, regexes on a miss */
+/* common_gate - the gate every one of the n candidates names, or NULL */
+static const struct rule *
+common_gate(const struct ruleset *rs, const uint16_t *cand, uint16_t n)
+{
+	const struct rule *first = n > 0 ? &rs->r[cand[0]] : NULL;
+	uint16_t i;
+
+	if (first == NULL || first->gate == NULL)
+		return NULL;
+	for (i = 1; i < n; i++) {
+		const struct rule *r = &rs->r[cand[i]];
+
+		if (r->gate == NULL || r->gatelen != first->gatelen ||
+		    memcmp(r->gate, first->gate, r->gatelen) != 0)
+			return NULL;
+	}
+	return first;
+}
+
+/*
+ * lookup - candidate list for tag and their common gate (*gate, or NULL):
+ * one cache probe, regexes on a miss
+ */
 static const uint16_t *
-lookup(struct ruleset *rs, const char *tag, size_t len, uint16_t *n)
+lookup(struct ruleset *rs, const char *tag, size_t len, uint16_t *n,
+    const struct rule **gate)
 {
 	uint32_t h = 2166136261u;
 	struct tagslot *s;
@@ -141,6 +169,7 @@ lookup(struct ruleset *rs, const char *tag, size_t len, uint16_t *n)
 
 	if (len >= CACHE_TAGMAX) {
 		*n = candidates(rs, tag, len, rs->scratch);
+		*gate = common_gate(rs, rs->scratch, *n);
 		return rs->scratch;
 	}
 	for (i = 0; i < len; i++)
@@ -151,8 +180,10 @@ lookup(struct ruleset *rs, const char *tag, size_t len, uint16_t *n)
 		s->len = (uint8_t)len;
 		s->n = candidates(rs, tag, len, s->cand);
 		s->used = true;
+		s->gaterule = common_gate(rs, s->cand, s->n);
 	}
 	*n = s->n;
+	*gate = s->gaterule;
 	return s->cand;
 }
 
@@ -193,13 +224,17 @@ bool
 rule_match(struct ruleset *rs, const struct logline *ll, struct event *ev)
 {
 	const uint16_t *cand;
+	const struct rule *gate;
 	uint16_t n, i;
 	PCRE2_SIZE *ov;
 	int rc;
 
 	if (ll->tag == NULL || ll->taglen == 0)
 		return false;
-	cand = lookup(rs, ll->tag, ll->taglen, &n);
+	cand = lookup(rs, ll->tag, ll->taglen, &n, &gate);
+	if (gate != NULL &&
+	    memmem(ll->msg, ll->msglen, gate->gate, gate->gatelen) == NULL)
+		return false;
 	ov = pcre2_get_ovector_pointer(rs->md);
 	for (i = 0; i < n; i++) {
 		struct rule *r = &rs->r[cand[i]];

@@ -27,6 +27,8 @@ struct rule {
 	pcre2_code *tag;
 	char *literal; /* NULL: no prefilter */
 	size_t litlen;
+	char *gate; /* NULL: none; see rule.c */
+	size_t gatelen;
 	pcre2_code *re;
 	bool jit;
 	uint8_t ngrp[F_NFIELDS];
@@ -40,6 +42,8 @@ struct tagslot {
 	char tag[CACHE_TAGMAX];
 	uint16_t n;
 	uint16_t *cand; /* into ruleset.candmem */
+	const struct rule
+	    *gaterule; /* its gate is every candidate's, or NULL */
 };
 
 struct ruleset {

@@ -46,7 +46,7 @@ rule_kind_needs_ip(enum ev_kind k)
 
 /* one rule while its file is read; strings owned until moved into struct rule */
 struct draft {
-	char *name, *tag, *literal, *match;
+	char *name, *tag, *literal, *gate, *match;
 	int kind; /* -1: none */
 	int line, tagline, matchline;
 };
@@ -82,6 +82,7 @@ draft_clear(struct draft *d)
 	free(d->name);
 	free(d->tag);
 	free(d->literal);
+	free(d->gate);
 	free(d->match);
 	memset(d, 0, sizeof(*d));
 	d->kind = -1;
@@ -92,6 +93,7 @@ rule_release(struct rule *r)
 {
 	free(r->name);
 	free(r->literal);
+	free(r->gate);
 	pcre2_code_free(r->tag);
 	pcre2_code_free(r->re);
 }
@@ -210,6 +212,11 @@ finish(struct loader *L)
 		r.litlen = strlen(d->literal);
 		d->literal = NULL;
 	}
+	if (d->gate != NULL) {
+		r.gate = d->gate;
+		r.gatelen = strlen(d->gate);
+		d->gate = NULL;
+	}
 	if (L->rs->n == L->rs->cap) {
 		L->rs->cap = L->rs->cap ? L->rs->cap * 2 : 32;
 		L->rs->r = xrealloc(L->rs->r, L->rs->cap * sizeof(*L->rs->r));
@@ -319,6 +326,8 @@ keyword(struct loader *L, int line, char *s)
 		L->d.tagline = line;
 	} else if (strcmp(kw, "literal") == 0) {
 		set_str(L, line, "literal", &L->d.literal, v);
+	} else if (strcmp(kw, "gate") == 0) {
+		set_str(L, line, "gate", &L->d.gate, v);
 	} else if (strcmp(kw, "match") == 0) {
 		set_str(L, line, "match", &L->d.match, v);
 		L->d.matchline = line;

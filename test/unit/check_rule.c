@@ -313,6 +313,68 @@ START_TEST(test_ip_fallthrough)
 }
 END_TEST
 
+/* match_line - rule_match on one syslog line: "NAME kind ..." or "-" */
+static const char *
+match_line(struct ruleset *rs, const char *line, char *out, size_t size)
+{
+	struct logline ll;
+	struct event ev;
+
+	ck_assert_int_eq(logline_parse(line, strlen(line), &ll, NULL), 0);
+	if (!rule_match(rs, &ll, &ev))
+		return "-";
+	rule_format_event(&ev, out, size);
+	return out;
+}
+
+/*
+ * gate: a shared one skips a tag's lines that lack it; a tag whose rules do
+ * not all name the same gate matches exactly as without gates
+ */
+START_TEST(test_gate)
+{
+	char dir[] = "/tmp/check_rule.XXXXXX";
+	char cmd[600], out[256];
+	struct ruleset *rs;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	write_file(dir, "10-a.rules",
+	    "rule g1\nkind login\ntag g\ngate : ok:\nmatch ^a: ok: "
+	    "(?<ip>\\S+)$\n"
+	    "rule g2\nkind login\ntag g\ngate : ok:\nmatch ^b: ok: "
+	    "(?<ip>\\S+)$\n"
+	    /* a wrong gate makes its tag's rules miss: the admin's promise */
+	    "rule w1\nkind login\ntag w\ngate never\nmatch ^a (?<ip>\\S+)$\n"
+	    /* mixed: one rule has no gate, so no line is skipped early */
+	    "rule m1\nkind login\ntag m\ngate never\nmatch ^a (?<ip>\\S+)$\n"
+	    "rule m2\nkind login\ntag m\nmatch ^b (?<ip>\\S+)$\n");
+	rs = rule_load(dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_str_eq(
+	    match_line(
+	        rs, "Nov 23 06:11:58 vm g: b: ok: 192.0.2.1", out, sizeof(out)),
+	    "g2 login ip=192.0.2.1");
+	ck_assert_str_eq(
+	    match_line(
+	        rs, "Nov 23 06:11:58 vm g: b: no: 192.0.2.1", out, sizeof(out)),
+	    "-");
+	ck_assert_str_eq(match_line(rs, "Nov 23 06:11:58 vm w: a 192.0.2.2",
+	                     out, sizeof(out)),
+	    "-");
+	ck_assert_str_eq(match_line(rs, "Nov 23 06:11:58 vm m: b 192.0.2.3",
+	                     out, sizeof(out)),
+	    "m2 login ip=192.0.2.3");
+	/* the gate is cached per tag: a second line takes the cached path */
+	ck_assert_str_eq(
+	    match_line(
+	        rs, "Nov 23 06:11:58 vm g: a: ok: 192.0.2.4", out, sizeof(out)),
+	    "g1 login ip=192.0.2.4");
+	rule_free(rs);
+}
+END_TEST
+
 static Suite *
 rule_suite(void)
 {
@@ -327,6 +389,7 @@ rule_suite(void)
 	tcase_add_test(tc, test_format_truncates);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_ip_fallthrough);
+	tcase_add_test(tc, test_gate);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_loop_test(tc, test_load_errors, 0, NITEMS(load_cases));
