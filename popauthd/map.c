@@ -2,8 +2,10 @@
  * map.c - keep the Postfix hash: tables that Postfix reads natively (see map.h).
  *
  * map_flush writes DIR/NAME.db.tmp.PID.N with Berkeley DB 5.3 DB_HASH (the libdb
- * Postfix links), every key and value with its trailing NUL, syncs it (one
- * fsync), sets 0644 and renames it over NAME.db.  Every smtpd that
+ * Postfix links), every key and value with its trailing NUL, syncs it, sets
+ * 0644 and renames it over NAME.db: either a whole new table from the
+ * tracker's walk, or (a delta, once map_set_value_fn is set) a copy of the
+ * live file with just the changed keys put or deleted.  Every smtpd that
  * had the old file open sees st_nlink == 0 and reopens before its next session.
  * The live file is never truncated, deleted or edited in place.
  * Ownership: struct map owns its path strings; map_put copies nothing (BDB does).
@@ -17,7 +19,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,65 +294,106 @@ map_addr_order(void *arg, const struct addr *a)
 	return h & w->order_mask;
 }
 
-/* flush_full - a new table from walk(arg) */
-static int
-flush_full(struct map *m, map_walk_fn *walk, void *arg)
+/* tmp_name - DIR/NAME.db.tmp.PID.N for the next flush (map_cleanup's prefix) */
+static void
+tmp_name(struct map *m, char *buf, size_t size)
 {
-	char tmp[4096];
-	struct map_writer w;
-	DB *db = NULL;
-	int rc, saved;
+	snprintf(
+	    buf, size, "%s.tmp.%ld.%llu", m->path, (long)getpid(), ++m->seq);
+}
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%llu", m->path, (long)getpid(),
-	    ++m->seq);
-	if ((rc = db_create(&db, NULL, 0)) != 0) {
-		log_warn("%s: db_create: %s", m->path, db_strerror(rc));
-		return -1;
-	}
-	{
-		/*
-		 * The walk puts records in bucket order (map_addr_order), so
-		 * pages fill one after another and a small cache is enough:
-		 * 1M records in ~2 s with 4 MiB (12 s unordered with 16 MiB,
-		 * 3.3 s unordered with a cache as big as the file).
-		 */
-		size_t cache = m->hint * 64;
+/*
+ * writer_open - w on tmp with a cache of cache bytes: a new table (create) or
+ * the copy already there; 0, or -1 (logged, tmp removed)
+ */
+static int
+writer_open(struct map_writer *w, const char *tmp, size_t cache, bool create)
+{
+	int rc;
 
-		if (cache < 256 * 1024)
-			cache = 256 * 1024;
-		if (cache > 8 * 1024 * 1024)
-			cache = 8 * 1024 * 1024;
-		db->set_cachesize(db, 0, (u_int32_t)cache, 1);
-	}
-	rc = db->open(db, NULL, tmp, NULL, DB_HASH, DB_CREATE | DB_EXCL, 0644);
-	if (rc != 0) {
-		log_warn("%s: open: %s", tmp, db_strerror(rc));
-		db->close(db, 0);
+	memset(w, 0, sizeof(*w));
+	w->tmp = tmp;
+	if ((rc = db_create(&w->db, NULL, 0)) != 0) {
+		log_warn("%s: db_create: %s", tmp, db_strerror(rc));
 		unlink(tmp);
 		return -1;
 	}
-	memset(&w, 0, sizeof(w));
-	w.db = db;
-	w.tmp = tmp;
-	w.order_mask = order_mask(m->hint);
-	walk(arg, &w);
-	if (w.err == 0 && (rc = db->sync(db, 0)) != 0) {
-		log_warn("%s: sync: %s", tmp, db_strerror(rc));
-		w.err = rc;
+	w->db->set_cachesize(w->db, 0, (u_int32_t)cache, 1);
+	rc = w->db->open(w->db, NULL, tmp, NULL, DB_HASH,
+	    create ? DB_CREATE | DB_EXCL : 0, 0644);
+	if (rc != 0) {
+		log_warn("%s: open: %s", tmp, db_strerror(rc));
+		w->db->close(w->db, 0);
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* writer_del - remove key during a delta flush (absent is fine) */
+static void
+writer_del(struct map_writer *w, const char *key)
+{
+	DBT k;
+	int rc;
+
+	if (w->err != 0)
+		return;
+	memset(&k, 0, sizeof(k));
+	k.data = (void *)(uintptr_t)key;
+	k.size = (u_int32_t)strlen(key) + 1;
+	rc = w->db->del(w->db, NULL, &k, 0);
+	if (rc != 0 && rc != DB_NOTFOUND) {
+		log_warn("%s: del \"%s\": %s", w->tmp, key, db_strerror(rc));
+		w->err = rc;
+	}
+}
+
+/* sync_path - fdatasync a closed file by name; 0 or -1 */
+static int
+sync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fdatasync(fd);
+	close(fd);
+	return rc;
+}
+
+/*
+ * writer_commit - sync and close w, then make its file readable and rename it
+ * over the table; copied: the file began as a copy, whose pages libdb never
+ * wrote, so they are synced too.  0, or -1 (logged, the file removed).
+ */
+static int
+writer_commit(struct map *m, struct map_writer *w, bool copied)
+{
+	int rc, saved;
+
+	if (w->err == 0 && (rc = w->db->sync(w->db, 0)) != 0) {
+		log_warn("%s: sync: %s", w->tmp, db_strerror(rc));
+		w->err = rc;
 	}
 	/* the sync above wrote and fsynced every page: no second flush */
-	if ((rc = db->close(db, DB_NOSYNC)) != 0 && w.err == 0) {
-		log_warn("%s: close: %s", tmp, db_strerror(rc));
-		w.err = rc;
+	if ((rc = w->db->close(w->db, DB_NOSYNC)) != 0 && w->err == 0) {
+		log_warn("%s: close: %s", w->tmp, db_strerror(rc));
+		w->err = rc;
 	}
-	if (w.err != 0)
+	if (w->err != 0)
 		goto fail;
-	if (chmod(tmp, 0644) < 0) {
-		log_warn("%s: %s", tmp, strerror(errno));
+	if (copied && sync_path(w->tmp) < 0) {
+		log_warn("%s: fdatasync: %s", w->tmp, strerror(errno));
 		goto fail;
 	}
-	if (rename(tmp, m->path) < 0) {
-		log_warn("%s: rename to %s: %s", tmp, m->path, strerror(errno));
+	if (chmod(w->tmp, 0644) < 0) {
+		log_warn("%s: %s", w->tmp, strerror(errno));
+		goto fail;
+	}
+	if (rename(w->tmp, m->path) < 0) {
+		log_warn(
+		    "%s: rename to %s: %s", w->tmp, m->path, strerror(errno));
 		goto fail;
 	}
 	/*
@@ -359,14 +401,42 @@ flush_full(struct map *m, map_walk_fn *walk, void *arg)
 	 * reads the previous complete table, and popauthd rewrites every map
 	 * from its state at the next start anyway.
 	 */
-	flushed(m, true);
-	log_debug("%s: wrote %zu records", m->path, w.n);
 	return 0;
 fail:
 	saved = errno;
-	unlink(tmp);
+	unlink(w->tmp);
 	errno = saved;
 	return -1;
+}
+
+/* flush_full - a new table from walk(arg) */
+static int
+flush_full(struct map *m, map_walk_fn *walk, void *arg)
+{
+	char tmp[4096];
+	struct map_writer w;
+	/*
+	 * The walk puts records in bucket order (map_addr_order), so pages
+	 * fill one after another and a small cache is enough: 1M records in
+	 * ~2 s with 4 MiB (12 s unordered with 16 MiB, 3.3 s unordered with a
+	 * cache as big as the file).
+	 */
+	size_t cache = m->hint * 64;
+
+	if (cache < 256 * 1024)
+		cache = 256 * 1024;
+	if (cache > 8 * 1024 * 1024)
+		cache = 8 * 1024 * 1024;
+	tmp_name(m, tmp, sizeof(tmp));
+	if (writer_open(&w, tmp, cache, true) < 0)
+		return -1;
+	w.order_mask = order_mask(m->hint);
+	walk(arg, &w);
+	if (writer_commit(m, &w, false) < 0)
+		return -1;
+	flushed(m, true);
+	log_debug("%s: wrote %zu records", m->path, w.n);
+	return 0;
 }
 
 /* copy_file - src's bytes into a new file dst (0644); 0 or -1 (logged) */
@@ -412,85 +482,32 @@ copy_file(const char *src, const char *dst)
 	return rc;
 }
 
-/* sync_path - fdatasync a closed file by name; 0 or -1 */
-static int
-sync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fdatasync(fd);
-	close(fd);
-	return rc;
-}
-
 /* flush_delta - copy the live table, apply the changed keys, rename it back */
 static int
 flush_delta(struct map *m)
 {
 	char tmp[4096], key[ADDR_STRLEN], vbuf[1024];
-	DB *db = NULL;
-	DBT k, v;
+	struct map_writer w;
 	size_t i;
-	int rc, err = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld.%llu", m->path, (long)getpid(),
-	    ++m->seq);
+	tmp_name(m, tmp, sizeof(tmp));
 	if (copy_file(m->path, tmp) < 0) {
 		unlink(tmp);
 		return -1;
 	}
-	if ((rc = db_create(&db, NULL, 0)) != 0) {
-		log_warn("%s: db_create: %s", m->path, db_strerror(rc));
-		unlink(tmp);
+	if (writer_open(&w, tmp, 256 * 1024, false) < 0)
 		return -1;
-	}
-	db->set_cachesize(db, 0, 256 * 1024, 1);
-	if ((rc = db->open(db, NULL, tmp, NULL, DB_HASH, 0, 0)) != 0) {
-		log_warn("%s: open: %s", tmp, db_strerror(rc));
-		db->close(db, 0);
-		unlink(tmp);
-		return -1;
-	}
-	for (i = 0; i < m->nchanged && err == 0; i++) {
+	for (i = 0; i < m->nchanged; i++) {
 		const char *val = m->value(&m->changed[i], vbuf, sizeof(vbuf));
 
-		memset(&k, 0, sizeof(k));
 		addr_format(&m->changed[i], key, sizeof(key));
-		k.data = key;
-		k.size = (u_int32_t)strlen(key) + 1;
-		if (val != NULL) {
-			memset(&v, 0, sizeof(v));
-			v.data = (void *)(uintptr_t)val;
-			v.size = (u_int32_t)strlen(val) + 1;
-			err = db->put(db, NULL, &k, &v, 0);
-		} else if ((err = db->del(db, NULL, &k, 0)) == DB_NOTFOUND) {
-			err = 0;
-		}
-		if (err != 0)
-			log_warn("%s: %s \"%s\": %s", tmp,
-			    val != NULL ? "put" : "del", key, db_strerror(err));
+		if (val != NULL)
+			map_put(&w, key, val);
+		else
+			writer_del(&w, key);
 	}
-	if (err == 0 && (err = db->sync(db, 0)) != 0)
-		log_warn("%s: sync: %s", tmp, db_strerror(err));
-	if ((rc = db->close(db, DB_NOSYNC)) != 0 && err == 0) {
-		log_warn("%s: close: %s", tmp, db_strerror(rc));
-		err = rc;
-	}
-	/* the copied pages too, whatever libdb had to write */
-	if (err == 0 && sync_path(tmp) < 0) {
-		log_warn("%s: fdatasync: %s", tmp, strerror(errno));
-		err = -1;
-	}
-	if (err == 0 && rename(tmp, m->path) < 0) {
-		log_warn("%s: rename to %s: %s", tmp, m->path, strerror(errno));
-		err = -1;
-	}
-	if (err != 0) {
-		unlink(tmp);
+	if (writer_commit(m, &w, true) < 0)
 		return -1;
-	}
 	log_debug("%s: wrote %zu changes", m->path, m->nchanged);
 	flushed(m, false);
 	return 0;

@@ -287,24 +287,34 @@ START_TEST(test_load_missing_dir)
 }
 END_TEST
 
-/* an ip capture that is no address makes the next candidate rule try */
-START_TEST(test_ip_fallthrough)
+/* load_text - a ruleset from one rules file holding text (must load) */
+static struct ruleset *
+load_text(const char *text)
 {
 	char dir[] = "/tmp/check_rule.XXXXXX";
-	char cmd[600], out[256];
-	static const char line[] = "Nov 23 06:11:58 vm t: x 999.1.1.1 1.2.3.4";
+	char cmd[600];
 	struct ruleset *rs;
-	struct logline ll;
-	struct event ev;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	write_file(dir, "10-a.rules",
-	    "rule first\nkind login\ntag t\nliteral x\nmatch ^x (?<ip>\\S+)\n"
-	    "rule second\nkind login\ntag t\nmatch ^x \\S+ (?<ip>\\S+)$\n");
+	write_file(dir, "10-a.rules", text);
 	rs = rule_load(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_ptr_nonnull(rs);
+	return rs;
+}
+
+/* an ip capture that is no address makes the next candidate rule try */
+START_TEST(test_ip_fallthrough)
+{
+	char out[256];
+	static const char line[] = "Nov 23 06:11:58 vm t: x 999.1.1.1 1.2.3.4";
+	struct ruleset *rs = load_text(
+	    "rule first\nkind login\ntag t\nliteral x\nmatch ^x (?<ip>\\S+)\n"
+	    "rule second\nkind login\ntag t\nmatch ^x \\S+ (?<ip>\\S+)$\n");
+	struct logline ll;
+	struct event ev;
+
 	ck_assert_int_eq(logline_parse(line, sizeof(line) - 1, &ll, NULL), 0);
 	ck_assert(rule_match(rs, &ll, &ev));
 	rule_format_event(&ev, out, sizeof(out));
@@ -333,12 +343,8 @@ match_line(struct ruleset *rs, const char *line, char *out, size_t size)
  */
 START_TEST(test_gate)
 {
-	char dir[] = "/tmp/check_rule.XXXXXX";
-	char cmd[600], out[256];
-	struct ruleset *rs;
-
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	write_file(dir, "10-a.rules",
+	char out[256];
+	struct ruleset *rs = load_text(
 	    "rule g1\nkind login\ntag g\ngate : ok:\nmatch ^a: ok: "
 	    "(?<ip>\\S+)$\n"
 	    "rule g2\nkind login\ntag g\ngate : ok:\nmatch ^b: ok: "
@@ -348,10 +354,7 @@ START_TEST(test_gate)
 	    /* mixed: one rule has no gate, so no line is skipped early */
 	    "rule m1\nkind login\ntag m\ngate never\nmatch ^a (?<ip>\\S+)$\n"
 	    "rule m2\nkind login\ntag m\nmatch ^b (?<ip>\\S+)$\n");
-	rs = rule_load(dir);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-	ck_assert_ptr_nonnull(rs);
+
 	ck_assert_str_eq(
 	    match_line(
 	        rs, "Nov 23 06:11:58 vm g: b: ok: 192.0.2.1", out, sizeof(out)),
