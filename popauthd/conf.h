@@ -35,6 +35,9 @@ struct conf {
 	/* POP-before-SMTP */
 	time_t popauth_expire;
 	long long map_flush_delay_ms; /* coalescing window for map rewrites */
+	time_t login_pair_window;     /* two-line logins (loginpair.h) */
+	long long login_pair_max;
+	long long login_pair_per_source;
 	/* local RBL cache / blacklist */
 	time_t rbl_cache_expire;
 	time_t fish_expire;

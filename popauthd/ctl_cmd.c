@@ -18,6 +18,7 @@
 #include "fish.h"
 #include "grant.h"
 #include "log.h"
+#include "loginpair.h"
 #include "map.h"
 #include "rule.h"
 #include "trigger.h"
@@ -74,6 +75,7 @@ ctl_status(void (*fn)(void *arg, const char *line), void *arg)
 	const struct engine_stats *s = engine_stats();
 	const struct ruleset *rs = engine_rules();
 	const struct conf *c = engine_conf();
+	const struct lpair_stats *ps;
 	char name[160];
 	size_t i;
 	int k;
@@ -88,6 +90,14 @@ ctl_status(void (*fn)(void *arg, const char *line), void *arg)
 		snprintf(name, sizeof(name), "event.%s",
 		    ev_kind_name((enum ev_kind)k));
 		stat_add(fn, arg, name, "%llu", s->events[k]);
+	}
+	if ((ps = engine_pair_stats()) != NULL) {
+		stat_add(fn, arg, "login_pair.pending", "%zu", ps->pending);
+		stat_add(fn, arg, "login_pair.paired", "%llu", ps->paired);
+		stat_add(fn, arg, "login_pair.unpaired", "%llu", ps->unpaired);
+		stat_add(fn, arg, "login_pair.expired", "%llu", ps->expired);
+		stat_add(fn, arg, "login_pair.refused", "%llu",
+		    ps->dropped_full + ps->dropped_source + ps->dropped_key);
 	}
 	for (i = 0; rs != NULL && i < rule_count(rs); i++) {
 		const char *rname = "?";

@@ -15,6 +15,7 @@
 #include "grant.h"
 #include "greytrap.h"
 #include "log.h"
+#include "loginpair.h"
 #include "logline.h"
 #include "map.h"
 #include "reaper.h"
@@ -47,11 +48,19 @@ static long long last_flush_ms[2], last_checkpoint_ms;
 static long long retry_map_ms[2], retry_commit_ms;
 static unsigned int map_fails[2], commit_fails;
 static time_t last_reconcile;
+static struct lpair *pairs; /* two-line logins */
+static time_t pairs_warned;
 
 const struct engine_stats *
 engine_stats(void)
 {
 	return &stats;
+}
+
+const struct lpair_stats *
+engine_pair_stats(void)
+{
+	return pairs != NULL ? lpair_stats(pairs) : NULL;
 }
 
 const struct conf *
@@ -83,6 +92,8 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 	bl_map = map_open(c->map_directory, c->blacklist_map);
 	if (relay_map == NULL || bl_map == NULL)
 		return -1;
+	pairs = lpair_new((size_t)c->login_pair_max,
+	    (size_t)c->login_pair_per_source, c->login_pair_window);
 	if (grant_init(c, st, relay_map) < 0)
 		return -1;
 	if ((wl = whitelist_load(c->whitelist_file)) == NULL)
@@ -118,6 +129,44 @@ engine_user(const struct event *ev, char *buf, size_t size)
 		return "unknown";
 	return log_escape(buf, size, raw,
 	    (size_t)n < sizeof(raw) ? (size_t)n : sizeof(raw) - 1);
+}
+
+/* engine_pair - one event of a two-line login */
+static void
+engine_pair(const struct event *ev, const char *user, time_t now)
+{
+	struct addr ip;
+	char a[ADDR_STRLEN];
+	const struct lpair_stats *ps;
+
+	switch (lpair_event(pairs, ev, now, &ip)) {
+	case LPAIR_PAIRED:
+		grant_login(&ip, user, now);
+		return;
+	case LPAIR_REFUSED:
+		/* counted; said at most once a minute */
+		if (now - pairs_warned < 60)
+			return;
+		pairs_warned = now;
+		ps = lpair_stats(pairs);
+		log_warn("%s: half-login not kept (%zu pending, "
+		         "login_pair_max %lld, login_pair_per_source %lld): "
+		         "%llu refused so far",
+		    addr_format(&ev->ip, a, sizeof(a)), ps->pending,
+		    cf->login_pair_max, cf->login_pair_per_source,
+		    ps->dropped_full + ps->dropped_source + ps->dropped_key);
+		return;
+	case LPAIR_UNPAIRED:
+		log_debug("rule %s: login of %s with no session pending",
+		    ev->rule, user);
+		return;
+	case LPAIR_NOKEY:
+		log_debug("rule %s: line has no PID to pair on", ev->rule);
+		return;
+	case LPAIR_PENDING:
+	case LPAIR_ENDED:
+		return;
+	}
 }
 
 void
@@ -160,6 +209,14 @@ engine_line(char *line, size_t len)
 	case EV_SM_REJECT:
 	case EV_GREYLIST:
 		trigger_event(&ev, clock_now());
+		break;
+	case EV_LOGIN_START:
+	case EV_LOGIN_FAIL:
+		engine_pair(&ev, NULL, clock_now());
+		break;
+	case EV_LOGIN_DONE:
+		engine_pair(
+		    &ev, engine_user(&ev, user, sizeof(user)), clock_now());
 		break;
 	case EV_NKINDS:
 		log_panic("%s: bad event kind", __func__);
@@ -371,6 +428,8 @@ engine_reload(struct conf *c, struct ruleset *rs)
 	cf = c;
 	rules = rs;
 	grant_conf(c);
+	lpair_conf(pairs, (size_t)c->login_pair_max,
+	    (size_t)c->login_pair_per_source, c->login_pair_window);
 	trigger_conf(c, wl);
 	bl_conf(c);
 	fish_conf(c);
@@ -394,6 +453,8 @@ engine_stop(void)
 	reaper_fini();
 	trigger_fini();
 	grant_fini();
+	lpair_free(pairs);
+	pairs = NULL;
 	map_close(relay_map);
 	map_close(bl_map);
 	relay_map = bl_map = NULL;

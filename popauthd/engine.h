@@ -39,6 +39,9 @@ void engine_periodic(void);
 void engine_stop(void);
 /* engine_stats - counters for status output */
 const struct engine_stats *engine_stats(void);
+struct lpair_stats;
+/* engine_pair_stats - two-line login counters (status) */
+const struct lpair_stats *engine_pair_stats(void);
 /* engine_conf - the conf in force */
 const struct conf *engine_conf(void);
 /* engine_rules - the ruleset in force (status: rule_hits) */

@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "event.h"
 #include "fifo.h"
+#include "linetest.h"
 #include "log.h"
 #include "logline.h"
 #include "priv.h"
@@ -110,40 +111,28 @@ open_input(const char *name)
 	return fd;
 }
 
-struct test_ctx {
-	struct ruleset *rs;
-	FILE *out;
-};
-
 static void
 test_line(void *arg, char *line, size_t len)
 {
-	struct test_ctx *t = arg;
-	struct logline ll;
-	struct event ev;
 	char buf[8192];
 
-	if (logline_parse(line, len, &ll, NULL) == 0 &&
-	    rule_match(t->rs, &ll, &ev)) {
-		rule_format_event(&ev, buf, sizeof(buf));
-		fprintf(t->out, "%s\n", buf);
-	} else {
-		fputs("-\n", t->out);
-	}
+	linetest_line(arg, line, len, buf, sizeof(buf));
+	printf("%s\n", buf);
 }
 
 /* run_test - --test: print what each line would do; no state is touched */
 static int
-run_test(struct ruleset *rs, const char *name)
+run_test(const struct conf *c, struct ruleset *rs, const char *name)
 {
-	struct test_ctx t = {rs, stdout};
+	struct linetest *t = linetest_new(rs, c->login_pair_window);
 	struct fifo *in = fifo_open_fd(open_input(name), name);
 	int rc;
 
-	while ((rc = fifo_read(in, 1 << 20, test_line, &t)) > 0)
+	while ((rc = fifo_read(in, 1 << 20, test_line, t)) > 0)
 		;
-	fifo_finish(in, test_line, &t);
+	fifo_finish(in, test_line, t);
 	fifo_close(in);
+	linetest_free(t);
 	return rc < 0 ? 1 : 0;
 }
 
@@ -310,7 +299,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (test != NULL) {
-		rc = run_test(rs, test);
+		rc = run_test(c, rs, test);
 		rule_free(rs);
 		conf_free(c);
 		return rc;

@@ -49,6 +49,9 @@ const char *const rule_kind_names[EV_NKINDS] = {
     [EV_SM_USER_UNKNOWN] = "sm_user_unknown",
     [EV_SM_REJECT] = "sm_reject",
     [EV_GREYLIST] = "greylist",
+    [EV_LOGIN_START] = "login_start",
+    [EV_LOGIN_DONE] = "login_done",
+    [EV_LOGIN_FAIL] = "login_fail",
 };
 
 const char *const rule_field_names[F_NFIELDS] = {

@@ -32,7 +32,10 @@ enum ev_kind {
 	EV_BODY_REJECT,       /* cleanup body_checks reject */
 	EV_SM_USER_UNKNOWN,   /* sendmail User unknown */
 	EV_SM_REJECT,         /* sendmail check_relay/spamcop-style reject */
-	EV_GREYLIST, /* greylisting reject: tuple for the greytrapper */
+	EV_GREYLIST,    /* greylisting reject: tuple for the greytrapper */
+	EV_LOGIN_START, /* two-line login: the client's address (loginpair.h) */
+	EV_LOGIN_DONE,  /* two-line login: the user's success, same PID */
+	EV_LOGIN_FAIL,  /* two-line login: failed or aborted, same PID */
 	EV_NKINDS
 };
 

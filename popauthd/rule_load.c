@@ -22,6 +22,8 @@ rule_kind_needs_ip(enum ev_kind k)
 {
 	switch (k) {
 	case EV_SM_USER_UNKNOWN:
+	case EV_LOGIN_DONE:
+	case EV_LOGIN_FAIL:
 		return false;
 	case EV_LOGIN:
 	case EV_RBL_REJECT:
@@ -36,6 +38,7 @@ rule_kind_needs_ip(enum ev_kind k)
 	case EV_BODY_REJECT:
 	case EV_SM_REJECT:
 	case EV_GREYLIST:
+	case EV_LOGIN_START:
 	case EV_NKINDS:
 		break;
 	}

@@ -255,6 +255,9 @@ trigger_event(const struct event *ev, time_t now)
 		gt_tuple(&ev->ip, now, host, from, to);
 		return;
 	case EV_LOGIN:
+	case EV_LOGIN_START:
+	case EV_LOGIN_DONE:
+	case EV_LOGIN_FAIL:
 	case EV_NKINDS:
 		log_panic("%s: bad event kind %d", __func__, (int)ev->kind);
 	}

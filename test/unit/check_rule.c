@@ -9,6 +9,7 @@
  * other junk reach the parser as they would from the FIFO.
  */
 #include "test.h"
+#include "linetest.h"
 #include "log.h"
 #include "logline.h"
 #include "rule.h"
@@ -70,15 +71,14 @@ check_corpus(struct ruleset *rs, const char *logpath)
 	const char *l, *e;
 	char *log, *ex;
 	int lineno = 0, bad = 0;
+	struct linetest *lt;
 
 	snprintf(expath, sizeof(expath), "%.*s.expect",
 	    (int)(strlen(logpath) - 4), logpath);
 	log = read_file(logpath, &loglen);
 	ex = read_file(expath, &exlen);
+	lt = linetest_new(rs, 120); /* login_pair_window's default */
 	while (next_line(log, loglen, &lp, &l, &ln)) {
-		struct logline ll;
-		struct event ev;
-
 		lineno++;
 		if (!next_line(ex, exlen, &ep, &e, &en)) {
 			fprintf(stderr, "%s:%d: no expected line\n", expath,
@@ -86,11 +86,7 @@ check_corpus(struct ruleset *rs, const char *logpath)
 			bad++;
 			break;
 		}
-		if (logline_parse(l, ln, &ll, NULL) == 0 &&
-		    rule_match(rs, &ll, &ev))
-			rule_format_event(&ev, out, sizeof(out));
-		else
-			snprintf(out, sizeof(out), "-");
+		linetest_line(lt, l, ln, out, sizeof(out));
 		/* attack twins plant 6.6.6.6: it must never be the client */
 		if (strstr(out, " ip=6.6.6.6") != NULL) {
 			fprintf(stderr, "%s:%d: injected address won: %.300s\n",
@@ -111,6 +107,7 @@ check_corpus(struct ruleset *rs, const char *logpath)
 	}
 	free(log);
 	free(ex);
+	linetest_free(lt);
 	return bad;
 }
 
