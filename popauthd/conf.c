@@ -59,7 +59,7 @@ static const struct conf_key keys[] = {
     K(map_flush_delay_ms, T_DUR_MS, "50ms", 0, 0),
     K(login_pair_window, T_DUR, "2m", 1, 0),
     K(login_pair_max, T_INT, "4096", 16, 1000000),
-    K(login_pair_per_source, T_INT, "16", 1, 1000000),
+    K(login_pair_per_source, T_INT, "32", 1, 1000000),
     K(rbl_cache_expire, T_DUR, "90d", 1, 0),
     K(fish_expire, T_DUR, "3d", 1, 0),
     K(localhost_dns_name, T_STR, "localhost", 1, 0),

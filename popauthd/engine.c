@@ -194,6 +194,8 @@ engine_line(char *line, size_t len)
 	case EV_LOGIN:
 		grant_login(
 		    &ev.ip, engine_user(&ev, user, sizeof(user)), clock_now());
+		if (ll.pid != NULL)
+			engine_pair(&ev, NULL, clock_now());
 		break;
 	case EV_RBL_REJECT:
 	case EV_RBL_REPEAT:

@@ -59,6 +59,10 @@ linetest_line(
 	    !rule_match(t->rs, &ll, &ev))
 		return (size_t)snprintf(out, size, "-");
 	n = rule_format_event(&ev, out, size);
+	if (ev.kind == EV_LOGIN) {
+		lpair_event(t->pairs, &ev, ll.when, &ip);
+		return n;
+	}
 	if (ev.kind != EV_LOGIN_START && ev.kind != EV_LOGIN_DONE &&
 	    ev.kind != EV_LOGIN_FAIL)
 		return n;

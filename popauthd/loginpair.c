@@ -345,6 +345,17 @@ lpair_take(
 	return true;
 }
 
+/* lp_drop - remove what is pending under key, counting nothing */
+static void
+lp_drop(struct lpair *p, const char *key, size_t klen)
+{
+	uint32_t *link, i;
+
+	if (p->st.pending > 0 &&
+	    (i = lp_find(p, key, klen, lp_hash(key, klen), &link)) != NIL)
+		lp_remove(p, i, link);
+}
+
 void
 lpair_end(struct lpair *p, const char *key, size_t klen, time_t now)
 {
@@ -414,6 +425,9 @@ lpair_event(
 		lpair_end(p, key, klen, now);
 		return LPAIR_ENDED;
 	case EV_LOGIN:
+		/* a one-line success of a server that also logs its connects */
+		lp_drop(p, key, klen);
+		return LPAIR_ENDED;
 	case EV_RBL_REJECT:
 	case EV_RBL_REPEAT:
 	case EV_SENDER_FORGERY:

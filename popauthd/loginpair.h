@@ -71,7 +71,8 @@ enum lpair_result {
 
 /*
  * lpair_event - apply a login_start/done/fail event, keyed by the line's
- * host, program and PID (a "pid" capture wins over the syslog tag's)
+ * host, program and PID (a "pid" capture wins over the syslog tag's); a
+ * one-line login event drops what its PID had pending, quietly
  */
 enum lpair_result lpair_event(
     struct lpair *p, const struct event *ev, time_t now, struct addr *ip);
