@@ -3,9 +3,12 @@
  *
  * The per-line path allocates nothing and writes nothing: trackers change memory
  * and note what changed.  engine_tick() then writes all of it to state in one
- * transaction, lets the held event lines out once the commit holds, and rewrites
- * a map at most once per map_flush_delay (the first change after a quiet spell
- * goes out at once, so a new grant reaches Postfix within milliseconds).
+ * transaction, and rewrites a map at most once per map_flush_delay (the first
+ * change after a quiet spell goes out at once, so a new grant reaches Postfix
+ * within milliseconds).  The held event lines go out once the commit holds
+ * AND the tables Postfix reads hold what they say ("has authenticated" means
+ * smtpd can see the grant), except in a replay, whose tables are written at
+ * its end.
  */
 #include "engine.h"
 #include "fish.h"
@@ -225,13 +228,33 @@ engine_line(char *line, size_t len)
 	}
 }
 
+/* engine_ready - log_ready_fn: both tables hold the changes tagged */
+static bool
+engine_ready(void *arg, unsigned long long relay, unsigned long long bl)
+{
+	UNUSED(arg);
+	return map_holds(relay_map, relay) && map_holds(bl_map, bl);
+}
+
+/* engine_events_durable - the held lines are committed: let them out when due */
+static void
+engine_events_durable(void)
+{
+	if (replay) {
+		log_events_flush();
+		return;
+	}
+	log_events_seal(map_changes(relay_map), map_changes(bl_map));
+	log_events_release(engine_ready, NULL);
+}
+
 /* engine_commit - write every tracker's changes in one transaction */
 static void
 engine_commit(void)
 {
 	if (!grant_dirty() && !bl_dirty() && !fish_dirty() && !sm_dirty() &&
 	    !gt_dirty()) {
-		log_events_flush();
+		engine_events_durable();
 		return;
 	}
 	if (commit_fails > 0 && mono_ms() < retry_commit_ms)
@@ -245,7 +268,7 @@ engine_commit(void)
 				fish_synced();
 				sm_synced();
 				gt_synced();
-				log_events_flush();
+				engine_events_durable();
 				if (commit_fails > 0)
 					log_info(
 					    "%s: state written again after %u "
@@ -269,6 +292,7 @@ static void
 engine_flush_done(int i, struct map *m, int rc, long long now)
 {
 	if (rc > 0) {
+		log_events_release(engine_ready, NULL);
 		if (map_fails[i] > 0)
 			log_info("%s: written again after %u failed attempts",
 			    map_path(m), map_fails[i]);
@@ -338,6 +362,8 @@ engine_flush_all(void)
 	engine_commit();
 	engine_flush_map(0, relay_map, grant_map_walk, true);
 	engine_flush_map(1, bl_map, bl_map_walk, true);
+	/* what a table could not take stays in state; say it now anyway */
+	log_events_flush();
 }
 
 static long long

@@ -4,7 +4,9 @@
  * The file is opened O_APPEND and every line is one write(2), so lines from a
  * crashing process are never interleaved half-way.  Stamps use clock_now(), so a
  * replay logs the log's own times.  Event lines wait in a bounded buffer until the
- * state commit that makes them true.
+ * state commit that makes them true; the engine then seals them with two tags
+ * (the map changes they need) and releases sealed segments, in order, once
+ * the tables Postfix reads hold those changes.
  */
 #include "log.h"
 #include "clock.h"
@@ -20,7 +22,8 @@
 #include <unistd.h>
 
 #define LOG_LINE_MAX 2048
-#define LOG_HELD_MAX (1024 * 1024)
+#define LOG_HELD_MAX (16 * 1024 * 1024)
+#define LOG_SEGS_MAX 4096 /* sealed segments waiting; more are merged */
 
 static int log_fd = -1;
 static bool log_syslog;
@@ -29,6 +32,12 @@ static bool log_dbg;
 static bool log_batch;
 static char *held;
 static size_t held_len, held_size;
+/* sealed segments of held: [seg[i-1].end, seg[i].end), oldest first */
+static struct log_seg {
+	size_t end;
+	unsigned long long tag[2];
+} segs[LOG_SEGS_MAX];
+static size_t nsegs;
 static char last_error[256];
 
 static void log_hold(const char *buf, size_t len);
@@ -236,7 +245,17 @@ static void
 log_hold(const char *buf, size_t len)
 {
 	if (held_len + len > LOG_HELD_MAX) {
-		/* a huge burst in one tick: write now rather than grow without bound */
+		/*
+		 * Tables that cannot be written (disk full) or a huge burst in one
+		 * tick: write now rather than grow without bound, and say so.
+		 */
+		static const char note[] =
+		    "popauthd: warning: event log lines below written before "
+		    "their tables were (held too long)\n";
+
+		if (log_fd >= 0 && write(log_fd, note, sizeof(note) - 1) < 0) {
+			/* nowhere better to say it */
+		}
 		log_events_flush();
 	}
 	if (held_len + len + 1 > held_size) {
@@ -272,10 +291,71 @@ log_events_flush(void)
 		off = (size_t)(eol - held) + 1;
 	}
 	held_len = 0;
+	nsegs = 0;
+}
+
+/* log_write_held - write held[0, n) to every sink and forget it */
+static void
+log_write_held(size_t n)
+{
+	size_t rest = held_len - n, i, k;
+
+	held_len = n;
+	log_events_flush();
+	if (rest > 0)
+		memmove(held, held + n, rest);
+	held_len = rest;
+	for (i = k = 0; i < nsegs; i++) {
+		if (segs[i].end <= n)
+			continue;
+		segs[k] = segs[i];
+		segs[k++].end -= n;
+	}
+	nsegs = k;
+}
+
+void
+log_events_seal(unsigned long long tag0, unsigned long long tag1)
+{
+	size_t start = nsegs > 0 ? segs[nsegs - 1].end : 0;
+
+	if (held_len == start)
+		return;
+	if (nsegs == LOG_SEGS_MAX) {
+		/* merge into the newest: it waits for the larger tags */
+		segs[nsegs - 1].end = held_len;
+		segs[nsegs - 1].tag[0] = tag0;
+		segs[nsegs - 1].tag[1] = tag1;
+		return;
+	}
+	segs[nsegs].end = held_len;
+	segs[nsegs].tag[0] = tag0;
+	segs[nsegs].tag[1] = tag1;
+	nsegs++;
+}
+
+void
+log_events_release(log_ready_fn *ready, void *arg)
+{
+	size_t i = 0;
+
+	while (i < nsegs && ready(arg, segs[i].tag[0], segs[i].tag[1]))
+		i++;
+	if (i > 0)
+		log_write_held(segs[i - 1].end);
+}
+
+bool
+log_events_waiting(void)
+{
+	return nsegs > 0;
 }
 
 void
 log_events_drop(void)
 {
-	held_len = 0;
+	size_t sealed = nsegs > 0 ? segs[nsegs - 1].end : 0;
+
+	/* only the lines of the failed commit: sealed ones are durable */
+	held_len = sealed;
 }

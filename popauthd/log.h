@@ -29,9 +29,20 @@ void log_error(const char *fmt, ...) LOG_FMT(1, 2);
 _Noreturn void log_panic(const char *fmt, ...) LOG_FMT(1, 2);
 /* log_event - a state change; written after the next state commit */
 void log_event(const char *fmt, ...) LOG_FMT(1, 2);
-/* log_events_flush - write the held event lines (after a commit) */
+/* log_events_flush - write every held line now (exit, replay) */
 void log_events_flush(void);
-/* log_events_drop - forget held event lines (the commit failed) */
+/*
+ * log_events_seal - the held lines are durable (state committed); they are
+ * written once ready(tag0, tag1) says the tables they speak of hold them
+ */
+void log_events_seal(unsigned long long tag0, unsigned long long tag1);
+typedef bool log_ready_fn(
+    void *arg, unsigned long long tag0, unsigned long long tag1);
+/* log_events_release - write the sealed lines whose tags are ready, in order */
+void log_events_release(log_ready_fn *ready, void *arg);
+/* log_events_waiting - true while sealed lines wait for their tables */
+bool log_events_waiting(void);
+/* log_events_drop - forget the unsealed held lines (the commit failed) */
 void log_events_drop(void);
 /* log_set_batch - hold every info line until log_events_flush (replay: one write per tick) */
 void log_set_batch(bool on);

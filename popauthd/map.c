@@ -47,6 +47,8 @@ struct map {
 	size_t hint;        /* records expected in the next flush */
 	pid_t child;        /* a background flush, or 0 */
 	unsigned long long flushes, seq;
+	/* change numbers: made so far, in the table on disk, in the child's */
+	unsigned long long changes, visible, child_changes;
 };
 
 struct map_writer {
@@ -163,6 +165,7 @@ map_close(struct map *m)
 void
 map_touch(struct map *m)
 {
+	m->changes++;
 	m->dirty = true;
 	m->full = true;
 	m->nchanged = 0;
@@ -187,6 +190,7 @@ map_change(struct map *m, const struct addr *a)
 		    xrealloc(m->changed, m->capchanged * sizeof(*m->changed));
 	}
 	m->changed[m->nchanged++] = *a;
+	m->changes++;
 	m->dirty = true;
 }
 
@@ -196,6 +200,7 @@ flushed(struct map *m, bool full)
 {
 	m->dirty = false;
 	m->flushes++;
+	m->visible = m->changes;
 	m->since_full = full ? 0 : m->since_full + m->nchanged;
 	m->full = false;
 	m->nchanged = 0;
@@ -205,6 +210,18 @@ bool
 map_dirty(const struct map *m)
 {
 	return m->dirty;
+}
+
+unsigned long long
+map_changes(const struct map *m)
+{
+	return m->changes;
+}
+
+bool
+map_holds(const struct map *m, unsigned long long change)
+{
+	return m->visible >= change;
 }
 
 void
@@ -230,6 +247,7 @@ map_check(struct map *m)
 		log_warn("%s: table missing or empty (removed by hand?); "
 		         "writing it again from state",
 		    m->path);
+	m->changes++;
 	m->dirty = true;
 	return true;
 }
@@ -563,6 +581,7 @@ map_flush_bg(struct map *m, map_walk_fn *walk, void *arg)
 		_exit(map_flush(m, walk, arg) == 0 ? 0 : 1);
 	}
 	m->child = pid;
+	m->child_changes = m->changes;
 	m->child_delta = map_delta_ready(m) ? m->nchanged : 0;
 	/*
 	 * The child writes everything up to now; later changes collect as
@@ -588,6 +607,7 @@ map_reaped(struct map *m, int status)
 	m->child = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		m->flushes++;
+		m->visible = m->child_changes;
 		m->since_full =
 		    m->child_delta > 0 ? m->since_full + m->child_delta : 0;
 		return 1;

@@ -49,6 +49,13 @@ void map_set_value_fn(struct map *m, map_value_fn *value);
 void map_change(struct map *m, const struct addr *a);
 /* map_dirty - true when a rewrite is pending */
 bool map_dirty(const struct map *m);
+/*
+ * map_changes - how many changes were made so far; map_holds - true once
+ * the table Postfix reads holds every change up to that number (so an
+ * event line is logged only when Postfix can see what it says)
+ */
+unsigned long long map_changes(const struct map *m);
+bool map_holds(const struct map *m, unsigned long long change);
 /* map_check - true (and dirty) if the file was removed or emptied by hand */
 bool map_check(struct map *m);
 /* map_flush - write the table from walk(arg) and rename it into place; 0 or -1 */

@@ -2,7 +2,9 @@
 # 009-crash.sh - kill -9 at random points of a stream of grants and listings,
 # many times.  Invariants after every kill and restart: both maps are valid
 # tables Postfix can open (never torn, never missing), and every grant or
-# listing that the log reports as done is in the map.
+# listing that the log reports as done is in the map, right after the kill
+# (before a restart rewrites the maps from state): a line is logged only
+# once Postfix can see what it says.
 . "$(dirname "$0")/lib.sh"
 
 pf_dir
@@ -51,6 +53,7 @@ for chunk in "$T"/chunk.*; do
 	wait "$writer" 2>/dev/null
 	map_valid popauth_checks || fail "round $r: popauth_checks not a valid table after kill -9"
 	map_valid rbl_checks || fail "round $r: rbl_checks not a valid table after kill -9"
+	check_logged "round $r right after kill -9"
 done
 pa_start
 check_logged "final restart"
