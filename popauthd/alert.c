@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ALERT_POLL_MS      100 /* re-poll interval while a child runs */
@@ -35,6 +36,7 @@
 
 struct alert_job {
 	char *msg;      /* the whole message, CRLF */
+	char why[512];  /* the offence, escaped */
 	char rcpt[256]; /* envelope sender and recipient */
 	char ip[ADDR_STRLEN];
 	char host[256 * 4]; /* escaped */
@@ -145,6 +147,7 @@ alert_text(const struct conf *c, const struct alert_info *ai,
 	ok = ok &&
 	    appendf(buf, ALERT_MSG_MAX, &len,
 	        "%s [%s] has been null-routed until %s.\r\n"
+	        "Reason: %s.\r\n"
 	        "\r\n"
 	        "This user has made %lld attempts in the last %lld "
 	        "second(s) for a rate of 1 message every %s seconds "
@@ -160,7 +163,7 @@ alert_text(const struct conf *c, const struct alert_info *ai,
 	        "the perimeter router (to lift this unwanted traffic from "
 	        "your mail host):\r\n"
 	        "\r\n",
-	        j->ip, j->host, unban, ai->period_hits,
+	        j->ip, j->host, unban, j->why, ai->period_hits,
 	        (long long)ai->hitspread, rate,
 	        c->nullroute_freq_thresh > 0 ? 1.0 / c->nullroute_freq_thresh
 	                                     : 0.0,
@@ -395,6 +398,10 @@ alert_send(const struct conf *c, const struct alert_info *ai)
 	    strnlen(ai->host, sizeof(ai->host)));
 	hdr_clean(j->rcpt, sizeof(j->rcpt), c->sysadmin_email_address, true);
 	j->total_hits = ai->total_hits;
+	log_escape(
+	    j->why, sizeof(j->why), ai->why, strnlen(ai->why, sizeof(ai->why)));
+	if (j->why[0] == '\0')
+		snprintf(j->why, sizeof(j->why), "repeated attempts");
 	if (j->rcpt[0] == '\0') {
 		log_warn(
 		    "%s: null-route alert not sent: sysadmin_email_address "
@@ -482,4 +489,46 @@ alert_poll(const struct conf *c)
 			next = wait;
 	}
 	return next;
+}
+
+long long
+alert_finish_ms(const struct conf *c)
+{
+	long long one = ((long long)c->alert_timeout + ALERT_KILL_GRACE) * 1000;
+	long long waves = ((long long)alert_n + c->alert_max_children - 1) /
+	    c->alert_max_children;
+
+	return one * waves * (c->alert_retries + 1);
+}
+
+void
+alert_finish(const struct conf *c, long long max_ms)
+{
+	long long end = mono_ms() + max_ms, now;
+	struct timespec nap = {0, ALERT_POLL_MS / 2 * 1000000L};
+	size_t i;
+	int st;
+
+	while (alert_n > 0 && (now = mono_ms()) < end) {
+		for (i = 0; i < alert_n; i++)
+			if (alert_q[i].pid <= 0 && alert_q[i].due_ms > now)
+				alert_q[i].due_ms =
+				    now; /* no retry delay now */
+		alert_poll(c);
+		if (alert_n > 0)
+			nanosleep(&nap, NULL);
+	}
+	while (alert_n > 0) {
+		struct alert_job *j = &alert_q[0];
+
+		if (j->pid > 0) {
+			kill(j->pid, SIGKILL);
+			while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+				;
+		}
+		log_warn("%s: null-route alert to %s dropped at exit, not sent "
+		         "(%s)",
+		    j->ip, j->rcpt, j->why);
+		alert_drop(0);
+	}
 }

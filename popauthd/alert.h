@@ -33,6 +33,7 @@ struct alert_info {
 	double rate;      /* period_hits / hitspread, attempts per second */
 	time_t hitspread; /* seconds the period covers */
 	time_t unban;     /* when the null-route is lifted (wall clock) */
+	char why[256];    /* the offence and its threshold; may hold log text */
 };
 
 /*
@@ -51,6 +52,15 @@ void alert_send(const struct conf *c, const struct alert_info *ai);
  * child runs), or -1 when nothing is queued.
  */
 long long alert_poll(const struct conf *c);
+
+/*
+ * alert_finish - at exit: give every queued alert one more prompt try (no
+ * retry delay) and wait for the senders up to max_ms; what is still unsent
+ * then is killed and logged as dropped, with its IP
+ */
+void alert_finish(const struct conf *c, long long max_ms);
+/* alert_finish_ms - how long alert_finish needs to try everything queued */
+long long alert_finish_ms(const struct conf *c);
 
 /* alert_pending - number of alerts queued or in flight */
 size_t alert_pending(void);

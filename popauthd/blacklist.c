@@ -190,6 +190,29 @@ bl_scope(const struct bl_entry *e)
 	return bl_kind_scope((enum bl_ban_kind)e->ban_kind);
 }
 
+/* bl_why - the offence behind a ban, with its rate or count and threshold */
+static void
+bl_why(const struct bl_entry *e, const char *why, char *buf, size_t size)
+{
+	const char *list = e->list != NULL ? e->list : "?";
+
+	if (strcmp(why, "attempts too frequent") == 0)
+		snprintf(buf, size,
+		    "%s: %.1f attempts/min against a threshold of %.1f/min "
+		    "(%lu in the last period; listed by %s)",
+		    why, e->freq * 60, bl_cf->nullroute_freq_thresh * 60,
+		    (unsigned long)e->period_hits, list);
+	else if (strcmp(why, "too many attempts") == 0)
+		snprintf(buf, size,
+		    "%s: %lu attempts in all against a threshold of %lld "
+		    "(listed by %s)",
+		    why, (unsigned long)e->total_hits,
+		    bl_cf->nullroute_msg_thresh, list);
+	else
+		snprintf(buf, size, "%s (listed by %s for %s)", why, list,
+		    bl_reason(e));
+}
+
 /*
  * bl_ban - ban e until unban for kind (never shortening a ban in force; a
  * port-25-only ban that earns a null-route of everything is widened)
@@ -255,6 +278,7 @@ bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
 		ai.rate = e->freq;
 		ai.hitspread = spread;
 		ai.unban = unban;
+		bl_why(e, why, ai.why, sizeof(ai.why));
 		alert_send(bl_cf, &ai);
 		e->alerted = (time_t)e->bans;
 	}

@@ -474,6 +474,15 @@ void
 engine_stop(void)
 {
 	engine_flush_all();
+	/*
+	 * Alerts waiting for a sender slot would die with the process: a
+	 * replay sends them all before it ends; a stopping daemon gives them
+	 * one alert_timeout, then logs what it drops, with the IP.
+	 */
+	if (cf != NULL)
+		alert_finish(cf,
+		    replay ? alert_finish_ms(cf)
+		           : ((long long)cf->alert_timeout + 5) * 1000);
 	bl_fini();
 	fish_fini();
 	sm_fini();

@@ -416,6 +416,89 @@ START_TEST(test_queue_is_bounded)
 }
 END_TEST
 
+/* a server that takes the connection and never greets: senders hang */
+START_TEST(test_finish_drops_with_ip)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	struct conf *c;
+	struct alert_info a1 = info("192.0.2.44", "hang.example");
+	struct alert_info a2 = info("2001:db8::44", "hang6.example");
+	const char *log;
+	long long t0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	c = conf_for(port, "3");
+	snprintf(a1.why, sizeof(a1.why), "too many attempts: 80 in all");
+	alert_send(c, &a1);
+	alert_send(c, &a2);
+	ck_assert_uint_eq(alert_pending(), 2);
+	t0 = mono_ms();
+	alert_finish(c, 300);
+	ck_assert_msg(mono_ms() - t0 < 3000, "alert_finish overran its bound");
+	ck_assert_uint_eq(alert_pending(), 0);
+	log = slurp(logpath);
+	ck_assert_msg(count(log,
+	                  "192.0.2.44: null-route alert to " ADMIN
+	                  " dropped at exit, not sent (too many "
+	                  "attempts: 80 in all)") == 1,
+	    "%s", log);
+	ck_assert_msg(count(log,
+	                  "2001:db8::44: null-route alert to " ADMIN
+	                  " dropped at exit") == 1,
+	    "%s", log);
+	close(fd);
+	conf_free(c);
+}
+END_TEST
+
+/* alerts waiting for the one sender slot all go out before the exit */
+START_TEST(test_finish_sends_queued)
+{
+	int port = free_port();
+	char server[64];
+	char *o[] = {server, (char *)"alert_max_children=1",
+	    (char *)"sysadmin_email_address=" ADMIN};
+	struct conf *c;
+	struct alert_info ai;
+	char ip[32];
+	int i;
+
+	snprintf(
+	    server, sizeof(server), "alert_smtp_server=127.0.0.1:%d", port);
+	c = conf_load(NULL, o, NITEMS(o));
+	ck_assert_ptr_nonnull(c);
+	if (!sink_start(port)) {
+		printf("SKIP: check_alert needs %s\n", SINK);
+		conf_free(c);
+		return;
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(ip, sizeof(ip), "198.51.100.%d", 60 + i);
+		ai = info(ip, "q.example");
+		alert_send(c, &ai);
+	}
+	ck_assert_uint_eq(alert_pending(), 4);
+	alert_finish(c, alert_finish_ms(c));
+	ck_assert_uint_eq(alert_pending(), 0);
+	{
+		char names[8][400];
+
+		ck_assert_int_eq(messages(names, 8), 4);
+	}
+	ck_assert_msg(
+	    count(slurp(logpath), "dropped") == 0, "%s", slurp(logpath));
+	conf_free(c);
+}
+END_TEST
+
 static Suite *
 alert_suite(void)
 {
@@ -428,6 +511,8 @@ alert_suite(void)
 	tcase_add_test(tc, test_send_v6);
 	tcase_add_test(tc, test_server_down_retries_then_gives_up);
 	tcase_add_test(tc, test_queue_is_bounded);
+	tcase_add_test(tc, test_finish_drops_with_ip);
+	tcase_add_test(tc, test_finish_sends_queued);
 	suite_add_tcase(s, tc);
 	return s;
 }
