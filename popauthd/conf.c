@@ -7,12 +7,9 @@
  * previous one.  Errors go to stderr (and the log) as "file:line: message".
  */
 #include "conf.h"
+#include "conf_int.h"
 #include "log.h"
-#include "procnet.h"
 #include "util.h"
-
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef POPAUTHD_CONF
@@ -40,6 +38,12 @@ struct conf_key {
 	{                                                                      \
 #n, t, offsetof(struct conf, n), d, lo, hi                     \
 	}
+
+/* where a key got its value: file NULL = the default */
+struct conf_src {
+	const char *file; /* c->config_file or "-o" */
+	int line;
+};
 
 static const struct conf_key keys[] = {
     K(fifo_path, T_STR, "/run/popauthd/maillog.fifo", 1, 0),
@@ -271,7 +275,37 @@ conf_assign(struct conf *c, const char *file, int line, char *text)
 		conf_fail(file, line, "%s = %.80s: %s", name, value, err);
 		return -1;
 	}
+	c->src[k - keys].file = strcmp(file, "-o") == 0 ? "-o" : c->config_file;
+	c->src[k - keys].line = line;
 	return 0;
+}
+
+const char *
+conf_where(const struct conf *c, const char *key, char *buf, size_t size)
+{
+	const struct conf_key *k = conf_find(key);
+	const struct conf_src *s;
+
+	if (k == NULL)
+		log_panic("%s: no key %s", __func__, key);
+	s = &c->src[k - keys];
+	if (s->file == NULL)
+		snprintf(buf, size, "%s", c->config_file);
+	else
+		snprintf(buf, size, "%s:%d", s->file, s->line);
+	return buf;
+}
+
+void
+conf_error(const struct conf *c, const char *key, const char *fmt, ...)
+{
+	char where[1100], msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("%s: %s", conf_where(c, key, where, sizeof(where)), msg);
 }
 
 /* conf_read - parse FILE line by line with continuation lines */
@@ -282,10 +316,17 @@ conf_read(struct conf *c, const char *file)
 	char *line = NULL, *logical = NULL;
 	size_t cap = 0, loglen = 0;
 	int lineno = 0, logline = 0, rc = 0;
+	struct stat st;
 	ssize_t n;
 
 	if (fp == NULL) {
 		conf_fail(file, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	/* a directory opens and reads as an empty file */
+	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
+		conf_fail(file, 0, "not a regular file");
+		fclose(fp);
 		return -1;
 	}
 	for (;;) {
@@ -340,84 +381,6 @@ conf_read(struct conf *c, const char *file)
 	return rc;
 }
 
-/* conf_regex - pattern (n bytes) compiles as PCRE2; else reported, -1 */
-static int
-conf_regex(const char *file, const char *key, const char *p, size_t n)
-{
-	PCRE2_SIZE off;
-	int err;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)p, n, 0, &err, &off, NULL);
-
-	if (re == NULL) {
-		conf_fail(file, 0, "%s: bad pattern \"%.*s\" at offset %zu",
-		    key, (int)n, p, (size_t)off);
-		return -1;
-	}
-	pcre2_code_free(re);
-	return 0;
-}
-
-/* conf_check_mta - sendmail, reaper and greytrap keys (issue 6) */
-static int
-conf_check_mta(struct conf *c, const char *file)
-{
-	struct procnet_local l;
-	const char *p = c->greytrap_trap_regex;
-	size_t n;
-	int rc = 0;
-
-	if (procnet_parse_local(c->sendmail_listen, &l) < 0) {
-		conf_fail(file, 0,
-		    "sendmail_listen = %s: expected ADDR:PORT, [V6]:PORT or "
-		    "PORT",
-		    c->sendmail_listen);
-		rc = -1;
-	}
-	n = strlen(c->stalled_session_pattern);
-	if (conf_regex(file, "stalled_session_pattern",
-	        c->stalled_session_pattern, n) < 0)
-		rc = -1;
-	while (*p != '\0') {
-		p += strspn(p, " \t");
-		if ((n = strcspn(p, " \t")) == 0)
-			break;
-		if (conf_regex(file, "greytrap_trap_regex", p, n) < 0)
-			rc = -1;
-		p += n;
-	}
-	return rc;
-}
-
-/* conf_check - cross-key checks after everything is set */
-static int
-conf_check(struct conf *c, const char *file)
-{
-	int rc = 0;
-
-	if (strchr(c->popauth_map, '/') != NULL ||
-	    strchr(c->blacklist_map, '/') != NULL) {
-		conf_fail(file, 0,
-		    "popauth_map and blacklist_map are names in "
-		    "map_directory, not paths");
-		rc = -1;
-	}
-	if (strcmp(c->popauth_map, c->blacklist_map) == 0) {
-		conf_fail(file, 0, "popauth_map and blacklist_map must differ");
-		rc = -1;
-	}
-	if (c->nullroute_freq_thresh <= 0) {
-		conf_fail(file, 0, "nullroute_freq_thresh must be above zero");
-		rc = -1;
-	}
-	if (strlen(c->iptables_chain) > 28) {
-		conf_fail(file, 0, "iptables_chain: at most 28 characters");
-		rc = -1;
-	}
-	if (conf_check_mta(c, file) < 0)
-		rc = -1;
-	return rc;
-}
-
 struct conf *
 conf_load(const char *file, char *const *overrides, size_t noverrides)
 {
@@ -425,6 +388,7 @@ conf_load(const char *file, char *const *overrides, size_t noverrides)
 	size_t i;
 	int rc = 0;
 
+	c->src = xcalloc(NITEMS(keys), sizeof(*c->src));
 	for (i = 0; i < NITEMS(keys); i++)
 		if (conf_set(c, &keys[i], keys[i].def) != NULL)
 			log_panic("bad default for %s", keys[i].name);
@@ -438,7 +402,7 @@ conf_load(const char *file, char *const *overrides, size_t noverrides)
 			rc = -1;
 		free(o);
 	}
-	if (rc == 0 && conf_check(c, c->config_file) < 0)
+	if (rc == 0 && conf_check(c) < 0)
 		rc = -1;
 	if (rc < 0) {
 		conf_free(c);
@@ -458,6 +422,7 @@ conf_free(struct conf *c)
 		if (keys[i].type == T_STR)
 			free(*(char **)((char *)c + keys[i].off));
 	free(c->config_file);
+	free(c->src);
 	free(c);
 }
 

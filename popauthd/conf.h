@@ -16,8 +16,11 @@
 enum fw_backend { FW_NONE, FW_IPTABLES };
 enum nullroute_scope { SCOPE_ALL, SCOPE_SMTP };
 
+struct conf_src;
+
 struct conf {
-	char *config_file; /* where it came from, for messages */
+	char *config_file;    /* where it came from, for messages */
+	struct conf_src *src; /* where each key was set (conf_where) */
 	/* paths */
 	char *fifo_path;
 	char *data_directory;
@@ -124,6 +127,16 @@ const char *conf_default_file(void);
  */
 struct conf *conf_load(
     const char *file, char *const *overrides, size_t noverrides);
+/*
+ * conf_where - "file:line" (or "-o:N", or the file for a default) where key
+ * got its value, into buf
+ */
+const char *conf_where(
+    const struct conf *c, const char *key, char *buf, size_t size);
+#define CONF_PORTS_MAX 15 /* nullroute_ports entries */
+/* conf_ports - "25, 465, 1000-2000" into at most max ranges; NULL or why not */
+const char *conf_ports(const char *text, unsigned short *lo, unsigned short *hi,
+    size_t max, size_t *n);
 /* conf_free - release a conf (NULL is fine) */
 void conf_free(struct conf *c);
 /* conf_dump - write every key = value (postconf -n style) to fd */

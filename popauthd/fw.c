@@ -19,10 +19,6 @@
 static const struct fw_ops *fw_cur; /* NULL until fw_open succeeds */
 static struct fw_settings fw_set;
 
-/* names iptables reserves: a chain by one of these would be a target or builtin */
-static const char *const fw_reserved[] = {"ACCEPT", "DROP", "QUEUE", "RETURN",
-    "INPUT", "OUTPUT", "FORWARD", "PREROUTING", "POSTROUTING"};
-
 int
 fw_addr_cmp(const void *x, const void *y)
 {
@@ -33,98 +29,25 @@ fw_addr_cmp(const void *x, const void *y)
 	return memcmp(a->b, b->b, sizeof(a->b));
 }
 
-/* fw_parse_port - "25" into *lo = *hi = 25; 0 or -1 */
-static int
-fw_parse_port(const char *s, uint16_t *v)
-{
-	long long n;
-
-	if (parse_long(s, 1, 65535, &n) < 0)
-		return -1;
-	*v = (uint16_t)n;
-	return 0;
-}
-
-/* fw_parse_ports - "25,465,587" or "1000-2000" into s; 0 or -1 (logged) */
-static int
-fw_parse_ports(const char *text, struct fw_settings *s)
-{
-	char *copy = xstrdup(text), *tok, *next, *dash;
-	int rc = -1;
-
-	s->nports = 0;
-	/* not strtok: "25,,26" is a typo to report, not one port less */
-	for (tok = copy; tok != NULL; tok = next) {
-		if ((next = strchr(tok, ',')) != NULL)
-			*next++ = '\0';
-		while (*tok == ' ')
-			tok++;
-		while (*tok != '\0' && tok[strlen(tok) - 1] == ' ')
-			tok[strlen(tok) - 1] = '\0';
-		if (s->nports == FW_PORTS_MAX) {
-			log_error("nullroute_ports = %s: at most %d entries",
-			    text, FW_PORTS_MAX);
-			goto fail;
-		}
-		if ((dash = strchr(tok, '-')) != NULL)
-			*dash = '\0';
-		if (fw_parse_port(tok, &s->port_lo[s->nports]) < 0 ||
-		    fw_parse_port(dash != NULL ? dash + 1 : tok,
-		        &s->port_hi[s->nports]) < 0 ||
-		    s->port_hi[s->nports] < s->port_lo[s->nports]) {
-			log_error(
-			    "nullroute_ports = %s: bad port or range", text);
-			goto fail;
-		}
-		s->nports++;
-	}
-	if (s->nports == 0) {
-		log_error("nullroute_ports = %s: no port given", text);
-		goto fail;
-	}
-	rc = 0;
-fail:
-	free(copy);
-	return rc;
-}
-
-/* fw_settings_from - check the firewall keys of c into s; 0 or -1 (logged) */
+/*
+ * fw_settings_from - the firewall keys of c into s (conf_check.c has
+ * checked them at load); 0 or -1 (logged)
+ */
 static int
 fw_settings_from(const struct conf *c, struct fw_settings *s)
 {
-	const char *p;
-	size_t i;
+	const char *err;
 
 	memset(s, 0, sizeof(*s));
-	if (strlen(c->iptables_chain) >= FW_CHAIN_SIZE - 3 ||
-	    c->iptables_chain[0] == '\0' || c->iptables_chain[0] == '-') {
-		log_error("iptables_chain = %s: need 1 to 28 characters, not "
-		          "starting with '-'",
-		    c->iptables_chain);
-		return -1;
-	}
-	for (p = c->iptables_chain; *p != '\0'; p++)
-		if (!(*p >= 'A' && *p <= 'Z') && !(*p >= 'a' && *p <= 'z') &&
-		    !(*p >= '0' && *p <= '9') && *p != '_' && *p != '-') {
-			log_error("iptables_chain = %s: use letters, digits, "
-			          "'_' and '-' only",
-			    c->iptables_chain);
-			return -1;
-		}
-	for (i = 0; i < NITEMS(fw_reserved); i++)
-		if (strcmp(c->iptables_chain, fw_reserved[i]) == 0) {
-			log_error("iptables_chain = %s: reserved by iptables",
-			    c->iptables_chain);
-			return -1;
-		}
 	snprintf(s->chain, sizeof(s->chain), "%s", c->iptables_chain);
-	if (c->iptables_rbl_line < 1 || c->iptables_rbl_line > 1000000) {
-		log_error("iptables_rbl_line = %lld: out of range",
-		    c->iptables_rbl_line);
+	s->jump_line = (unsigned int)c->iptables_rbl_line;
+	err = conf_ports(c->nullroute_ports, s->port_lo, s->port_hi,
+	    FW_PORTS_MAX, &s->nports);
+	if (err != NULL) {
+		log_error("nullroute_ports = %s: %s", c->nullroute_ports, err);
 		return -1;
 	}
-	s->jump_line = (unsigned int)c->iptables_rbl_line;
-	return fw_parse_ports(c->nullroute_ports, s);
+	return 0;
 }
 
 /* fw_backend_ops - the ops for a conf's firewall_backend */

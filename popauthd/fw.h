@@ -88,7 +88,7 @@ void fw_close(bool keep);
  * hands reconcile a sorted, duplicate-free array of (address, scope).
  */
 #define FW_CHAIN_SIZE 32 /* xt_chainlabel */
-#define FW_PORTS_MAX  15
+#define FW_PORTS_MAX  CONF_PORTS_MAX
 
 struct fw_settings {
 	char chain[FW_CHAIN_SIZE];

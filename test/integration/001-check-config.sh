@@ -39,6 +39,20 @@ expect_bad "log_debug = maybe"
 expect_bad "firewall_backend = nftables"
 expect_bad "max_tracked_ips = many"
 expect_bad "popauth_expire 30m" "="
+# right type, but the daemon would refuse or mis-serve them (issue 14)
+expect_bad "nullroute_ports = 99999"
+expect_bad "run_as_user = no-such-user-popauthd"
+expect_bad "control_group = no-such-group-popauthd"
+expect_bad "greytrap_dns_servers = not-an-address"
+expect_bad "blacklist_code = hello"
+expect_bad 'blacklist_template = listed by $nosuch' '$nosuch'
+expect_bad "alert_smtp_server = :::::"
+expect_bad "sysadmin_email_address = not an address"
+
+note "-c DIRECTORY is refused, not read as an empty config"
+pa_run 10 -c "$T" --check-config
+[ "$PA_RC" -eq 78 ] || fail "-c DIRECTORY: exit $PA_RC, want 78"
+grep -qF "$T: not a regular file" "$T/run.err" || fail "-c DIRECTORY: $(cat "$T/run.err")"
 
 note "-o overrides"
 pa_conf
@@ -66,6 +80,26 @@ pa_run 10 -f -c "$CONF"
 grep -qF "$CONF:" "$T/run.err" || fail "-f with a bad config: no file:line on stderr"
 [ ! -e "$FIFO" ] || fail "-f with a bad config created the FIFO"
 [ ! -e "$MAPDIR/popauth_checks.db" ] || fail "-f with a bad config created the map"
+
+note "the same check at start (exit 78, nothing created) and at reload (old config kept)"
+pa_conf blacklist_code=hello
+pa_run 10 -f -c "$CONF"
+[ "$PA_RC" -eq 78 ] || fail "start with blacklist_code=hello: exit $PA_RC, want 78"
+grep -qF "$CONF:" "$T/run.err" && grep -qF blacklist_code "$T/run.err" ||
+	fail "start with blacklist_code=hello: $(cat "$T/run.err")"
+[ ! -e "$MAPDIR/popauth_checks.db" ] || fail "a refused start created the map"
+pa_conf
+pa_start
+n=$(wc -l <"$CONF")
+echo "alert_smtp_server = :::::" >>"$CONF"
+kill -HUP "$PA_PID"
+wait_for log_has "$CONF:$((n + 1)): alert_smtp_server = :::::" ||
+	fail "reload: no file:line for the bad value: $(tail -3 "$LOG")"
+pa_alive || fail "a bad reload stopped the daemon"
+pa_feed "$(login_line alice 192.0.2.77)"
+pf_dir
+wait_for map_has 192.0.2.77 || fail "after a refused reload the daemon does not grant"
+pa_stop
 
 note "usage errors"
 pa_run 10 --no-such-option

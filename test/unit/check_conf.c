@@ -237,19 +237,77 @@ START_TEST(test_bad)
 END_TEST
 
 /* cross-key checks name the file (no line: they are about the whole conf) */
+/* values of the right type that the daemon would refuse or mis-serve */
 static const struct {
 	const char *text;
+	int line;
+	const char *what;
 } cross_cases[] = {
-    {"popauth_map = sub/popauth_checks\n"},
-    {"blacklist_map = /etc/postfix/rbl_checks\n"},
-    {"popauth_map = same\nblacklist_map = same\n"},
-    {"nullroute_freq_thresh = 0\n"},
-    {"iptables_chain = ABCDEFGHIJKLMNOPQRSTUVWXYZ0123\n"},
+    {"popauth_map = sub/popauth_checks\n", 1, "popauth_map"},
+    {"blacklist_map = /etc/postfix/rbl_checks\n", 1, "blacklist_map"},
+    {"popauth_map = same\nblacklist_map = same\n", 2, "must differ"},
+    {"nullroute_freq_thresh = 0\n", 1, "nullroute_freq_thresh"},
+    {"iptables_chain = ABCDEFGHIJKLMNOPQRSTUVWXYZ0123\n", 1, "iptables_chain"},
+    {"iptables_chain = INPUT\n", 1, "reserved"},
+    {"iptables_chain = -x\n", 1, "iptables_chain"},
+    {"log_debug = no\nnullroute_ports = 99999\n", 2, "nullroute_ports"},
+    {"nullroute_ports = 25,,26\n", 1, "nullroute_ports"},
+    {"nullroute_ports = 30-20\n", 1, "nullroute_ports"},
+    {"nullroute_ports = 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\n", 1,
+        "too many"},
+    {"run_as_user = no-such-user-popauthd\n", 1, "no such user"},
+    {"control_group = no-such-group-popauthd\n", 1, "no such group"},
+    {"greytrap_dns_servers = garbage!\n", 1, "greytrap_dns_servers"},
+    {"greytrap_dns_servers = 127.0.0.1, 999.1.1.1\n", 1, "999.1.1.1"},
+    {"greytrap_dns_servers = [::1]:99999\n", 1, "greytrap_dns_servers"},
+    {"blacklist_code = hello\n", 1, "blacklist_code"},
+    {"blacklist_code = 250 2.0.0\n", 1, "blacklist_code"},
+    {"blacklist_code = 554 4.7.1\n", 1, "blacklist_code"},
+    {"blacklist_template = listed by $nosuch\n", 1, "$nosuch"},
+    {"alert_smtp_server = :::::\n", 1, "alert_smtp_server"},
+    {"alert_smtp_server = mail.example:0\n", 1, "alert_smtp_server"},
+    {"alert_smtp_server = [2001:db8::1\n", 1, "alert_smtp_server"},
+    {"sysadmin_email_address = a b@example.org\n", 1, "user@domain"},
+    {"sysadmin_email_address = nobody\n", 1, "user@domain"},
+    {"spamcop_reject_codes = 553, abc\n", 1, "spamcop_reject_codes"},
+    {"ban_escalate_factor = 0.5\n", 1, "ban_escalate_factor"},
+    {"greytrap_max_senders_ratio = 2\n", 1, "ratio"},
+    {"sendmail_listen = nonsense:port\n", 1, "sendmail_listen"},
+    {"stalled_session_pattern = (\n", 1, "stalled_session_pattern"},
 };
 
 START_TEST(test_cross)
 {
-	expect_error(cross_cases[_i].text, 0, NULL);
+	expect_error(
+	    cross_cases[_i].text, cross_cases[_i].line, cross_cases[_i].what);
+}
+END_TEST
+
+/* what a mail admin writes: accepted */
+static const char *const good_cases[] = {
+    "blacklist_code = 554\n",
+    "blacklist_code = 450 4.7.1\n",
+    "blacklist_template = $ip [$host] listed by $list: $reason\n",
+    "alert_smtp_server = localhost\n",
+    "alert_smtp_server = mail.example.org:587\n",
+    "alert_smtp_server = 127.0.0.1:2525\n",
+    "alert_smtp_server = [2001:db8::25]:25\n",
+    "alert_smtp_server = 2001:db8::25\n",
+    "alert_smtp_server =\n",
+    "greytrap_dns_servers = 127.0.0.1, [::1]:5353, 192.0.2.53:53, ::1\n",
+    "nullroute_ports = 25, 465, 587, 1000-2000\n",
+    "spamcop_reject_codes = 553, 554\n",
+    "run_as_user = nobody\n",
+    "control_group = root\n",
+};
+
+START_TEST(test_good_values)
+{
+	struct conf *c = conf_load(write_conf(good_cases[_i]), NULL, 0);
+
+	ck_assert_msg(
+	    c != NULL, "refused: %s (%s)", good_cases[_i], log_last_error());
+	conf_free(c);
 }
 END_TEST
 
@@ -263,6 +321,16 @@ START_TEST(test_nul_byte)
 	snprintf(want, sizeof(want), "%s:2: ", path);
 	ck_assert_msg(
 	    strstr(log_last_error(), want) != NULL, "%s", log_last_error());
+}
+END_TEST
+
+/* -c DIRECTORY: fopen succeeds and reads as empty; it must be refused */
+START_TEST(test_directory)
+{
+	ck_assert_ptr_null(conf_load("/tmp", NULL, 0));
+	ck_assert_msg(
+	    strstr(log_last_error(), "/tmp: not a regular file") != NULL, "%s",
+	    log_last_error());
 }
 END_TEST
 
@@ -378,6 +446,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_later_wins);
 	tcase_add_loop_test(tc, test_bad, 0, (int)NITEMS(bad_cases));
 	tcase_add_loop_test(tc, test_cross, 0, (int)NITEMS(cross_cases));
+	tcase_add_loop_test(tc, test_good_values, 0, (int)NITEMS(good_cases));
+	tcase_add_test(tc, test_directory);
 	tcase_add_test(tc, test_nul_byte);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_overrides);

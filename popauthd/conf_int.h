@@ -1,0 +1,19 @@
+/*
+ * conf_int.h - what conf.c (parsing) and conf_check.c (the checks that need
+ * more than a type) share.  Private to those two files.
+ */
+#ifndef POPAUTHD_CONF_INT_H
+#define POPAUTHD_CONF_INT_H
+
+#include "conf.h"
+
+/* conf_error - log "file:line: message" for key, where it was set */
+void conf_error(const struct conf *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * conf_check - every value check beyond its type, run by conf_load, so
+ * start, SIGHUP and --check-config refuse the same things; 0 or -1
+ */
+int conf_check(const struct conf *c);
+
+#endif
