@@ -31,6 +31,15 @@ addr_parse(const char *s, size_t n, struct addr *a)
 	}
 	if (n == 0 || n >= sizeof(buf) || memchr(s, '\0', n) != NULL)
 		return -1;
+	if (n > 3 && memcmp(s + n - 3, "/64", 3) == 0 &&
+	    memchr(s, ':', n) != NULL) {
+		/* an IPv6 /64 network, as addr_format writes one */
+		if (addr_parse(s, n - 3, a) < 0 || a->family != 6 ||
+		    memcmp(a->b + 8, "\0\0\0\0\0\0\0\0", 8) != 0)
+			return -1;
+		a->family = ADDR_NET6;
+		return 0;
+	}
 	memcpy(buf, s, n);
 	buf[n] = '\0';
 	memset(a, 0, sizeof(*a));
@@ -59,7 +68,39 @@ addr_format(const struct addr *a, char *buf, size_t size)
 	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, buf,
 	        (socklen_t)size) == NULL)
 		snprintf(buf, size, "?");
+	else if (a->family == ADDR_NET6 && strlen(buf) + 4 <= size)
+		snprintf(buf + strlen(buf), size - strlen(buf), "/64");
 	return buf;
+}
+
+const char *
+addr_map_key(const struct addr *a, char *buf, size_t size)
+{
+	int i;
+
+	if (a->family != ADDR_NET6)
+		return addr_format(a, buf, size);
+	for (i = 0; i < 8; i += 2)
+		if (a->b[i] == 0 && a->b[i + 1] == 0)
+			return NULL;
+	snprintf(buf, size, "%x:%x:%x:%x", a->b[0] << 8 | a->b[1],
+	    a->b[2] << 8 | a->b[3], a->b[4] << 8 | a->b[5],
+	    a->b[6] << 8 | a->b[7]);
+	return buf;
+}
+
+void
+addr_net64(const struct addr *ip, struct addr *net)
+{
+	*net = *ip;
+	net->family = ADDR_NET6;
+	memset(net->b + 8, 0, 8);
+}
+
+int
+addr_ipfamily(const struct addr *a)
+{
+	return a->family == 4 ? 4 : 6;
 }
 
 bool

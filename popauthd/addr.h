@@ -15,8 +15,10 @@
 
 #define ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
+#define ADDR_NET6 64 /* family of an IPv6 /64 network (blacklist prefixes) */
+
 struct addr {
-	uint8_t family; /* 4 or 6 */
+	uint8_t family; /* 4, 6, or ADDR_NET6 (b[8..15] zero) */
 	uint8_t b[16];  /* IPv4 in b[0..3], the rest zero */
 };
 
@@ -31,8 +33,23 @@ struct cidr {
  * Returns 0, or -1 for anything inet_pton refuses.
  */
 int addr_parse(const char *s, size_t n, struct addr *a);
-/* addr_format - the key Postfix looks up: dotted quad or compressed lower-case v6 */
+/*
+ * addr_format - dotted quad or compressed lower-case v6 (the key Postfix
+ * looks up for a host); a network as "2001:db8:1:2::/64".  addr_parse takes
+ * that form back (the /64 of an IPv6 address whose host bits are zero).
+ */
 const char *addr_format(const struct addr *a, char *buf, size_t size);
+/*
+ * addr_map_key - the hash: table key smtpd finds a for: addr_format for a
+ * host; for a /64 "2001:db8:1:2", which smtpd's check_client_access reaches
+ * by cutting ":part"s off the compressed client address; NULL for a /64
+ * with a zero in its first four groups (compression can swallow it)
+ */
+const char *addr_map_key(const struct addr *a, char *buf, size_t size);
+/* addr_net64 - the /64 network (family ADDR_NET6) of IPv6 address ip */
+void addr_net64(const struct addr *ip, struct addr *net);
+/* addr_ipfamily - 4 or 6: the IP version of a host or network */
+int addr_ipfamily(const struct addr *a);
 /* addr_equal - same family and bytes */
 bool addr_equal(const struct addr *x, const struct addr *y);
 /* addr_hash - a well-mixed 64-bit hash for hash tables, keyed by addr_hash_key */

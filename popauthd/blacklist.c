@@ -22,6 +22,7 @@
 #include "timer.h"
 #include "track.h"
 #include "util.h"
+#include "v6net.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -217,7 +218,7 @@ bl_why(const struct bl_entry *e, const char *why, char *buf, size_t size)
  * bl_ban - ban e until unban for kind (never shortening a ban in force; a
  * port-25-only ban that earns a null-route of everything is widened)
  */
-static void
+void
 bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
     time_t spread, enum bl_ban_kind kind)
 {
@@ -288,7 +289,7 @@ bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
  * bl_score - a repeat: the seed's period/frequency/threshold logic; returns
  * e, which has moved when host is a new name for it
  */
-static struct bl_entry *
+struct bl_entry *
 bl_score(struct bl_entry *e, time_t now, const char *host)
 {
 	time_t prior = e->last, spread = now - prior;
@@ -327,6 +328,8 @@ bl_repeat(const struct addr *ip, time_t now, const char *host)
 	struct bl_entry *e = iptab_get(bl_tr.tab, ip);
 	char buf[ADDR_STRLEN];
 
+	if (e == NULL && (e = bl_net_covering(ip)) != NULL)
+		host = NULL; /* rejected through its /64's entry */
 	if (e == NULL) {
 		log_warn("%s: rejected as blacklisted, but not in popauthd's "
 		         "blacklist (stale map or a foreign rbl_checks entry)",
@@ -345,17 +348,23 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 	char buf[ADDR_STRLEN];
 
 	addr_format(ip, buf, sizeof(buf));
-	if (e != NULL) {
+	if (e == NULL && (e = bl_net_covering(ip)) != NULL) {
+		/* its /64 is one offender: the address counts on it */
+		log_info("%s [%s] lies in %s, blacklisted as one offender; "
+		         "counting a repeat",
+		    buf, host, addr_format(&e->ip, buf, sizeof(buf)));
+		e = bl_score(e, now, NULL);
+	} else if (e != NULL) {
 		log_info("%s [%s] has already been blacklisted by RBL [%s]; "
 		         "counting a repeat",
 		    buf, host, e->list);
 		e = bl_score(e, now, host);
 	} else {
-		if ((long long)iptab_size(bl_tr.tab) >=
-		    bl_cf->max_tracked_ips) {
+		if (!bl_make_room(now)) {
 			if (!cap_warned)
 				log_warn("%s: not blacklisted: max_tracked_ips "
-				         "(%lld) reached",
+				         "(%lld) reached and every entry is "
+				         "banned",
 				    buf, bl_cf->max_tracked_ips);
 			cap_warned = true;
 			return;
@@ -372,6 +381,8 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
 		          "[%s]",
 		    buf, host, list, reason);
+		if (ip->family == 6)
+			bl_net_note(ip, now, list);
 	}
 	if (bansecs > 0) {
 		bl_ban(e, now, bansecs, banwhy != NULL ? banwhy : "listing", 0,
@@ -383,7 +394,8 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 bool
 bl_listed(const struct addr *ip)
 {
-	return bl_tr.tab != NULL && iptab_get(bl_tr.tab, ip) != NULL;
+	return bl_tr.tab != NULL &&
+	    (iptab_get(bl_tr.tab, ip) != NULL || bl_net_covering(ip) != NULL);
 }
 
 bool
@@ -392,6 +404,8 @@ bl_banned(const struct addr *ip, time_t now)
 	struct bl_entry *e =
 	    bl_tr.tab != NULL ? iptab_get(bl_tr.tab, ip) : NULL;
 
+	if (e == NULL || e->unban <= now)
+		e = bl_net_covering(ip);
 	return e != NULL && e->unban > now;
 }
 
@@ -553,8 +567,10 @@ bl_put_one(void *arg, void *rec)
 	struct bl_entry *e = rec;
 	char ip[ADDR_STRLEN], val[BL_TEXT_MAX + 64];
 
+	if (addr_map_key(&e->ip, ip, sizeof(ip)) == NULL)
+		return; /* a /64 Postfix cannot look up: the firewall has it */
 	bl_text(e, val, sizeof(val));
-	map_put(arg, addr_format(&e->ip, ip, sizeof(ip)), val);
+	map_put(arg, ip, val);
 }
 
 const char *
@@ -620,6 +636,7 @@ bl_fini(void)
 	fw_close(bl_cf->nullroute_keep_on_exit);
 	iptab_each(bl_tr.tab, bl_free_one, NULL);
 	track_fini(&bl_tr);
+	v6net_fini();
 	bl_nbans = 0;
 }
 

@@ -32,6 +32,21 @@ const char *bl_ban_kind_name(enum bl_ban_kind kind);
 /* bl_ban_kind_parse - the kind named s; 0 or -1 */
 int bl_ban_kind_parse(const char *s, enum bl_ban_kind *kind);
 
+/* how the table stays bounded (blacklist_net.c), for status */
+struct bl_bound_stats {
+	unsigned long long evicted;  /* entries dropped for a new one */
+	unsigned long long refused;  /* new ones refused: all left are banned */
+	unsigned long long prefixes; /* IPv6 /64s listed as one offender */
+};
+
+/* bl_bound_stats - counters (borrowed) */
+const struct bl_bound_stats *bl_bound_stats(void);
+/*
+ * bl_set_net_exempt - fn(net) true keeps an IPv6 /64 from being listed as
+ * one offender (trigger.c: a whitelisted or granted address inside it)
+ */
+void bl_set_net_exempt(bool (*fn)(const struct addr *net));
+
 /* bl_init - load entries from state, arm expiry/unban timers; 0 or -1 */
 int bl_init(const struct conf *c, struct state *s, struct map *m);
 /* bl_conf - take a reloaded conf */

@@ -72,6 +72,30 @@ void bl_arm(struct bl_entry *e);
 void bl_changed(struct bl_entry *e, const struct addr *ip);
 /* bl_drop - remove e from the table, lifting its ban; the caller logs */
 void bl_drop(struct bl_entry *e);
+/*
+ * bl_score - a repeat: the seed's period/frequency/threshold logic, banning
+ * when a threshold is passed; returns e, which has moved when host (NULL:
+ * keep) is a new name for it
+ */
+struct bl_entry *bl_score(struct bl_entry *e, time_t now, const char *host);
+/* bl_ban - ban e for secs (never shortening a ban in force) */
+void bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
+    time_t spread, enum bl_ban_kind kind);
+
+/* blacklist_net.c: the table's bounds */
+/* bl_net_covering - the /64 entry that covers IPv6 ip, or NULL */
+struct bl_entry *bl_net_covering(const struct addr *ip);
+/*
+ * bl_net_note - IPv6 ip was just listed: count it on its /64, and list the
+ * /64 as one offender once ipv6_prefix_listing of its addresses were
+ */
+void bl_net_note(const struct addr *ip, time_t now, const char *list);
+/*
+ * bl_make_room - true when a new entry fits under max_tracked_ips, after
+ * evicting the least valuable one if needed (oldest last hit, fewest hits,
+ * never a banned one); false (counted) when only banned ones are left
+ */
+bool bl_make_room(time_t now);
 /* bl_to_info - e as the admin and export interface see it */
 void bl_to_info(const struct bl_entry *e, struct bl_info *bi);
 /* bl_from_info - a new entry copying bi, not in the table, no timers */

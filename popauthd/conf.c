@@ -84,6 +84,8 @@ static const struct conf_key keys[] = {
     K(ban_escalate_max, T_DUR, "30d", 0, 0),
     K(max_tracked_ips, T_INT, "2000000", 100, 1000000000),
     K(max_fish_pairs, T_INT, "64", 1, 100000),
+    K(ipv6_prefix_listing, T_INT, "8", 0, 1000000),
+    K(ipv6_prefix_window, T_DUR, "1d", 1, 0),
     K(firewall_backend, T_FW, "none", 0, 0),
     K(iptables_chain, T_STR, "POPAUTH", 1, 0),
     K(iptables_rbl_line, T_INT, "1", 1, 1000000),

@@ -60,6 +60,8 @@ struct conf {
 	time_t ban_escalate_max;
 	long long max_tracked_ips; /* cap per table that attackers can grow */
 	long long max_fish_pairs;  /* cap of (rcpt,sender) pairs kept per IP */
+	long long ipv6_prefix_listing; /* listed addresses that list a /64 */
+	time_t ipv6_prefix_window;
 	/* null-routing */
 	enum fw_backend firewall_backend;
 	char *iptables_chain;

@@ -91,6 +91,14 @@ ctl_status(void (*fn)(void *arg, const char *line), void *arg)
 		    ev_kind_name((enum ev_kind)k));
 		stat_add(fn, arg, name, "%llu", s->events[k]);
 	}
+	{
+		const struct bl_bound_stats *bs = bl_bound_stats();
+
+		stat_add(fn, arg, "blacklist.evicted", "%llu", bs->evicted);
+		stat_add(fn, arg, "blacklist.refused", "%llu", bs->refused);
+		stat_add(
+		    fn, arg, "blacklist.ipv6_prefixes", "%llu", bs->prefixes);
+	}
 	if ((ps = engine_pair_stats()) != NULL) {
 		stat_add(fn, arg, "login_pair.pending", "%zu", ps->pending);
 		stat_add(fn, arg, "login_pair.paired", "%llu", ps->paired);

@@ -136,7 +136,7 @@ fw_vec_add(void *ctx, const struct addr *a, enum nullroute_scope scope)
 {
 	struct fw_vec *vec = ctx;
 
-	if (a->family != 4 && a->family != 6)
+	if (a->family != 4 && a->family != 6 && a->family != ADDR_NET6)
 		return;
 	if (vec->n == vec->cap) {
 		vec->cap = vec->cap == 0 ? 64 : vec->cap * 2;

@@ -534,7 +534,7 @@ reconcile1(const struct fam *f, const struct fw_target *set, size_t n)
 	if (del_rules(f, h, del, ndel) < 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		if (set[i].a.family != f->family)
+		if (addr_ipfamily(&set[i].a) != f->family)
 			continue;
 		nk = wanted(&set[i].a, set[i].scope, k);
 		for (j = 0; j < nk; j++) {

@@ -132,9 +132,10 @@ build6(const struct rulekey *k, const char *target)
 	size_t msz = k->proto == IPPROTO_TCP ? M_SIZE : 0;
 	struct ip6t_entry *e = xcalloc(1, hdr + msz + T_SIZE);
 
-	if (k->a.family == 6) {
+	if (k->a.family == 6 || k->a.family == ADDR_NET6) {
 		memcpy(&e->ipv6.src, k->a.b, 16);
-		memset(&e->ipv6.smsk, 0xff, 16);
+		/* a /64 prefix ban (blacklist.c) masks the host half */
+		memset(&e->ipv6.smsk, 0xff, k->a.family == 6 ? 16 : 8);
 	}
 	if (k->proto != 0) {
 		e->ipv6.proto = k->proto;
@@ -157,9 +158,13 @@ parse6(const void *p, struct rule *r)
 	uint8_t want_flags;
 
 	memset(r, 0, sizeof(*r));
-	if (memcmp(&ip->smsk, ones, 16) != 0)
+	if (memcmp(&ip->smsk, ones, 16) == 0)
+		r->k.a.family = 6;
+	else if (memcmp(&ip->smsk, ones, 8) == 0 &&
+	    all_zero((const uint8_t *)&ip->smsk + 8, 8))
+		r->k.a.family = ADDR_NET6;
+	else
 		return;
-	r->k.a.family = 6;
 	memcpy(r->k.a.b, &ip->src, 16);
 	r->k.proto = (uint8_t)ip->proto;
 	want_flags = ip->proto != 0 ? IP6T_F_PROTO : 0;

@@ -588,3 +588,31 @@ grant_flush(void)
 	free(ips);
 	return n;
 }
+
+struct grant_net_scan {
+	const struct addr *net;
+	bool found;
+};
+
+static void
+grant_net_one(void *arg, void *rec)
+{
+	struct grant_net_scan *s = arg;
+	const struct grant *g = rec;
+	struct addr n;
+
+	if (g->ip.family != 6 || s->found)
+		return;
+	addr_net64(&g->ip, &n);
+	s->found = addr_equal(&n, s->net);
+}
+
+bool
+grant_in_net(const struct addr *net)
+{
+	struct grant_net_scan s = {net, false};
+
+	if (tr.tab != NULL)
+		iptab_each(tr.tab, grant_net_one, &s);
+	return s.found;
+}

@@ -31,6 +31,8 @@ void grant_set(const struct addr *ip, const char *who, time_t now, time_t dur);
 bool grant_revoke(const struct addr *ip);
 /* grant_active - true if ip holds a live grant */
 bool grant_active(const struct addr *ip);
+/* grant_in_net - true if an address of the /64 net holds a grant (O(n)) */
+bool grant_in_net(const struct addr *net);
 /* grant_count - number of live grants */
 size_t grant_count(void);
 /* grant_map_value - map_value_fn: "OK" while a holds a grant, else NULL */

@@ -153,6 +153,20 @@ iptab_del(struct iptab *t, const struct addr *a)
 	return rec;
 }
 
+void *
+iptab_sample(const struct iptab *t, uint64_t r)
+{
+	size_t i, k;
+
+	if (t->n == 0)
+		return NULL;
+	for (i = (size_t)r & t->mask, k = 0; k <= t->mask;
+	     i = (i + 1) & t->mask, k++)
+		if (t->tags[i] != 0)
+			return t->recs[i];
+	return NULL;
+}
+
 size_t
 iptab_size(const struct iptab *t)
 {

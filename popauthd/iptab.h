@@ -32,6 +32,11 @@ void *iptab_get(const struct iptab *t, const struct addr *a);
 void iptab_put(struct iptab *t, void *rec);
 /* iptab_del - remove the record for a; returns it or NULL */
 void *iptab_del(struct iptab *t, const struct addr *a);
+/*
+ * iptab_sample - a record picked by r (a random number): the first one at
+ * or after slot r; NULL when the table is empty.  For eviction by sampling.
+ */
+void *iptab_sample(const struct iptab *t, uint64_t r);
 /* iptab_size - number of records */
 size_t iptab_size(const struct iptab *t);
 /* iptab_each - call fn for every record; fn must not change the table */

@@ -301,7 +301,8 @@ map_addr_order(void *arg, const struct addr *a)
 
 	if (w->order_mask == 0)
 		return 0;
-	addr_format(a, key, sizeof(key));
+	if (addr_map_key(a, key, sizeof(key)) == NULL)
+		return 0;
 	/* libdb 5.3's default __ham_func5 (FNV-1), over the key and its NUL */
 	for (k = (const uint8_t *)key;; k++) {
 		h *= 16777619;
@@ -518,7 +519,8 @@ flush_delta(struct map *m)
 	for (i = 0; i < m->nchanged; i++) {
 		const char *val = m->value(&m->changed[i], vbuf, sizeof(vbuf));
 
-		addr_format(&m->changed[i], key, sizeof(key));
+		if (addr_map_key(&m->changed[i], key, sizeof(key)) == NULL)
+			continue; /* a /64 Postfix cannot look up (addr.h) */
 		if (val != NULL)
 			map_put(&w, key, val);
 		else

@@ -18,7 +18,7 @@ rec_key_addr(const void *key, size_t klen, struct addr *a)
 {
 	const uint8_t *k = key;
 
-	if (klen != REC_KEYLEN || (k[0] != 4 && k[0] != 6))
+	if (klen != REC_KEYLEN || (k[0] != 4 && k[0] != 6 && k[0] != ADDR_NET6))
 		return -1;
 	memset(a, 0, sizeof(*a));
 	a->family = k[0];

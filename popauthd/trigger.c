@@ -24,10 +24,18 @@
 static const struct conf *trig_cf;
 static struct whitelist *wl;
 
+/* trig_net_exempt - an IPv6 /64 holding a whitelisted or granted address */
+static bool
+trig_net_exempt(const struct addr *net)
+{
+	return whitelist_overlaps(wl, net) || grant_in_net(net);
+}
+
 void
 trigger_conf(const struct conf *c, struct whitelist *w)
 {
 	trig_cf = c;
+	bl_set_net_exempt(trig_net_exempt);
 	if (w != NULL) {
 		whitelist_free(wl);
 		wl = w;

@@ -102,6 +102,29 @@ whitelist_match(const struct whitelist *wl, const struct addr *a)
 	return false;
 }
 
+bool
+whitelist_overlaps(const struct whitelist *wl, const struct addr *net)
+{
+	struct addr host = *net, n64;
+	size_t i;
+
+	if (wl == NULL)
+		return false;
+	host.family = 6;
+	for (i = 0; i < wl->n; i++) {
+		const struct cidr *c = &wl->nets[i];
+
+		if (c->net.family != 6)
+			continue;
+		/* c holds the /64, or lies inside it */
+		addr_net64(&c->net, &n64);
+		if ((c->len <= 64 && cidr_match(c, &host)) ||
+		    (c->len > 64 && addr_equal(&n64, net)))
+			return true;
+	}
+	return false;
+}
+
 size_t
 whitelist_size(const struct whitelist *wl)
 {

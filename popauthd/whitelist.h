@@ -21,6 +21,8 @@ struct whitelist *whitelist_load(const char *path);
 void whitelist_free(struct whitelist *wl);
 /* whitelist_match - true if a lies in one of the networks */
 bool whitelist_match(const struct whitelist *wl, const struct addr *a);
+/* whitelist_overlaps - true if any entry covers part of the /64 net */
+bool whitelist_overlaps(const struct whitelist *wl, const struct addr *net);
 /* whitelist_size - number of networks */
 size_t whitelist_size(const struct whitelist *wl);
 

@@ -36,10 +36,10 @@ pa_stop
 [ "$PA_RC" -eq 0 ] || fail "exit status $PA_RC"
 note "firewall none: ok"
 
-# 2. unknown user: refused at start, exit 77
+# 2. unknown user: refused as a config error (file:line), exit 78
 pa_conf run_as_user=no-such-user-popauthd
 pa_run 10 -f -c "$CONF"
-[ "$PA_RC" -eq 77 ] || fail "unknown run_as_user: exit $PA_RC, want 77"
+[ "$PA_RC" -eq 78 ] || fail "unknown run_as_user: exit $PA_RC, want 78"
 grep -q "no such user" "$T/run.err" || fail "no clear message: $(cat "$T/run.err")"
 note "unknown user refused: ok"
 

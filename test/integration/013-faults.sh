@@ -30,7 +30,8 @@ grep -q "grants.db" "$T/run.err" || fail "the error does not name the file: $(ca
 [ "$(md5sum <"$DATADIR/grants.db")" = "$sum" ] || fail "corrupt state file was changed"
 note "corrupt state refused: ok"
 
-# 3. a flood of distinct attackers stops at max_tracked_ips, with a log line
+# 3. a flood of distinct attackers stays at max_tracked_ips, evicting the
+#    least valuable entries, with a log line (test 023 checks who is evicted)
 rm -rf "$DATADIR" "$MAPDIR"
 pa_conf max_tracked_ips=100 alert_smtp_server=
 awk -v s="$SMTPD" 'BEGIN { for (i = 0; i < 1000; i++)
@@ -39,5 +40,6 @@ pa_run 30 -c "$CONF" --replay "$T/flood.log"
 [ "$PA_RC" -eq 0 ] || fail "replay failed"
 [ "$(map_count rbl_checks)" -eq 100 ] || fail "expected 100 listings, got $(map_count rbl_checks)"
 log_has "max_tracked_ips (100) reached" || fail "no log line at the cap"
+listed 10.9.3.250 || fail "the last attacker of the flood is not listed"
 note "max_tracked_ips cap: ok"
 exit 0

@@ -269,6 +269,50 @@ START_TEST(test_addr_hash_key)
 }
 END_TEST
 
+/* IPv6 /64 networks: parse, format, the key smtpd reaches, never a host */
+static const struct {
+	const char *in;
+	int rc;
+	const char *fmt, *key; /* key NULL: no hash: key for it */
+} net_cases[] = {
+    {"2001:db8:6:6::/64", 0, "2001:db8:6:6::/64", "2001:db8:6:6"},
+    {"2001:DB8:a:FFFF::/64", 0, "2001:db8:a:ffff::/64", "2001:db8:a:ffff"},
+    {"2001:db8::/64", 0, "2001:db8::/64", NULL},
+    {"2001:db8:6:6::1/64", -1, NULL, NULL}, /* host bits set */
+    {"192.0.2.0/64", -1, NULL, NULL},
+    {"2001:db8:6:6::/48", -1, NULL, NULL},
+    {"/64", -1, NULL, NULL},
+};
+
+START_TEST(test_addr_net64)
+{
+	struct addr a, h, n;
+	char buf[ADDR_STRLEN + 4];
+	const char *key;
+
+	ck_assert_int_eq(
+	    addr_parse(net_cases[_i].in, strlen(net_cases[_i].in), &a),
+	    net_cases[_i].rc);
+	if (net_cases[_i].rc < 0)
+		return;
+	ck_assert_int_eq(a.family, ADDR_NET6);
+	ck_assert_int_eq(addr_ipfamily(&a), 6);
+	ck_assert_str_eq(addr_format(&a, buf, sizeof(buf)), net_cases[_i].fmt);
+	key = addr_map_key(&a, buf, sizeof(buf));
+	if (net_cases[_i].key == NULL)
+		ck_assert_ptr_null(key);
+	else
+		ck_assert_str_eq(key, net_cases[_i].key);
+	/* the network is not its first host, and a host maps onto it */
+	ck_assert_int_eq(
+	    addr_parse(net_cases[_i].fmt, strlen(net_cases[_i].fmt) - 3, &h),
+	    0);
+	ck_assert(!addr_equal(&a, &h));
+	addr_net64(&h, &n);
+	ck_assert(addr_equal(&a, &n));
+}
+END_TEST
+
 static Suite *
 addr_suite(void)
 {
@@ -281,6 +325,7 @@ addr_suite(void)
 	tcase_add_test(tc, test_addr_equal_hash);
 	tcase_add_test(tc, test_addr_hash_key);
 	tcase_add_test(tc, test_addr_format_short);
+	tcase_add_loop_test(tc, test_addr_net64, 0, (int)NITEMS(net_cases));
 	tcase_add_loop_test(tc, test_cidr_parse, 0, (int)NITEMS(cidr_cases));
 	tcase_add_loop_test(tc, test_cidr_match, 0, (int)NITEMS(match_cases));
 	suite_add_tcase(s, tc);

@@ -253,6 +253,46 @@ START_TEST(test_reconcile)
 }
 END_TEST
 
+/* an IPv6 /64 banned as one offender: a /64 rule, kept apart from hosts */
+static const char *const net_set[] = {"2001:db8:6:6::/64", "2001:db8:6:6::"};
+
+static void
+walk_net(void *arg, fw_add_fn *add, void *ctx)
+{
+	size_t i;
+	struct addr a;
+
+	ck_assert_ptr_eq(arg, net_set);
+	for (i = 0; i < NITEMS(net_set); i++) {
+		a = A(net_set[i]);
+		add(ctx, &a, SCOPE_ALL);
+	}
+}
+
+START_TEST(test_ban_net64)
+{
+	struct addr n = A("2001:db8:6:6::/64"), h = A("2001:db8:6:6::");
+
+	ck_assert_int_eq(n.family, ADDR_NET6);
+	open_with(NULL, NULL, NULL);
+	ck_assert_int_eq(fw_ban(&n, SCOPE_ALL), 0);
+	HAS(V6, "-A POPAUTH -s 2001:db8:6:6::/64 -j DROP");
+	LACKS(V6, "-A POPAUTH -s 2001:db8:6:6::/128 -j DROP");
+	/* reconcile reads the /64 rule back as ours and keeps it */
+	ck_assert_int_eq(fw_reconcile(walk_net, (void *)net_set), 0);
+	HAS(V6, "-A POPAUTH -s 2001:db8:6:6::/64 -j DROP");
+	HAS(V6, "-A POPAUTH -s 2001:db8:6:6::/128 -j DROP");
+	ck_assert_int_eq(fw_unban(&n), 0);
+	LACKS(V6, "-A POPAUTH -s 2001:db8:6:6::/64 -j DROP");
+	HAS(V6, "-A POPAUTH -s 2001:db8:6:6::/128 -j DROP");
+	ck_assert_int_eq(fw_unban(&h), 0);
+	/* a /64 rule the tracker no longer holds is stale */
+	ck_assert_int_eq(fw_ban(&n, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_reconcile(walk, (void *)walk_set), 0);
+	LACKS(V6, "-A POPAUTH -s 2001:db8:6:6::/64 -j DROP");
+}
+END_TEST
+
 START_TEST(test_reconcile_scope_change)
 {
 	struct addr a7 = A("192.0.2.7");
@@ -498,13 +538,14 @@ static const struct {
     {"iptables_chain=INPUT", NULL},
 };
 
+/* refused when the conf is loaded, so before the firewall is touched */
 START_TEST(test_bad_settings)
 {
-	struct conf *c =
-	    conf_with(bad_settings[_i].o1, bad_settings[_i].o2, NULL, NULL);
+	char *ovr[] = {
+	    (char *)"firewall_backend=iptables", (char *)bad_settings[_i].o1};
 
-	ck_assert_msg(fw_open(c) == -1, "accepted %s", bad_settings[_i].o1);
-	conf_free(c);
+	ck_assert_msg(conf_load(NULL, ovr, NITEMS(ovr)) == NULL, "accepted %s",
+	    bad_settings[_i].o1);
 	LACKS(V4, "-N POPAUTH");
 }
 END_TEST
@@ -557,6 +598,7 @@ fw_suite(void)
 	tcase_add_test(tc, test_ban_unban_all);
 	tcase_add_test(tc, test_ban_smtp_scope);
 	tcase_add_test(tc, test_reconcile);
+	tcase_add_test(tc, test_ban_net64);
 	tcase_add_test(tc, test_reconcile_scope_change);
 	tcase_add_test(tc, test_ban_scope_per_ban);
 	tcase_add_test(tc, test_ban_heals_missing_chain);
