@@ -36,6 +36,8 @@ const struct conf *bl_cf;
 size_t bl_nbans;
 static bool cap_warned;
 
+#define BL_QUOTE_MAX 2100 /* a quoted field of a log line */
+
 static const struct addr *
 bl_key(const void *rec)
 {
@@ -378,9 +380,17 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		bl_arm(e);
 		bl_changed(e, ip);
 		map_change(bl_map, ip);
-		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
-		          "[%s]",
-		    buf, host, list, reason);
+		{
+			char qh[BL_QUOTE_MAX], ql[BL_QUOTE_MAX],
+			    qr[BL_QUOTE_MAX];
+
+			log_event(
+			    "%s [%s] has been blacklisted by RBL [%s] for "
+			    "reason [%s]",
+			    buf, log_quote_in(qh, sizeof(qh), host),
+			    log_quote_in(ql, sizeof(ql), list),
+			    log_quote_in(qr, sizeof(qr), reason));
+		}
 		if (ip->family == 6)
 			bl_net_note(ip, now, list);
 	}

@@ -23,6 +23,7 @@
 
 #define GRANT_MAX_USERS 8
 #define GRANT_VERSION   1
+#define GRANT_QUOTE_MAX 1100 /* a quoted user name for the log */
 
 struct grant_user {
 	struct grant_user *next;
@@ -250,7 +251,8 @@ grant_login(const struct addr *ip, const char *user, time_t now)
 {
 	struct grant *g;
 	struct grant_user *u;
-	char ipbuf[ADDR_STRLEN], dur[64];
+	char ipbuf[ADDR_STRLEN], dur[64], q[GRANT_QUOTE_MAX];
+	const char *who = log_quote(q, sizeof(q), user);
 	bool isnew;
 
 	if ((g = grant_get_or_new(ip, now, &isnew)) == NULL)
@@ -266,7 +268,7 @@ grant_login(const struct addr *ip, const char *user, time_t now)
 		u->count++;
 		log_event("%s has refreshed authentication for a %s old relay "
 		          "session from %s x %lu",
-		    user, dur_format(u->last - u->first, dur, sizeof(dur)),
+		    who, dur_format(u->last - u->first, dur, sizeof(dur)),
 		    ipbuf, (unsigned long)u->count);
 	} else {
 		if (g->nusers < GRANT_MAX_USERS) {
@@ -279,11 +281,11 @@ grant_login(const struct addr *ip, const char *user, time_t now)
 			log_event(
 			    "%s has authenticated a new relay session from "
 			    "%s",
-			    user, ipbuf);
+			    who, ipbuf);
 		else
 			log_event("%s has refreshed authentication for an "
 			          "existing relay session from %s",
-			    user, ipbuf);
+			    who, ipbuf);
 	}
 	timer_set(&g->expiry, now + grant_cf->popauth_expire, grant_expire);
 	grant_changed(g, ip);

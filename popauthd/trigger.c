@@ -61,6 +61,29 @@ fld(const struct event *ev, enum ev_field f, char *buf, const char *dflt)
 	return log_escape(buf, FIELD_MAX, ev->f[f].p, ev->f[f].n);
 }
 
+/*
+ * lq - field s quoted for a log line (log_quote) in one of a few rotating
+ * buffers, so one log call can quote several fields
+ */
+static const char *
+lq(const char *s)
+{
+	static char bufs[6][FIELD_MAX * 2 + 3];
+	static unsigned next;
+
+	return log_quote_in(bufs[next++ % 6], sizeof(bufs[0]), s);
+}
+
+/* lqb - as lq, for a bare field (helo=%s): spaces quote it too */
+static const char *
+lqb(const char *s)
+{
+	static char bufs[2][FIELD_MAX * 2 + 3];
+	static unsigned next;
+
+	return log_quote(bufs[next++ % 2], sizeof(bufs[0]), s);
+}
+
 /* phrase_match - true if text holds one of the comma-separated phrases */
 static bool
 phrase_match(const char *text)
@@ -137,12 +160,12 @@ trigger_event(const struct event *ev, time_t now)
 	case EV_RELAY_DENIED:
 		log_info("Relay access denied From=<%s> To=<%s> using %s [%s] "
 		         "(helo=%s)",
-		    from, to, ip, host, helo);
+		    lq(from), lq(to), ip, lq(host), lqb(helo));
 		return;
 	case EV_DOMAIN_NOT_FOUND:
 		log_info("Possible forged domain detected; From=<%s> using %s "
 		         "[%s] (helo=%s)",
-		    from, ip, host, helo);
+		    lq(from), ip, lq(host), lqb(helo));
 		return;
 	case EV_HEADER_REJECT:
 	case EV_BODY_REJECT:
@@ -152,7 +175,8 @@ trigger_event(const struct event *ev, time_t now)
 		    "<%s> from %s [%s] (helo=%s) was blocked from sending to "
 		    "<%s> for reason [%s] on %s line [%s]",
 		    from, ip, host, helo, to, reason,
-		    ev->kind == EV_HEADER_REJECT ? "HEADER" : "BODY", extra);
+		    ev->kind == EV_HEADER_REJECT ? "HEADER" : "BODY",
+		    lq(extra));
 		if (*trig_cf->data_reject_phrases == '\0' ||
 		    !phrase_match(reason))
 			return;
@@ -176,7 +200,7 @@ trigger_event(const struct event *ev, time_t now)
 		return;
 	case EV_SENDER_FORGERY:
 		log_info("%s [%s] (%s) tried to claim [%s] was part of [%s]",
-		    ip, host, helo, from, host);
+		    ip, lq(host), lqb(helo), lq(from), lq(host));
 		if (exempt(ev, ip))
 			return;
 		snprintf(why, sizeof(why),
@@ -187,7 +211,7 @@ trigger_event(const struct event *ev, time_t now)
 		return;
 	case EV_RECIPIENT_FORGERY:
 		log_info("%s [%s] (%s) attempted to contact <%s> from <%s>", ip,
-		    host, helo, to, from);
+		    lq(host), lqb(helo), lq(to), lq(from));
 		if (exempt(ev, ip))
 			return;
 		snprintf(why, sizeof(why),
@@ -197,8 +221,8 @@ trigger_event(const struct event *ev, time_t now)
 		bl_list(&ev->ip, now, host, me, why, 0, NULL, BL_BAN_NULLROUTE);
 		return;
 	case EV_HELO_FORGERY:
-		log_info("%s [%s] tried to claim [%s] was [%s]", ip, host, host,
-		    helo);
+		log_info("%s [%s] tried to claim [%s] was [%s]", ip, lq(host),
+		    lq(host), lqb(helo));
 		if (exempt(ev, ip))
 			return;
 		snprintf(why, sizeof(why),

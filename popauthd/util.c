@@ -277,3 +277,34 @@ mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* log_quote_if - s quoted into buf when it holds one of specials */
+static const char *
+log_quote_if(char *buf, size_t size, const char *s, const char *specials)
+{
+	size_t o = 0;
+
+	if (strpbrk(s, specials) == NULL || size < 3)
+		return s;
+	buf[o++] = '"';
+	for (; *s != '\0' && o + 3 < size; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *s;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *
+log_quote(char *buf, size_t size, const char *s)
+{
+	return log_quote_if(buf, size, s, " \"<>[]");
+}
+
+const char *
+log_quote_in(char *buf, size_t size, const char *s)
+{
+	return log_quote_if(buf, size, s, "\"<>[]");
+}

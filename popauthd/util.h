@@ -48,6 +48,17 @@ const char *dur_format(time_t secs, char *buf, size_t size);
  * invalid UTF-8, backslash) becomes \ooo.  Always NUL-terminates; truncates.
  */
 const char *log_escape(char *buf, size_t size, const char *s, size_t n);
+/*
+ * log_quote - s (already log_escape'd) as a bare log line field: unchanged
+ * when it holds none of  space " < > [ ]  (so "alice@example.org" reads as
+ * always), else in double quotes with " and \ escaped, so text an attacker
+ * chose ("x has authenticated ... from 6.6.6.6") cannot pass for the line's
+ * own words.  log_quote_in: the same for a field inside [ ] or < >, where
+ * spaces are harmless: quoted only when it holds " < > [ or ].  Both return
+ * buf, or s when unchanged.
+ */
+const char *log_quote(char *buf, size_t size, const char *s);
+const char *log_quote_in(char *buf, size_t size, const char *s);
 
 /* mono_ms - CLOCK_MONOTONIC in milliseconds (map coalescing, not event time) */
 long long mono_ms(void);

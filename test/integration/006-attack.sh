@@ -46,6 +46,13 @@ for i in 0 1 2 3 4 5 6 7 8 9; do
 		fail "attacker-named 192.0.2.9$i was blacklisted: $(map_dump rbl_checks)"
 done
 [ "$(map_count)" -eq 1 ] || fail "popauth_checks should hold only the sentinel: $(map_dump)"
+
+note "an attacker's user name is quoted in popauthd's own log"
+pa_feed "$(login_line 'x has authenticated a new relay session from 6.6.6.77' 192.0.2.201)"
+wait_for log_has '"x has authenticated a new relay session from 6.6.6.77" has authenticated a new relay session from 192.0.2.201' ||
+	fail "the user name is not quoted: $(grep -a 192.0.2.201 "$LOG")"
+grep -aqE 'popauthd\[[0-9]+\]: x has authenticated a new relay session from 6\.6\.6\.77' "$LOG" &&
+	fail "a log line reads as a grant of 6.6.6.77"
 pa_alive || fail "daemon died"
 pa_stop
 [ "$PA_RC" -eq 0 ] || fail "SIGTERM: exit $PA_RC"

@@ -303,6 +303,31 @@ START_TEST(test_log_escape)
 END_TEST
 
 /* every byte value: the output is printable ASCII only */
+/* log_quote: plain fields untouched, the rest quoted; log_quote_in too */
+static const struct {
+	const char *in, *bare, *inside;
+} quote_cases[] = {
+    {"alice@example.org", "alice@example.org", "alice@example.org"},
+    {"", "", ""},
+    {"x has authenticated a new relay session from 6.6.6.77",
+        "\"x has authenticated a new relay session from 6.6.6.77\"",
+        "x has authenticated a new relay session from 6.6.6.77"},
+    {"a] was [b", "\"a] was [b\"", "\"a] was [b\""},
+    {"q\"uote", "\"q\\\"uote\"", "\"q\\\"uote\""},
+    {"<evil>", "\"<evil>\"", "\"<evil>\""},
+};
+
+START_TEST(test_log_quote)
+{
+	char buf[256];
+
+	ck_assert_str_eq(log_quote(buf, sizeof(buf), quote_cases[_i].in),
+	    quote_cases[_i].bare);
+	ck_assert_str_eq(log_quote_in(buf, sizeof(buf), quote_cases[_i].in),
+	    quote_cases[_i].inside);
+}
+END_TEST
+
 START_TEST(test_log_escape_all_bytes)
 {
 	char in[256], buf[256 * 4 + 1];
@@ -349,6 +374,7 @@ util_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_loop_test(tc, test_dur_parse, 0, (int)NITEMS(dur_cases));
+	tcase_add_loop_test(tc, test_log_quote, 0, (int)NITEMS(quote_cases));
 	tcase_add_loop_test(
 	    tc, test_dur_parse_ms, 0, (int)NITEMS(dur_ms_cases));
 	tcase_add_loop_test(tc, test_dur_format, 0, (int)NITEMS(fmt_cases));
