@@ -17,26 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void
-bl_to_info(const struct bl_entry *e, struct bl_info *bi)
-{
-	memset(bi, 0, sizeof(*bi));
-	bi->ip = e->ip;
-	bi->first = e->first;
-	bi->last = e->last;
-	bi->unban = e->unban;
-	bi->alerted = e->alerted;
-	bi->period_hits = e->period_hits;
-	bi->total_hits = e->total_hits;
-	bi->bans = e->bans;
-	bi->freq = e->freq;
-	bi->host = bl_host(e);
-	bi->list = e->list;
-	bi->reason = bl_reason(e);
-	bi->banned = e->banned;
-	bi->ban_kind = (enum bl_ban_kind)e->ban_kind;
-}
-
 struct bl_each_ctx {
 	bl_info_fn *fn;
 	void *arg;
@@ -74,86 +54,6 @@ bl_get(const struct addr *ip, bl_info_fn *fn, void *arg)
 	bl_to_info(e, &bi);
 	fn(arg, &bi);
 	return true;
-}
-
-int
-bl_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
-    time_t now, bl_info_fn *fn, void *arg)
-{
-	/* the one reader of the layout bl_info_encode writes */
-	struct rec_reader r = {val, vlen, 0, false};
-	struct bl_info bi;
-	char *host, *list, *reason;
-	uint8_t version;
-
-	memset(&bi, 0, sizeof(bi));
-
-	if (rec_key_addr(key, klen, &bi.ip) < 0)
-		return -1;
-	version = rec_get_u8(&r);
-	if (version != 1 && version != BL_VERSION)
-		return -1;
-	bi.first = (time_t)rec_get_i64(&r);
-	bi.last = (time_t)rec_get_i64(&r);
-	bi.unban = (time_t)rec_get_i64(&r);
-	bi.alerted = (time_t)rec_get_i64(&r);
-	bi.period_hits = rec_get_u32(&r);
-	bi.total_hits = rec_get_u32(&r);
-	bi.bans = rec_get_u32(&r);
-	bi.freq = rec_get_f64(&r);
-	bi.host = host = rec_get_str(&r);
-	bi.list = list = rec_get_str(&r);
-	bi.reason = reason = rec_get_str(&r);
-	if (version >= 2) {
-		bi.ban_kind = (enum bl_ban_kind)rec_get_u8(&r);
-		if (bi.ban_kind > BL_BAN_SPAMCOP)
-			r.bad = true;
-	}
-	bi.banned = bi.unban > now;
-	if (!r.bad)
-		fn(arg, &bi);
-	free(host);
-	free(list);
-	free(reason);
-	return r.bad ? -1 : 0;
-}
-
-struct bl_entry *
-bl_from_info(const struct bl_info *bi)
-{
-	struct bl_entry *e = bl_new(&bi->ip, bi->host, bi->list, bi->reason);
-
-	e->first = bi->first;
-	e->last = bi->last;
-	e->unban = bi->unban;
-	e->alerted = bi->alerted;
-	e->period_hits = (uint32_t)bi->period_hits;
-	e->total_hits = (uint32_t)bi->total_hits;
-	e->bans = (uint32_t)bi->bans;
-	e->freq = bi->freq;
-	e->ban_kind = (uint8_t)bi->ban_kind;
-	return e;
-}
-
-void
-bl_info_encode(const struct bl_info *bi, struct rec_buf *w)
-{
-	/* the one writer of the record layout; state files depend on it */
-	w->n = 0;
-	w->full = false;
-	rec_u8(w, BL_VERSION);
-	rec_i64(w, bi->first);
-	rec_i64(w, bi->last);
-	rec_i64(w, bi->unban);
-	rec_i64(w, bi->alerted);
-	rec_u32(w, (uint32_t)bi->period_hits);
-	rec_u32(w, (uint32_t)bi->total_hits);
-	rec_u32(w, (uint32_t)bi->bans);
-	rec_f64(w, bi->freq);
-	rec_str(w, bi->host);
-	rec_str(w, bi->list);
-	rec_str(w, bi->reason);
-	rec_u8(w, (uint8_t)bi->ban_kind);
 }
 
 bool

@@ -70,6 +70,15 @@ struct bl_entry *bl_new(const struct addr *ip, const char *host,
 void bl_arm(struct bl_entry *e);
 /* bl_changed - e (or, with e NULL, the removed ip) must be written to state */
 void bl_changed(struct bl_entry *e, const struct addr *ip);
+/* bl_key - iptab_key_fn of an entry */
+const struct addr *bl_key(const void *rec);
+/*
+ * bl_rehost - a copy of e with host in place of its own; the table and the
+ * timer heap follow the copy, and e is gone
+ */
+struct bl_entry *bl_rehost(struct bl_entry *e, const char *host);
+/* bl_kind_scope - the firewall scope of a ban of kind under the conf */
+enum nullroute_scope bl_kind_scope(enum bl_ban_kind kind);
 /* bl_drop - remove e from the table, lifting its ban; the caller logs */
 void bl_drop(struct bl_entry *e);
 /*

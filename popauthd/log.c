@@ -10,7 +10,6 @@
  */
 #include "log.h"
 #include "clock.h"
-#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -244,6 +243,8 @@ log_event(const char *fmt, ...)
 static void
 log_hold(const char *buf, size_t len)
 {
+	char *p;
+
 	if (held_len + len > LOG_HELD_MAX) {
 		/*
 		 * Tables that cannot be written (disk full) or a huge burst in one
@@ -262,7 +263,17 @@ log_hold(const char *buf, size_t len)
 		held_size = held_size ? held_size * 2 : 16384;
 		while (held_size < held_len + len + 1)
 			held_size *= 2;
-		held = xrealloc(held, held_size);
+		/* log.c sits below util.c: no xrealloc, which would log */
+		if ((p = realloc(held, held_size)) == NULL) {
+			static const char oom[] = "popauthd: panic: out of "
+			                          "memory for held log lines\n";
+
+			if (write(STDERR_FILENO, oom, sizeof(oom) - 1) < 0) {
+				/* nothing left to try */
+			}
+			abort();
+		}
+		held = p;
 	}
 	memcpy(held + held_len, buf, len);
 	held_len += len;
