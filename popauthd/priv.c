@@ -5,10 +5,11 @@
  * libiptc commit, which needs exactly CAP_NET_ADMIN and CAP_NET_RAW; keeping
  * those two in an otherwise unprivileged process is simpler than a second
  * process and a protocol between them, and everything a log line can reach runs
- * without root.  Ownership handed over before the switch: data_directory and
- * its files, map_directory and our two tables (Postfix reads them as any
- * other 0644 table; the directory must not be writable by the postfix user,
- * which it is not), log_file and the FIFO.
+ * without root.  (Reading a root sendmail's /proc/PID/fd is the exception: it
+ * goes to prochelper.c, forked here while still root.)  Ownership handed over
+ * before the switch: data_directory and its files, map_directory and our two
+ * tables (Postfix reads them as any other 0644 table; the directory must not
+ * be writable by the postfix user, which it is not), log_file and the FIFO.
  *
  * Security: after the first start data_directory and map_directory belong to
  * run_as_user, who can plant a symbolic link or a hard link to any root file
@@ -21,6 +22,7 @@
  */
 #include "priv.h"
 #include "log.h"
+#include "prochelper.h"
 #include "state.h"
 #include "util.h"
 
@@ -216,7 +218,7 @@ no_new_privs(void)
 }
 
 int
-priv_drop(const struct conf *c)
+priv_drop(const struct conf *c, bool proc_helper)
 {
 	struct passwd *pw;
 	uid_t uid;
@@ -246,6 +248,9 @@ priv_drop(const struct conf *c)
 	    give_path(c->log_file, S_IFREG, uid, gid) < 0 ||
 	    give_path(c->fifo_path, S_IFIFO, uid, gid) < 0)
 		return -1;
+	/* still root: the helper keeps its own two capabilities */
+	if (proc_helper)
+		prochelper_start(uid, gid);
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (c->firewall_backend == FW_IPTABLES &&
 	    capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,

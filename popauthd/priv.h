@@ -13,10 +13,13 @@
 
 #include "conf.h"
 
+#include <stdbool.h>
+
 /*
  * priv_drop - switch to run_as_user (no switch when empty or not root), then
- * PR_SET_NO_NEW_PRIVS.  0, or -1 (logged): start-up must fail.
+ * PR_SET_NO_NEW_PRIVS; with proc_helper, fork prochelper.c's /proc helper
+ * before the switch.  0, or -1 (logged): start-up must fail.
  */
-int priv_drop(const struct conf *c);
+int priv_drop(const struct conf *c, bool proc_helper);
 
 #endif
