@@ -20,6 +20,7 @@
 #include "log.h"
 #include "logline.h"
 #include "priv.h"
+#include "prochelper.h"
 #include "rule.h"
 #include "util.h"
 #include "whitelist.h"
@@ -338,7 +339,9 @@ main(int argc, char **argv)
 		rc = EX_CONFIG;
 		goto stop;
 	}
-	if (priv_drop(engine_conf()) < 0) {
+	/* the sendmail rules need /proc of root processes: keep a helper */
+	if (priv_drop(engine_conf(),
+	        rule_has_kind(engine_rules(), EV_SM_USER_UNKNOWN)) < 0) {
 		rc = EX_NOPERM;
 		goto stop;
 	}
@@ -350,6 +353,7 @@ main(int argc, char **argv)
 	pid_write(pidfd);
 	rc = event_loop(f, reload);
 stop:
+	prochelper_stop();
 	ctl_close();
 	engine_stop();
 	fifo_close(f);

@@ -110,6 +110,17 @@ rule_count(const struct ruleset *rs)
 	return rs->n;
 }
 
+bool
+rule_has_kind(const struct ruleset *rs, enum ev_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].kind == k)
+			return true;
+	return false;
+}
+
 unsigned long long
 rule_hits(const struct ruleset *rs, size_t i, const char **name)
 {

@@ -85,6 +85,8 @@ struct ruleset *rule_load(const char *dir);
 void rule_free(struct ruleset *rs);
 /* rule_count - number of rules loaded */
 size_t rule_count(const struct ruleset *rs);
+/* rule_has_kind - some rule of rs makes events of kind k */
+bool rule_has_kind(const struct ruleset *rs, enum ev_kind k);
 /* rule_match - first rule that matches ll; fills *ev; true on a match */
 bool rule_match(struct ruleset *rs, const struct logline *ll, struct event *ev);
 /* rule_hits - per-rule match counter for status output (index < rule_count) */

@@ -7,12 +7,14 @@
  * The PID cache is a small ring: a guessing session is short, and a miss only
  * costs another /proc scan.  A cached answer for a PID that has exited is
  * trusted for SM_CACHE_GONE_SECS, since its last lines often arrive after it
- * closed the connection.
+ * closed the connection.  /proc is read through prochelper.c, which holds the
+ * capabilities a daemon running as run_as_user lacks.
  */
 #include "sendmail.h"
 #include "clock.h"
 #include "iptab.h"
 #include "log.h"
+#include "prochelper.h"
 #include "procnet.h"
 #include "reaper.h"
 #include "rec.h"
@@ -151,7 +153,7 @@ sm_client(const struct logline *ll, struct addr *ip)
 	        strncmp(ll->host, sm_cf->sendmail_syslog_host, ll->hostlen) !=
 	            0))
 		return false;
-	alive = procnet_starttime("/proc", pid, &start) == 0;
+	alive = prochelper_starttime(pid, &start) == 0;
 	if ((p = cache_find(pid, start, alive)) != NULL) {
 		*ip = p->ip;
 		return true;
@@ -162,7 +164,7 @@ sm_client(const struct logline *ll, struct addr *ip)
 		    (long)pid);
 		return false;
 	}
-	if (procnet_peer("/proc", pid, &listen_on, ip) < 0) {
+	if (prochelper_peer(pid, &listen_on, ip) < 0) {
 		saved = errno;
 		log_info("sendmail pid %ld: User unknown, but no connection to "
 		         "%s found: %s",
@@ -219,10 +221,10 @@ kill_if_peer(pid_t pid, const struct addr *ip, const char *ipstr,
 	unsigned long long start;
 	struct addr peer;
 
-	if (procnet_starttime("/proc", pid, &start) < 0 ||
+	if (prochelper_starttime(pid, &start) < 0 ||
 	    (was != NULL && start != *was))
 		return; /* gone, or another process now */
-	if (procnet_peer("/proc", pid, &listen_on, &peer) < 0 ||
+	if (prochelper_peer(pid, &listen_on, &peer) < 0 ||
 	    !addr_equal(&peer, ip))
 		return;
 	reaper_kill(pid, start, ipstr, "sendmail child of a banned client");

@@ -3,7 +3,8 @@
  *
  * For trigger.c (events) and engine.c (state).  A "User unknown" line that
  * names no client is tied to one with sm_client(): the line's sendmail PID,
- * its sockets and /proc/net/tcp{,6} (procnet.c), as blocksmtp did; the answer
+ * its sockets and /proc/net/tcp{,6} (procnet.c, through prochelper.c after a
+ * privilege drop), as blocksmtp did; the answer
  * is remembered per (PID, start time) so a session guessing a hundred names
  * costs one /proc scan.  Never under --replay (the PIDs are long gone or, worse,
  * reused), and only for lines from sendmail_syslog_host when that is set.

@@ -6,6 +6,12 @@
  * (one process, no __db.00x files to go stale); the logs on disk are what make
  * a commit durable and what DB_RECOVER replays after a crash.  Log files that a
  * checkpoint no longer needs are removed automatically.
+ *
+ * The files that can appear in data_directory are therefore the tables of
+ * state_names[] (NAME.db), log.NNNNNNNNNN and Berkeley DB's __db.* (none
+ * with DB_PRIVATE, but db_recover or db_stat run by hand leave region files);
+ * state_own_file() names them for priv.c, which hands nothing else to
+ * run_as_user.
  */
 #include "state.h"
 #include "log.h"
@@ -20,6 +26,11 @@
 #include <sys/stat.h>
 
 #define STATE_MAX_TABLES 8
+#define STATE_LOG_DIGITS 10 /* log.0000000001 */
+
+/* every table a tracker opens: priv.c hands only these to run_as_user */
+static const char *const state_names[] = {
+    "grants", "blacklist", "fishing", "greytrap", "sendmail"};
 
 struct state_table {
 	struct state *s;
@@ -121,6 +132,36 @@ state_close(struct state *s)
 	free(s);
 }
 
+/* known_table - name (n bytes) is one of state_names[] */
+static bool
+known_table(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < NITEMS(state_names); i++)
+		if (strlen(state_names[i]) == n &&
+		    strncmp(state_names[i], name, n) == 0)
+			return true;
+	return false;
+}
+
+bool
+state_own_file(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (strncmp(name, "__db.", 5) == 0 && n > 5)
+		return true;
+	if (n == 4 + STATE_LOG_DIGITS && strncmp(name, "log.", 4) == 0) {
+		for (i = 4; i < n; i++)
+			if (name[i] < '0' || name[i] > '9')
+				return false;
+		return true;
+	}
+	return n > 3 && strcmp(name + n - 3, ".db") == 0 &&
+	    known_table(name, n - 3);
+}
+
 struct state_table *
 state_table(struct state *s, const char *name)
 {
@@ -130,6 +171,8 @@ state_table(struct state *s, const char *name)
 
 	if (s->ntables == STATE_MAX_TABLES)
 		log_panic("%s: too many tables", __func__);
+	if (!known_table(name, strlen(name)))
+		log_panic("%s: %s is missing from state_names", __func__, name);
 	t = &s->tables[s->ntables];
 	bdb_msgs = 0;
 	snprintf(file, sizeof(file), "%s.db", name);

@@ -43,5 +43,10 @@ int state_commit(struct state *s);
 void state_abort(struct state *s);
 /* state_checkpoint - checkpoint and drop log files no longer needed */
 void state_checkpoint(struct state *s);
+/*
+ * state_own_file - name (a file in data_directory) is one state.c or Berkeley
+ * DB creates: a table's NAME.db, log.NNNNNNNNNN or __db.*
+ */
+bool state_own_file(const char *name);
 
 #endif

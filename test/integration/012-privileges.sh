@@ -2,11 +2,13 @@
 # 012-privileges.sh - run_as_user: the daemon switches to an unprivileged user
 # after start-up, keeps only CAP_NET_ADMIN+CAP_NET_RAW with the iptables
 # backend (none otherwise), and still grants, lists, reloads and bans.
+# A restart over links that user planted in data_directory hands neither
+# target over (issue 14), and the daemon runs with no_new_privs.
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || skip "needs root to test a privilege drop"
 id nobody >/dev/null 2>&1 || skip "no user nobody"
-need unshare iptables-legacy
+need unshare iptables-legacy setpriv
 chmod 755 "$T"
 pf_dir
 uid=$(id -u nobody)
@@ -35,6 +37,53 @@ wait_for -t 5 map_has 192.0.2.32 || fail "no grant after reload"
 pa_stop
 [ "$PA_RC" -eq 0 ] || fail "exit status $PA_RC"
 note "firewall none: ok"
+
+# 1b. a restart over a data_directory that nobody (who owns it now) has
+#     booby-trapped with links to root files: x (a symbolic link) and y (a
+#     hard link) under names popauthd does not make, and sendmail.db (a
+#     symbolic link) and greytrap.db (a hard link) under its own names, to
+#     root-owned copies of those tables so that Berkeley DB still opens them.
+#     Start-up must hand none of the four files over, the daemon must still
+#     grant and run with no_new_privs.
+gid=$(id -g nobody)
+as_nobody() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
+for n in 1 2; do
+	echo "root secret $n" >"$T/secret$n"
+done
+cp "$DATADIR/sendmail.db" "$T/secret3"
+cp "$DATADIR/greytrap.db" "$T/secret4"
+chown root:root "$T"/secret[1-4]
+chmod 600 "$T"/secret[1-4]
+rm -f "$DATADIR/sendmail.db" "$DATADIR/greytrap.db"
+as_nobody ln -s "$T/secret1" "$DATADIR/x" || fail "nobody cannot plant a link"
+as_nobody ln -s "$T/secret3" "$DATADIR/sendmail.db" ||
+	fail "nobody cannot plant sendmail.db"
+# fs.protected_hardlinks keeps nobody from linking a root file; a host
+# without it would not, so root plants the hard links
+ln "$T/secret2" "$DATADIR/y" || fail "cannot hard-link into $DATADIR"
+ln "$T/secret4" "$DATADIR/greytrap.db" || fail "cannot hard-link greytrap.db"
+LOG=$T/restart.log
+pa_conf run_as_user=nobody log_file="$LOG"
+pa_start
+wait_for -t 5 log_has "running as nobody" || fail "restart: no 'running as nobody' line"
+for n in 1 2 3 4; do
+	[ "$(stat -c %U:%a "$T/secret$n")" = root:600 ] ||
+		fail "restart handed secret$n to nobody: $(stat -c %U:%a "$T/secret$n")"
+done
+log_has "$DATADIR/sendmail.db: not handed to run_as_user: is a symbolic link" ||
+	fail "no warning for the sendmail.db link"
+log_has "$DATADIR/greytrap.db: not handed to run_as_user: has 2 hard links" ||
+	fail "no warning for the greytrap.db hard link"
+log_has "$DATADIR/x: not a file popauthd makes" || fail "x not reported"
+[ "$(status_field "$PA_PID" NoNewPrivs)" = 1 ] ||
+	fail "NoNewPrivs is $(status_field "$PA_PID" NoNewPrivs), not 1"
+pa_feed "$(login_line carol 192.0.2.33)"
+wait_for -t 5 map_has 192.0.2.33 || fail "no grant after the restart: $(tail -3 "$LOG")"
+pa_stop
+[ "$PA_RC" -eq 0 ] || fail "restart: exit status $PA_RC"
+rm -f "$DATADIR/x" "$DATADIR/y"
+LOG=$T/popauthd.log
+note "links planted in data_directory left alone, no_new_privs: ok"
 
 # 2. unknown user: refused as a config error (file:line), exit 78
 pa_conf run_as_user=no-such-user-popauthd

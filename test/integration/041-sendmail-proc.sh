@@ -6,7 +6,8 @@
 # client); its PID goes into the log lines.  More than three offenses list and
 # ban 127.0.0.77 and, with sendmail_kill_banned, TERM the "child".  A PID with
 # no connection to the mailer port, and lines from another syslog host, list
-# nobody.
+# nobody.  Last, the same as run_as_user = nobody: the daemon keeps no
+# capability and its /proc helper finds the client of the root-owned process.
 . "$(dirname "$0")/lib.sh"
 
 need python3
@@ -98,4 +99,58 @@ wait_for log_has "127.0.0.77 has 5 sendmail User unknown offenses" ||
 	fail "c4: cached PID answer not used after exit"
 pa_stop
 [ "$PA_RC" -eq 0 ] || fail "popauthd exited $PA_RC"
+note "c4 cached answer after exit: ok"
+
+# 5. run_as_user = nobody: the daemon itself cannot read the fds of the
+#    root-owned "sendmail child"; its helper (a child of the daemon, forked
+#    before the drop) keeps CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH only and
+#    answers for it, so the client is still found and listed
+# (c1-c4 passed: without root or nobody, only c5 is left out)
+if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1; then
+	note "c5 left out: needs root and a user nobody"
+	exit 0
+fi
+chmod 755 "$T"
+session 127.0.0.79 s3
+PID3=$(cat "$T/s3.pid") PORT3=$(cat "$T/s3.port")
+[ "$(stat -c %U "/proc/$PID3")" = root ] || fail "c5: the session is not root's"
+rm -rf "$DATADIR" "$MAPDIR"
+LOG=$T/nobody.log
+# not killing: TERM to a root process needs CAP_KILL, which nobody lacks
+pa_conf sendmail_listen="127.0.0.1:$PORT3" sendmail_syslog_host=mx \
+	run_as_user=nobody sendmail_kill_banned=no log_file="$LOG"
+pa_start
+wait_for log_has "running as nobody" || fail "c5: no 'running as nobody' line"
+pa_feed "$(uu mx "$PID3" 1)" "$(uu mx "$PID3" 2)" "$(uu mx "$PID3" 3)" "$(uu mx "$PID3" 4)"
+wait_for listed 127.0.0.79 "4 unknown recipients" ||
+	fail "c5: 127.0.0.79 not listed as nobody: $(map_q 127.0.0.79 rbl_checks)"
+# status_field PID NAME - a line of /proc/PID/status
+status_field() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
+helper=$(sed -n 's/.*sendmail \/proc correlation: helper pid \([0-9]*\) keeps.*/\1/p' "$LOG")
+[ -n "$helper" ] || fail "c5: no helper start line"
+[ "$(status_field "$helper" PPid)" = "$PA_PID" ] ||
+	fail "c5: helper $helper is no child of the daemon $PA_PID"
+# cap_is PID FIELD HEX - /proc/PID/status FIELD (CapEff, ...) is HEX
+cap_is() {
+	[ "$(status_field "$1" "$2")" = "$3" ] ||
+		fail "c5: pid $1 $2 is $(status_field "$1" "$2"), want $3"
+}
+# the daemon: nothing; the helper: bit 19 CAP_SYS_PTRACE and bit 2
+# CAP_DAC_READ_SEARCH, and an empty bounding set (no exec brings more back)
+for f in CapEff CapPrm CapBnd; do
+	cap_is "$PA_PID" $f 0000000000000000
+done
+cap_is "$helper" CapEff 0000000000080004
+cap_is "$helper" CapPrm 0000000000080004
+cap_is "$helper" CapBnd 0000000000000000
+for p in "$PA_PID" "$helper"; do
+	read -r ruid euid _ < <(status_field "$p" Uid)
+	[ "$ruid" = "$(id -u nobody)" ] && [ "$euid" = "$(id -u nobody)" ] ||
+		fail "c5: pid $p runs as $ruid/$euid"
+	[ "$(status_field "$p" NoNewPrivs)" = 1 ] || fail "c5: pid $p lacks NoNewPrivs"
+done
+pa_stop
+[ "$PA_RC" -eq 0 ] || fail "c5: popauthd exited $PA_RC"
+wait_for bash -c "! kill -0 $helper 2>/dev/null" || fail "c5: helper $helper outlived the daemon"
+note "c5 as nobody through the helper: ok"
 exit 0
