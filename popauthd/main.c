@@ -325,6 +325,10 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	pidpath = xstrdup(c->pid_file);
+	if (priv_check_dirs(c) < 0) {
+		rc = EX_NOPERM;
+		goto fail;
+	}
 	log_info("starting popauthd %s", POPAUTHD_VERSION);
 	if ((f = fifo_open(c->fifo_path)) == NULL) {
 		rc = EX_CONFIG;

@@ -206,6 +206,57 @@ give_data(const char *dir, uid_t uid, gid_t gid)
 	return rc;
 }
 
+/* check_dir - every entry of dir is a plain file of one link, or a dir */
+static int
+check_dir(const char *dir)
+{
+	struct dirent *de;
+	struct stat st;
+	int rc = 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0; /* not made yet: nothing planted in it either */
+	while ((de = readdir(d)) != NULL) {
+		const char *why = NULL;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* gone meanwhile */
+		if (S_ISLNK(st.st_mode))
+			why = "is a symbolic link";
+		else if (S_ISREG(st.st_mode) && st.st_nlink > 1)
+			why = "has more than one hard link";
+		else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+			why = "is neither a file nor a directory";
+		if (why != NULL) {
+			log_error("%s/%s: %s; popauthd, starting as root, will "
+			          "not open files in a directory run_as_user "
+			          "owns while it holds one (remove it)",
+			    dir, de->d_name, why);
+			rc = -1;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+priv_check_dirs(const struct conf *c)
+{
+	int rc = 0;
+
+	if (*c->run_as_user == '\0' || geteuid() != 0)
+		return 0;
+	if (check_dir(c->data_directory) < 0)
+		rc = -1;
+	if (check_dir(c->map_directory) < 0)
+		rc = -1;
+	return rc;
+}
+
 /* no_new_privs - no exec of ours gains privileges (setuid, file caps) */
 static int
 no_new_privs(void)

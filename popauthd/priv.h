@@ -21,5 +21,14 @@
  * before the switch.  0, or -1 (logged): start-up must fail.
  */
 int priv_drop(const struct conf *c, bool proc_helper);
+/*
+ * priv_check_dirs - before root opens the state and maps: data_directory and
+ * map_directory (which run_as_user owns after the first start) hold no
+ * symbolic link, no hard-linked file and nothing but files and directories,
+ * so Berkeley DB's recovery or a map rewrite running as root cannot be
+ * steered at a root file.  0, or -1 (logged, naming the entry): refuse to
+ * start.  A no-op unless started as root with run_as_user set.
+ */
+int priv_check_dirs(const struct conf *c);
 
 #endif

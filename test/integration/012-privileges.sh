@@ -43,8 +43,10 @@ note "firewall none: ok"
 #     hard link) under names popauthd does not make, and sendmail.db (a
 #     symbolic link) and greytrap.db (a hard link) under its own names, to
 #     root-owned copies of those tables so that Berkeley DB still opens them.
-#     Start-up must hand none of the four files over, the daemon must still
-#     grant and run with no_new_privs.
+#     Root would open the state (Berkeley DB recovery) and maps there before
+#     the drop: start-up refuses (77), naming each link, and hands nothing
+#     over.  With the links gone it starts, grants, and runs with
+#     no_new_privs; a plain file of another name stays as it is.
 gid=$(id -g nobody)
 as_nobody() { setpriv --reuid="$uid" --regid="$gid" --clear-groups "$@"; }
 for n in 1 2; do
@@ -64,26 +66,34 @@ ln "$T/secret2" "$DATADIR/y" || fail "cannot hard-link into $DATADIR"
 ln "$T/secret4" "$DATADIR/greytrap.db" || fail "cannot hard-link greytrap.db"
 LOG=$T/restart.log
 pa_conf run_as_user=nobody log_file="$LOG"
-pa_start
-wait_for -t 5 log_has "running as nobody" || fail "restart: no 'running as nobody' line"
+pa_run 10 -f -c "$CONF"
+[ "$PA_RC" -eq 77 ] || fail "restart over planted links: exit $PA_RC, want 77"
 for n in 1 2 3 4; do
 	[ "$(stat -c %U:%a "$T/secret$n")" = root:600 ] ||
 		fail "restart handed secret$n to nobody: $(stat -c %U:%a "$T/secret$n")"
 done
-log_has "$DATADIR/sendmail.db: not handed to run_as_user: is a symbolic link" ||
-	fail "no warning for the sendmail.db link"
-log_has "$DATADIR/greytrap.db: not handed to run_as_user: has 2 hard links" ||
-	fail "no warning for the greytrap.db hard link"
-log_has "$DATADIR/x: not a file popauthd makes" || fail "x not reported"
+grep -qF "$DATADIR/x: is a symbolic link" "$T/run.err" || fail "x not named: $(cat "$T/run.err")"
+grep -qF "$DATADIR/sendmail.db: is a symbolic link" "$T/run.err" ||
+	fail "the sendmail.db link not named: $(cat "$T/run.err")"
+grep -qF "$DATADIR/greytrap.db: has more than one hard link" "$T/run.err" ||
+	fail "the greytrap.db hard link not named: $(cat "$T/run.err")"
+grep -qF "$DATADIR/y: has more than one hard link" "$T/run.err" ||
+	fail "y not named: $(cat "$T/run.err")"
+rm -f "$DATADIR/x" "$DATADIR/y" "$DATADIR/sendmail.db" "$DATADIR/greytrap.db"
+as_nobody sh -c "echo note >'$DATADIR/z'" || fail "nobody cannot write a file"
+pa_start
+wait_for -t 5 log_has "running as nobody" || fail "restart: no 'running as nobody' line"
+log_has "$DATADIR/z: not a file popauthd makes" || fail "z not reported"
+[ "$(stat -c %U "$DATADIR/z")" = nobody ] || fail "z changed owner"
 [ "$(status_field "$PA_PID" NoNewPrivs)" = 1 ] ||
 	fail "NoNewPrivs is $(status_field "$PA_PID" NoNewPrivs), not 1"
 pa_feed "$(login_line carol 192.0.2.33)"
 wait_for -t 5 map_has 192.0.2.33 || fail "no grant after the restart: $(tail -3 "$LOG")"
 pa_stop
 [ "$PA_RC" -eq 0 ] || fail "restart: exit status $PA_RC"
-rm -f "$DATADIR/x" "$DATADIR/y"
+rm -f "$DATADIR/z"
 LOG=$T/popauthd.log
-note "links planted in data_directory left alone, no_new_privs: ok"
+note "links planted in data_directory refused, nothing handed over, no_new_privs: ok"
 
 # 2. unknown user: refused as a config error (file:line), exit 78
 pa_conf run_as_user=no-such-user-popauthd
