@@ -298,7 +298,11 @@ conf_where(const struct conf *c, const char *key, char *buf, size_t size)
 	return buf;
 }
 
-void
+static void conf_error(const struct conf *c, const char *key, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+/* conf_error - conf_error_fn: "file:line: message" where key was set */
+static void
 conf_error(const struct conf *c, const char *key, const char *fmt, ...)
 {
 	char where[1100], msg[1024];
@@ -404,7 +408,7 @@ conf_load(const char *file, char *const *overrides, size_t noverrides)
 			rc = -1;
 		free(o);
 	}
-	if (rc == 0 && conf_check(c) < 0)
+	if (rc == 0 && conf_check(c, conf_error) < 0)
 		rc = -1;
 	if (rc < 0) {
 		conf_free(c);

@@ -27,15 +27,16 @@
 
 /* check_regex - pattern (n bytes) compiles as PCRE2; else reported, -1 */
 static int
-check_regex(const struct conf *c, const char *key, const char *p, size_t n)
+check_regex(const struct conf *c, conf_error_fn *err, const char *key,
+    const char *p, size_t n)
 {
 	PCRE2_SIZE off;
-	int err;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)p, n, 0, &err, &off, NULL);
+	int ec;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)p, n, 0, &ec, &off, NULL);
 
 	if (re == NULL) {
-		conf_error(c, key, "%s: bad pattern \"%.*s\" at offset %zu",
-		    key, (int)n, p, (size_t)off);
+		err(c, key, "%s: bad pattern \"%.*s\" at offset %zu", key,
+		    (int)n, p, (size_t)off);
 		return -1;
 	}
 	pcre2_code_free(re);
@@ -158,7 +159,7 @@ endpoint_ok(const char *s, size_t n, bool names)
 
 /* check_smtp - blacklist_code, the template, alert and spamcop settings */
 static int
-check_smtp(const struct conf *c)
+check_smtp(const struct conf *c, conf_error_fn *err)
 {
 	const char *s = c->blacklist_code, *t;
 	unsigned short lo[CONF_PORTS_MAX], hi[CONF_PORTS_MAX];
@@ -172,7 +173,7 @@ check_smtp(const struct conf *c)
 	            (s[3] == ' ' && s[4] == s[0] && s[5] == '.' &&
 	                strspn(s + 6, "0123456789.") == strlen(s + 6) &&
 	                strchr(s + 6, '.') != NULL)))) {
-		conf_error(c, "blacklist_code",
+		err(c, "blacklist_code",
 		    "blacklist_code = %.40s: want a Postfix reject code, "
 		    "\"554\" or \"554 5.7.1\"",
 		    s);
@@ -188,7 +189,7 @@ check_smtp(const struct conf *c)
 		    (k == 2 && strncmp(t + 1, "ip", 2) == 0) ||
 		    (k == 4 && strncmp(t + 1, "host", 4) == 0))
 			continue;
-		conf_error(c, "blacklist_template",
+		err(c, "blacklist_template",
 		    "blacklist_template: unknown variable \"$%.*s\" (known: "
 		    "$list $reason $ip $host)",
 		    (int)(k > 40 ? 40 : k), t + 1);
@@ -197,7 +198,7 @@ check_smtp(const struct conf *c)
 	if (*c->alert_smtp_server != '\0' &&
 	    !endpoint_ok(
 	        c->alert_smtp_server, strlen(c->alert_smtp_server), true)) {
-		conf_error(c, "alert_smtp_server",
+		err(c, "alert_smtp_server",
 		    "alert_smtp_server = %.80s: want HOST, HOST:PORT or "
 		    "[IPV6]:PORT",
 		    c->alert_smtp_server);
@@ -208,7 +209,7 @@ check_smtp(const struct conf *c)
 	    ((t = strchr(s, '@')) == NULL || t == s ||
 	        !host_ok(t + 1, strlen(t + 1)) ||
 	        strpbrk(s, " \t<>\"(),;:\\[]") != NULL)) {
-		conf_error(c, "sysadmin_email_address",
+		err(c, "sysadmin_email_address",
 		    "sysadmin_email_address = %.80s: want user@domain", s);
 		rc = -1;
 	}
@@ -219,7 +220,7 @@ check_smtp(const struct conf *c)
 			break;
 		if (n != 3 || (s[0] != '4' && s[0] != '5') ||
 		    strspn(s, "0123456789") < 3) {
-			conf_error(c, "spamcop_reject_codes",
+			err(c, "spamcop_reject_codes",
 			    "spamcop_reject_codes = %.80s: want reply codes "
 			    "like \"553, 554\"",
 			    c->spamcop_reject_codes);
@@ -229,7 +230,7 @@ check_smtp(const struct conf *c)
 		s += n;
 	}
 	if (conf_ports(c->nullroute_ports, lo, hi, NITEMS(lo), &n) != NULL) {
-		conf_error(c, "nullroute_ports", "nullroute_ports = %.80s: %s",
+		err(c, "nullroute_ports", "nullroute_ports = %.80s: %s",
 		    c->nullroute_ports,
 		    conf_ports(c->nullroute_ports, lo, hi, NITEMS(lo), &n));
 		rc = -1;
@@ -239,7 +240,7 @@ check_smtp(const struct conf *c)
 
 /* check_names - iptables_chain, the map names */
 static int
-check_names(const struct conf *c)
+check_names(const struct conf *c, conf_error_fn *err)
 {
 	static const char *const reserved[] = {"ACCEPT", "DROP", "QUEUE",
 	    "RETURN", "INPUT", "OUTPUT", "FORWARD", "PREROUTING",
@@ -252,7 +253,7 @@ check_names(const struct conf *c)
 	    strspn(ch,
 	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	        "0123456789_-") != strlen(ch)) {
-		conf_error(c, "iptables_chain",
+		err(c, "iptables_chain",
 		    "iptables_chain = %.40s: 1 to 28 letters, digits, '_' "
 		    "and '-', not starting with '-'",
 		    ch);
@@ -260,22 +261,22 @@ check_names(const struct conf *c)
 	}
 	for (i = 0; i < NITEMS(reserved); i++)
 		if (strcmp(ch, reserved[i]) == 0) {
-			conf_error(c, "iptables_chain",
+			err(c, "iptables_chain",
 			    "iptables_chain = %s: reserved by iptables", ch);
 			rc = -1;
 		}
 	if (strchr(c->popauth_map, '/') != NULL) {
-		conf_error(c, "popauth_map",
+		err(c, "popauth_map",
 		    "popauth_map is a name in map_directory, not a path");
 		rc = -1;
 	}
 	if (strchr(c->blacklist_map, '/') != NULL) {
-		conf_error(c, "blacklist_map",
+		err(c, "blacklist_map",
 		    "blacklist_map is a name in map_directory, not a path");
 		rc = -1;
 	}
 	if (strcmp(c->popauth_map, c->blacklist_map) == 0) {
-		conf_error(c, "blacklist_map",
+		err(c, "blacklist_map",
 		    "popauth_map and blacklist_map must differ");
 		rc = -1;
 	}
@@ -284,19 +285,19 @@ check_names(const struct conf *c)
 
 /* check_system - users and groups that must exist, DNS servers */
 static int
-check_system(const struct conf *c)
+check_system(const struct conf *c, conf_error_fn *err)
 {
 	const char *p = c->greytrap_dns_servers;
 	int rc = 0;
 
 	if (*c->run_as_user != '\0' && getpwnam(c->run_as_user) == NULL) {
-		conf_error(c, "run_as_user",
-		    "run_as_user = %.60s: no such user", c->run_as_user);
+		err(c, "run_as_user", "run_as_user = %.60s: no such user",
+		    c->run_as_user);
 		rc = -1;
 	}
 	if (*c->control_group != '\0' && getgrnam(c->control_group) == NULL) {
-		conf_error(c, "control_group",
-		    "control_group = %.60s: no such group", c->control_group);
+		err(c, "control_group", "control_group = %.60s: no such group",
+		    c->control_group);
 		rc = -1;
 	}
 	while (*p != '\0') {
@@ -306,7 +307,7 @@ check_system(const struct conf *c)
 		if ((n = strcspn(p, ", \t")) == 0)
 			break;
 		if (!endpoint_ok(p, n, false)) {
-			conf_error(c, "greytrap_dns_servers",
+			err(c, "greytrap_dns_servers",
 			    "greytrap_dns_servers: \"%.*s\" is not IP, IP:PORT "
 			    "or [IPV6]:PORT",
 			    (int)(n > 60 ? 60 : n), p);
@@ -320,7 +321,7 @@ check_system(const struct conf *c)
 
 /* check_mta - sendmail, reaper and greytrap keys */
 static int
-check_mta(const struct conf *c)
+check_mta(const struct conf *c, conf_error_fn *err)
 {
 	struct procnet_local l;
 	const char *p = c->greytrap_trap_regex;
@@ -328,21 +329,21 @@ check_mta(const struct conf *c)
 	int rc = 0;
 
 	if (procnet_parse_local(c->sendmail_listen, &l) < 0) {
-		conf_error(c, "sendmail_listen",
+		err(c, "sendmail_listen",
 		    "sendmail_listen = %s: expected ADDR:PORT, [V6]:PORT or "
 		    "PORT",
 		    c->sendmail_listen);
 		rc = -1;
 	}
 	n = strlen(c->stalled_session_pattern);
-	if (check_regex(c, "stalled_session_pattern",
+	if (check_regex(c, err, "stalled_session_pattern",
 	        c->stalled_session_pattern, n) < 0)
 		rc = -1;
 	while (*p != '\0') {
 		p += strspn(p, " \t");
 		if ((n = strcspn(p, " \t")) == 0)
 			break;
-		if (check_regex(c, "greytrap_trap_regex", p, n) < 0)
+		if (check_regex(c, err, "greytrap_trap_regex", p, n) < 0)
 			rc = -1;
 		p += n;
 	}
@@ -350,29 +351,29 @@ check_mta(const struct conf *c)
 }
 
 int
-conf_check(const struct conf *c)
+conf_check(const struct conf *c, conf_error_fn *err)
 {
 	int rc = 0;
 
 	if (c->nullroute_freq_thresh <= 0) {
-		conf_error(c, "nullroute_freq_thresh",
+		err(c, "nullroute_freq_thresh",
 		    "nullroute_freq_thresh must be above zero");
 		rc = -1;
 	}
 	if (c->ban_escalate_factor < 1) {
-		conf_error(c, "ban_escalate_factor",
+		err(c, "ban_escalate_factor",
 		    "ban_escalate_factor must be at least 1");
 		rc = -1;
 	}
 	if (c->greytrap_max_senders_ratio > 1) {
-		conf_error(c, "greytrap_max_senders_ratio",
+		err(c, "greytrap_max_senders_ratio",
 		    "greytrap_max_senders_ratio is a ratio, 0 to 1");
 		rc = -1;
 	}
 	/* every check runs: one pass reports every bad value */
-	rc |= check_smtp(c);
-	rc |= check_names(c);
-	rc |= check_system(c);
-	rc |= check_mta(c);
+	rc |= check_smtp(c, err);
+	rc |= check_names(c, err);
+	rc |= check_system(c, err);
+	rc |= check_mta(c, err);
 	return rc;
 }

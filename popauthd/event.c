@@ -1,14 +1,15 @@
 /*
- * event.c - pselect loop over the FIFO with exact timers (see event.h).
+ * event.c - the pselect loop (see event.h).
  *
- * Each turn: read what the FIFO holds (bounded, so timers stay on time under a
- * flood), run due timers, end the tick (commit, maps), then sleep until the next
- * deadline.  SIGHUP reloads, SIGUSR1 logs a status line, SIGTERM/SIGINT end.
+ * Each turn: signals first (SIGHUP reloads, SIGUSR1 asks for a status line,
+ * SIGTERM/SIGINT end), the turn hook (due timers, the tick's commit and
+ * maps), the periodic hook every 10 s, then sleep until the earliest of the
+ * hook's timeout and any event_wake_ms, and call back the owners of the
+ * descriptors that are ready.  An owner reads a bounded amount per call, so
+ * timers stay on time under a flood.
  */
 #include "event.h"
-#include "ctl.h"
-#include "engine.h"
-#include "grant.h"
+#include "clock.h"
 #include "log.h"
 #include "util.h"
 
@@ -17,7 +18,7 @@
 #include <string.h>
 #include <sys/select.h>
 
-#define EVENT_READ_BUDGET (1024 * 1024)
+#define EVENT_PERIODIC_MS 10000
 
 #define EVENT_MAX_FDS 64
 
@@ -123,52 +124,41 @@ event_signals(void)
 		sigdelset(&waitmask, sigs[i]);
 }
 
-static void
-event_line(void *arg, char *line, size_t len)
-{
-	UNUSED(arg);
-	engine_line(line, len);
-}
-
-static void
-event_status(void)
-{
-	/* the counters of popauthctl status (ctl.c) */
-	ctl_log_status();
-}
-
 int
-event_loop(struct fifo *f, event_reload_fn *reload)
+event_loop(const struct event_hooks *h)
 {
-	long long next_periodic = mono_ms() + 10000;
+	long long next_periodic = mono_ms() + EVENT_PERIODIC_MS;
 
 	for (;;) {
 		struct timespec ts;
 		long long ms;
 		fd_set rfds, wfds;
 		size_t i;
-		int n, maxfd;
+		int n, maxfd = -1;
 
 		if (got_term)
 			break;
 		if (got_hup) {
 			got_hup = 0;
-			if (reload() < 0)
+			if (h->reload != NULL && h->reload(h->arg) < 0)
 				log_warn("reload failed; keeping the running "
 				         "configuration");
 		}
 		if (got_usr1) {
 			got_usr1 = 0;
-			event_status();
+			if (h->status != NULL)
+				h->status(h->arg);
 		}
-		engine_run_timers();
-		engine_tick();
+		if (h->turn != NULL)
+			h->turn(h->arg);
 		if (mono_ms() >= next_periodic) {
-			fifo_check(f);
-			engine_periodic();
-			next_periodic = mono_ms() + 10000;
+			if (h->periodic != NULL)
+				h->periodic(h->arg);
+			next_periodic = mono_ms() + EVENT_PERIODIC_MS;
 		}
-		ms = engine_timeout_ms();
+		ms = h->timeout_ms != NULL ? h->timeout_ms(h->arg) : -1;
+		if (ms < 0 || ms > EVENT_PERIODIC_MS)
+			ms = EVENT_PERIODIC_MS;
 		if (wake_ms >= 0 && wake_ms < ms)
 			ms = wake_ms;
 		wake_ms = -1;
@@ -176,8 +166,6 @@ event_loop(struct fifo *f, event_reload_fn *reload)
 		ts.tv_nsec = (ms % 1000) * 1000000;
 		FD_ZERO(&rfds);
 		FD_ZERO(&wfds);
-		FD_SET(fifo_fd(f), &rfds);
-		maxfd = fifo_fd(f);
 		for (i = 0; i < nwatches; i++) {
 			FD_SET(watches[i].fd, watches[i].write ? &wfds : &rfds);
 			if (watches[i].fd > maxfd)
@@ -189,11 +177,6 @@ event_loop(struct fifo *f, event_reload_fn *reload)
 				continue;
 			log_error("select: %s", strerror(errno));
 			continue;
-		}
-		if (n > 0 && FD_ISSET(fifo_fd(f), &rfds)) {
-			if (fifo_read(f, EVENT_READ_BUDGET, event_line, NULL) <
-			    0)
-				fifo_check(f);
 		}
 		/* a callback may add or remove watches: walk a copy */
 		{

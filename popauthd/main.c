@@ -112,6 +112,90 @@ open_input(const char *name)
 	return fd;
 }
 
+/* --- the daemon's loop: its input and hooks (event.h) --------------- */
+
+#define MAIN_READ_BUDGET                                                       \
+	(1024 * 1024) /* bytes per wake-up: timers stay on time */
+
+static struct fifo *input;
+static int input_fd = -1;
+
+static void
+daemon_line(void *arg, char *line, size_t len)
+{
+	UNUSED(arg);
+	engine_line(line, len);
+}
+
+static void input_readable(void *arg, int fd);
+
+/* input_watch - the loop watches the FIFO's current descriptor */
+static void
+input_watch(void)
+{
+	int fd = fifo_fd(input);
+
+	if (fd == input_fd)
+		return;
+	if (input_fd >= 0)
+		event_del_fd(input_fd);
+	input_fd = fd;
+	if (fd >= 0 && event_add_fd(fd, false, input_readable, NULL) < 0)
+		log_error("%d: cannot watch the log input", fd);
+}
+
+/* input_readable - event_fd_fn: a bounded read, lines to the engine */
+static void
+input_readable(void *arg, int fd)
+{
+	UNUSED(arg);
+	UNUSED(fd);
+	if (fifo_read(input, MAIN_READ_BUDGET, daemon_line, NULL) < 0)
+		fifo_check(input);
+	input_watch();
+}
+
+static void
+daemon_turn(void *arg)
+{
+	UNUSED(arg);
+	engine_run_timers();
+	engine_tick();
+}
+
+static long long
+daemon_timeout(void *arg)
+{
+	UNUSED(arg);
+	return engine_timeout_ms();
+}
+
+static void
+daemon_periodic(void *arg)
+{
+	UNUSED(arg);
+	fifo_check(input);
+	input_watch();
+	engine_periodic();
+}
+
+static int
+daemon_reload(void *arg)
+{
+	UNUSED(arg);
+	return reload();
+}
+
+static void
+daemon_status(void *arg)
+{
+	UNUSED(arg);
+	ctl_log_status(); /* the counters of popauthctl status */
+}
+
+static const struct event_hooks daemon_hooks = {daemon_turn, daemon_timeout,
+    daemon_periodic, daemon_reload, daemon_status, NULL};
+
 static void
 test_line(void *arg, char *line, size_t len)
 {
@@ -355,7 +439,9 @@ main(int argc, char **argv)
 		    engine_conf()->log_file, engine_conf()->log_syslog, false);
 	}
 	pid_write(pidfd);
-	rc = event_loop(f, reload);
+	input = f;
+	input_watch();
+	rc = event_loop(&daemon_hooks);
 stop:
 	prochelper_stop();
 	ctl_close();

@@ -70,6 +70,45 @@ const char *const rule_field_names[F_NFIELDS] = {
     [F_PID] = "pid",
 };
 
+/* rule_kind_needs_ip - every event but sendmail's plain "User unknown" names a client */
+bool
+rule_kind_needs_ip(enum ev_kind k)
+{
+	switch (k) {
+	case EV_SM_USER_UNKNOWN:
+	case EV_LOGIN_DONE:
+	case EV_LOGIN_FAIL:
+		return false;
+	case EV_LOGIN:
+	case EV_RBL_REJECT:
+	case EV_RBL_REPEAT:
+	case EV_SENDER_FORGERY:
+	case EV_RECIPIENT_FORGERY:
+	case EV_HELO_FORGERY:
+	case EV_UNKNOWN_RECIPIENT:
+	case EV_RELAY_DENIED:
+	case EV_DOMAIN_NOT_FOUND:
+	case EV_HEADER_REJECT:
+	case EV_BODY_REJECT:
+	case EV_SM_REJECT:
+	case EV_GREYLIST:
+	case EV_LOGIN_START:
+	case EV_NKINDS:
+		break;
+	}
+	return true;
+}
+
+void
+rule_release(struct rule *r)
+{
+	free(r->name);
+	free(r->literal);
+	free(r->gate);
+	pcre2_code_free(r->tag);
+	pcre2_code_free(r->re);
+}
+
 const char *
 ev_kind_name(enum ev_kind k)
 {

@@ -16,35 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* rule_kind_needs_ip - every event but sendmail's plain "User unknown" names a client */
-bool
-rule_kind_needs_ip(enum ev_kind k)
-{
-	switch (k) {
-	case EV_SM_USER_UNKNOWN:
-	case EV_LOGIN_DONE:
-	case EV_LOGIN_FAIL:
-		return false;
-	case EV_LOGIN:
-	case EV_RBL_REJECT:
-	case EV_RBL_REPEAT:
-	case EV_SENDER_FORGERY:
-	case EV_RECIPIENT_FORGERY:
-	case EV_HELO_FORGERY:
-	case EV_UNKNOWN_RECIPIENT:
-	case EV_RELAY_DENIED:
-	case EV_DOMAIN_NOT_FOUND:
-	case EV_HEADER_REJECT:
-	case EV_BODY_REJECT:
-	case EV_SM_REJECT:
-	case EV_GREYLIST:
-	case EV_LOGIN_START:
-	case EV_NKINDS:
-		break;
-	}
-	return true;
-}
-
 /* --- loading ----------------------------------------------------------- */
 
 /* one rule while its file is read; strings owned until moved into struct rule */
@@ -89,16 +60,6 @@ draft_clear(struct draft *d)
 	free(d->match);
 	memset(d, 0, sizeof(*d));
 	d->kind = -1;
-}
-
-void
-rule_release(struct rule *r)
-{
-	free(r->name);
-	free(r->literal);
-	free(r->gate);
-	pcre2_code_free(r->tag);
-	pcre2_code_free(r->re);
 }
 
 /* compile - one regex; on error logs PCRE2's message and offset */
