@@ -14,10 +14,14 @@
  *            "ERR CODE TEXT" (CODE is popauthctl's exit status: 1 not found,
  *            64 usage, 65 bad data, 78 config); then the daemon closes.
  * The daemon never blocks on a client: nonblocking accept, reads and writes,
- * at most CTL_CLIENTS_MAX connections (more are closed at once), each closed
- * CTL_TIMEOUT seconds after its last progress.  Every change is committed and
- * the maps rewritten before the reply, so when popauthctl returns, Postfix
- * and the firewall already see it.
+ * at most CTL_CLIENTS_MAX connections.  The whole request must arrive within
+ * CTL_TIMEOUT seconds of connecting (bytes trickling in do not extend it);
+ * when every slot is taken, a new connection closes the oldest one that has
+ * not sent a whole request yet (one being answered is never closed for
+ * another; when all are, the new one is closed at once).  A reply is dropped
+ * when the client takes none of it for CTL_TIMEOUT seconds.  Every change is
+ * committed and the maps rewritten before the reply, so when popauthctl
+ * returns, Postfix and the firewall already see it.
  */
 #ifndef POPAUTHD_CTL_H
 #define POPAUTHD_CTL_H
@@ -55,6 +59,18 @@ int ctl_open(const struct conf *c, ctl_reload_fn *reload);
 void ctl_close(void);
 /* ctl_log_status - log the status counters (SIGUSR1) */
 void ctl_log_status(void);
+
+/* the control socket's own counters (status: control.*) */
+struct ctl_stats {
+	unsigned long long accepted; /* connections accepted */
+	unsigned long long evicted;  /* closed for a newer one, slots full */
+	unsigned long long timeouts; /* closed at their deadline */
+	unsigned long long refused;  /* closed at once: no slot to take */
+	size_t clients;              /* connected now */
+};
+
+/* ctl_stats - the counters, borrowed until the next ctl_ call */
+const struct ctl_stats *ctl_stats(void);
 
 /* For ctl.c and ctl_cmd.c only: a reply being built. */
 struct ctl_reply {

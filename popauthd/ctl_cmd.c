@@ -76,6 +76,7 @@ ctl_status(void (*fn)(void *arg, const char *line), void *arg)
 	const struct ruleset *rs = engine_rules();
 	const struct conf *c = engine_conf();
 	const struct lpair_stats *ps;
+	const struct ctl_stats *cs;
 	char name[160];
 	size_t i;
 	int k;
@@ -116,6 +117,11 @@ ctl_status(void (*fn)(void *arg, const char *line), void *arg)
 	stat_add(fn, arg, "blacklisted", "%zu", bl_count());
 	stat_add(fn, arg, "bans", "%zu", bl_bans());
 	stat_add(fn, arg, "fishing", "%zu", fish_count());
+	cs = ctl_stats();
+	stat_add(fn, arg, "control.clients", "%zu", cs->clients);
+	stat_add(fn, arg, "control.evicted", "%llu", cs->evicted);
+	stat_add(fn, arg, "control.timeouts", "%llu", cs->timeouts);
+	stat_add(fn, arg, "control.refused", "%llu", cs->refused);
 	stat_add(fn, arg, "last_error", "%s", log_last_error());
 }
 
