@@ -6,9 +6,9 @@
  * import, whitelist, reload) call the trackers' admin functions, then
  * engine_flush_all() commits the state and rewrites the maps before the
  * reply, so "OK" means Postfix and the firewall already see the change.
- * Every argument is checked again here (addr_parse, dur_parse): the socket is
- * the trust boundary, not popauthctl.  Each change is logged with the
- * caller's uid.
+ * Every argument is checked again here (addr_parse, addr_is_client,
+ * dur_parse): the socket is the trust boundary, not popauthctl.  Each change
+ * is logged with the caller's uid.
  */
 #include "ctl.h"
 #include "blacklist.h"
@@ -151,16 +151,25 @@ put_fish(void *arg, const struct fish_info *fi)
 	export_fish(fi, ctl_reply_line, arg);
 }
 
-/* get_ip - argv[i] as an address */
+/*
+ * get_ip - argv[i] as an address; client: it must be one a client can have
+ * (grant and ban make entries; show, unban and delist must still reach an
+ * entry an older version made for 0.0.0.0 or a multicast address)
+ */
 static int
-get_ip(
-    char **argv, size_t argc, size_t i, struct addr *a, char *msg, size_t size)
+get_ip(char **argv, size_t argc, size_t i, bool client, struct addr *a,
+    char *msg, size_t size)
 {
 	if (i >= argc || argv[i][0] == '\0')
 		return say(msg, size, CTL_EX_USAGE, "missing IP address");
 	if (addr_parse(argv[i], strlen(argv[i]), a) < 0)
 		return say(msg, size, CTL_EX_USAGE,
 		    "%.60s: not an IPv4 or IPv6 address", argv[i]);
+	if (client && !addr_is_client(a))
+		return say(msg, size, CTL_EX_USAGE,
+		    "%.60s: not a client address (unspecified, multicast or "
+		    "broadcast)",
+		    argv[i]);
 	return 0;
 }
 
@@ -327,7 +336,9 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 	struct addr a;
 	int rc;
 
-	if ((rc = get_ip(argv, argc, 1, &a, msg, size)) != 0)
+	if ((rc = get_ip(argv, argc, 1,
+	         strcmp(argv[0], "grant") == 0 || strcmp(argv[0], "ban") == 0,
+	         &a, msg, size)) != 0)
 		return rc;
 	addr_format(&a, ip, sizeof(ip));
 	if (strcmp(argv[0], "grant") == 0) {
@@ -436,7 +447,7 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 	if (strcmp(cmd, "show") == 0) {
 		bool any;
 
-		if ((rc = get_ip(argv, argc, 1, &a, msg, msgsize)) != 0)
+		if ((rc = get_ip(argv, argc, 1, false, &a, msg, msgsize)) != 0)
 			return rc;
 		any = grant_get(&a, put_grant, r);
 		any = bl_get(&a, put_bl, r) || any;

@@ -4,7 +4,7 @@
 # --json output parsed by jq.
 . "$(dirname "$0")/lib.sh"
 
-need jq
+need jq python3
 pf_dir
 CTL=${POPAUTHCTL:-$REPO/popauthd/popauthctl}
 [ -x "$CTL" ] || fail "$CTL is missing; run make"
@@ -74,6 +74,33 @@ ctl -o no_such_key=1 status 2>/dev/null; [ $? = 78 ] || fail "bad config must ex
 ctl flush bans 2>"$T/err"; [ $? = 64 ] || fail "flush without --yes must exit 64"
 grep -q -- "--yes" "$T/err" || fail "flush: no hint about --yes"
 note "errors: ok"
+
+# no grant or ban for what cannot be a client: unspecified, multicast,
+# broadcast; refused by popauthctl and, sent raw, by the daemon itself
+for ip in 0.0.0.0 :: ff02::1 224.0.0.1 255.255.255.255 0.1.2.3; do
+	ctl grant "$ip" 2>"$T/err"; rc=$?
+	[ "$rc" = 64 ] || fail "grant $ip must exit 64, got $rc"
+	grep -q "$ip: not a client address" "$T/err" || fail "grant $ip: message: $(cat "$T/err")"
+	ctl ban "$ip" 1h 2>/dev/null; rc=$?
+	[ "$rc" = 64 ] || fail "ban $ip must exit 64, got $rc"
+	map_lacks "$ip" || fail "grant $ip reached popauth_checks"
+	map_lacks "$ip" rbl_checks || fail "ban $ip reached rbl_checks"
+done
+r=$(ctl_raw $'grant\t0.0.0.0\n')
+[[ "$r" == "ERR 64 0.0.0.0: not a client address"* ]] || fail "raw grant 0.0.0.0: $r"
+r=$(ctl_raw $'ban\tff02::1\t1h\n')
+[[ "$r" == "ERR 64 ff02::1: not a client address"* ]] || fail "raw ban ff02::1: $r"
+map_lacks 0.0.0.0 || fail "raw grant 0.0.0.0 reached popauth_checks"
+map_lacks ff02::1 rbl_checks || fail "raw ban ff02::1 reached rbl_checks"
+printf 'grant\t0.0.0.0\t1700000000\t1700000100\t2\t4000000000\n' | ctl import - 2>"$T/err"
+[ $? = 65 ] || fail "import of a grant for 0.0.0.0 must exit 65"
+grep -q "not a client address" "$T/err" || fail "import 0.0.0.0: message: $(cat "$T/err")"
+map_lacks 0.0.0.0 || fail "import reached popauth_checks with 0.0.0.0"
+# what removes or shows entries still takes any address (old bad entries)
+ctl delist 0.0.0.0 2>/dev/null; [ $? = 1 ] || fail "delist 0.0.0.0 must exit 1 (not listed)"
+ctl unban ff02::1 2>/dev/null; [ $? = 1 ] || fail "unban ff02::1 must exit 1 (not banned)"
+ctl show 0.0.0.0 2>/dev/null; [ $? = 1 ] || fail "show 0.0.0.0 must exit 1 (nothing)"
+note "client addresses: ok"
 
 # whitelist add/del: file rewritten, daemon reloads it
 ctl whitelist add 10.1.0.0/16 >/dev/null || fail "whitelist add"
