@@ -8,7 +8,10 @@
  * (mode 0660, group control_group when set):
  *   request  first line: COMMAND [TAB ARG]... ; for "import" the records
  *            (export.h) follow, one a line; the client then shuts down its
- *            writing side.  At most CTL_REQ_MAX bytes.
+ *            writing side.  At most CTL_REQ_MAX bytes.  "flush" takes what
+ *            (blacklist, bans, all) and CTL_FLUSH_CONFIRM as its last
+ *            argument, "flush TAB all TAB confirm"; without it the daemon
+ *            refuses (64), so no client can empty the tables by mistake.
  *   reply    zero or more record lines (export.h: grant, user, black, fish,
  *            pair, stat), then one status line, "OK[ TEXT]" or
  *            "ERR CODE TEXT" (CODE is popauthctl's exit status: 1 not found,
@@ -35,6 +38,8 @@
 #define CTL_REQ_MAX     (1024 * 1024)
 #define CTL_CLIENTS_MAX 16
 #define CTL_TIMEOUT     10
+/* the word "flush WHAT" must end with (popauthctl sends it after --yes) */
+#define CTL_FLUSH_CONFIRM "confirm"
 
 /* popauthctl's exit codes (sysexits) */
 #define CTL_EX_OK          0

@@ -295,35 +295,52 @@ cmd_whitelist(char *msg, size_t size)
 	    whitelist_size(wl));
 }
 
+/*
+ * cmd_flush - empty a table; only with CTL_FLUSH_CONFIRM after what, so a
+ * script or client that is not popauthctl --yes cannot do it by accident
+ */
 static int
 cmd_flush(char **argv, size_t argc, char *msg, size_t size)
 {
+	static const struct {
+		const char *what, *removes;
+	} kinds[] = {
+	    {"bans", "every ban (entries stay listed)"},
+	    {"blacklist", "every blacklist entry and ban"},
+	    {"all", "every grant, blacklist entry, ban and fishing record"},
+	};
 	time_t now = clock_now();
 	const char *what = argc > 1 ? argv[1] : "";
+	size_t i, n, b, f, g;
 
+	for (i = 0; i < NITEMS(kinds) && strcmp(what, kinds[i].what) != 0; i++)
+		;
+	if (i == NITEMS(kinds))
+		return say(msg, size, CTL_EX_USAGE,
+		    "flush what? blacklist, bans or all");
+	if (argc != 3 || strcmp(argv[2], CTL_FLUSH_CONFIRM) != 0)
+		return say(msg, size, CTL_EX_USAGE,
+		    "flush %s removes %s at once: send \"flush %s %s\" "
+		    "(popauthctl: --yes) to do it",
+		    what, kinds[i].removes, what, CTL_FLUSH_CONFIRM);
 	if (strcmp(what, "bans") == 0) {
-		size_t n = bl_unban_all(now);
-
+		n = bl_unban_all(now);
 		changed();
 		return say(msg, size, 0, "%zu bans lifted", n);
 	}
 	if (strcmp(what, "blacklist") == 0) {
-		size_t n = bl_flush();
-
+		n = bl_flush();
 		changed();
 		return say(msg, size, 0, "%zu blacklist entries removed", n);
 	}
-	if (strcmp(what, "all") == 0) {
-		size_t b = bl_flush(), f = fish_flush(), g = grant_flush();
-
-		changed();
-		return say(msg, size, 0,
-		    "%zu blacklist entries, %zu fishing records and %zu grants "
-		    "removed",
-		    b, f, g);
-	}
-	return say(
-	    msg, size, CTL_EX_USAGE, "flush what? blacklist, bans or all");
+	b = bl_flush();
+	f = fish_flush();
+	g = grant_flush();
+	changed();
+	return say(msg, size, 0,
+	    "%zu blacklist entries, %zu fishing records and %zu grants "
+	    "removed",
+	    b, f, g);
 }
 
 /* cmd_change - grant, ban, unban, delist */

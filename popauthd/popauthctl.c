@@ -153,6 +153,7 @@ cmd_read(char **argv, size_t argc)
 static int
 cmd_change(char **argv, size_t argc)
 {
+	static char confirm[] = CTL_FLUSH_CONFIRM;
 	struct ctl_lines l = {NULL, 0, 0};
 	char msg[1024] = "", reason[512] = "";
 	char *args[4];
@@ -182,6 +183,7 @@ cmd_change(char **argv, size_t argc)
 			        : "every grant, blacklist "
 			          "entry, ban and fishing record");
 		args[nargs++] = argv[1];
+		args[nargs++] = confirm; /* the daemon wants it too */
 	} else {
 		if (argc < 2)
 			usage();

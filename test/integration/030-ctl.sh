@@ -119,6 +119,18 @@ ctl export --json >"$T/exp.json" || fail "export --json"
 jq -e '.popauthd_export == 1 and (.grants | length) == 3' "$T/exp.json" >/dev/null ||
 	fail "export --json content: $(cat "$T/exp.json")"
 awk -F'\t' '$1 == "black" && NF != 15 { exit 1 }' "$T/exp.tsv" || fail "export: broken record"
+# the protocol itself wants the confirmation word, not only popauthctl
+for req in $'flush\tall\n' $'flush\tall\tyes\n' $'flush\tall\tconfirm\tx\n' \
+	$'flush\tblacklist\n' $'flush\tbans\n'; do
+	r=$(ctl_raw "$req")
+	[[ "$r" == "ERR 64 flush "*"flush "*" confirm"* ]] ||
+		fail "raw ${req%$'\n'} without confirm: $r"
+done
+map_has 192.0.2.10 || fail "an unconfirmed flush removed a grant"
+[ -n "$(map_q 203.0.113.50 rbl_checks)" ] || fail "an unconfirmed flush removed a listing"
+[ "$(ctl list bans --json | jq length)" = 1 ] || fail "an unconfirmed flush lifted a ban"
+r=$(ctl_raw $'flush\tbans\tconfirm\n')
+[[ "$r" == "OK 1 bans lifted" ]] || fail "raw flush bans confirm: $r"
 ctl flush all --yes >/dev/null || fail "flush all"
 map_lacks 192.0.2.10 || fail "flush all: grant left"
 map_lacks 203.0.113.50 rbl_checks || fail "flush all: listing left"
