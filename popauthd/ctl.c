@@ -166,9 +166,9 @@ conn_write(void *arg, int fd)
 	conn_close(c);
 }
 
-/* conn_reply - the status line after the records; start writing */
+/* reply_status - the status line after the records */
 static void
-conn_reply(struct conn *c, int code, const char *msg)
+reply_status(struct ctl_reply *r, int code, const char *msg)
 {
 	char line[1200], esc[1024];
 
@@ -178,7 +178,49 @@ conn_reply(struct conn *c, int code, const char *msg)
 		    line, sizeof(line), "OK%s%s", *esc != '\0' ? " " : "", esc);
 	else
 		snprintf(line, sizeof(line), "ERR %d %s", code, esc);
-	ctl_reply_line(&c->out, line);
+	ctl_reply_line(r, line);
+}
+
+int
+ctl_request(struct ctl_reply *r, char *req, size_t len, unsigned int uid)
+{
+	char *argv[CTL_ARGS_MAX], *p, *data, msg[1024];
+	size_t argc = 0;
+	int code;
+
+	req[len] = '\0';
+	if (memchr(req, '\0', len) != NULL) {
+		reply_status(r, CTL_EX_USAGE, "NUL byte in request");
+		return CTL_EX_USAGE;
+	}
+	data = strchr(req, '\n');
+	if (data != NULL)
+		*data++ = '\0';
+	else
+		data = req + len;
+	for (p = req; argc < CTL_ARGS_MAX;) {
+		char *tab = strchr(p, '\t');
+
+		argv[argc++] = p;
+		if (tab == NULL)
+			break;
+		*tab = '\0';
+		p = tab + 1;
+	}
+	if (argc == CTL_ARGS_MAX) {
+		reply_status(r, CTL_EX_USAGE, "too many arguments");
+		return CTL_EX_USAGE;
+	}
+	msg[0] = '\0';
+	code = ctl_cmd_run(r, argv, argc, data, uid, msg, sizeof(msg));
+	reply_status(r, code, msg);
+	return code;
+}
+
+/* conn_reply - the reply in c->out is complete: start writing it */
+static void
+conn_reply(struct conn *c)
+{
 	c->replying = true;
 	event_del_fd(c->fd);
 	shutdown(c->fd, SHUT_RD);
@@ -189,40 +231,12 @@ conn_reply(struct conn *c, int code, const char *msg)
 	timer_set(&c->timeout, clock_now() + CTL_TIMEOUT, conn_timeout);
 }
 
-/* conn_run - split the first line into arguments and run the command */
+/* conn_run - run the request c has read, then answer */
 static void
 conn_run(struct conn *c)
 {
-	char *argv[CTL_ARGS_MAX], *p, *data, msg[1024];
-	size_t argc = 0;
-	int code;
-
-	c->in[c->inlen] = '\0';
-	if (memchr(c->in, '\0', c->inlen) != NULL) {
-		conn_reply(c, CTL_EX_USAGE, "NUL byte in request");
-		return;
-	}
-	data = strchr(c->in, '\n');
-	if (data != NULL)
-		*data++ = '\0';
-	else
-		data = c->in + c->inlen;
-	for (p = c->in; argc < CTL_ARGS_MAX;) {
-		char *tab = strchr(p, '\t');
-
-		argv[argc++] = p;
-		if (tab == NULL)
-			break;
-		*tab = '\0';
-		p = tab + 1;
-	}
-	if (argc == CTL_ARGS_MAX) {
-		conn_reply(c, CTL_EX_USAGE, "too many arguments");
-		return;
-	}
-	msg[0] = '\0';
-	code = ctl_cmd_run(&c->out, argv, argc, data, c->uid, msg, sizeof(msg));
-	conn_reply(c, code, msg);
+	ctl_request(&c->out, c->in, c->inlen, c->uid);
+	conn_reply(c);
 }
 
 /* conn_ready - true when the request is complete without waiting for EOF */
@@ -246,8 +260,9 @@ conn_read(void *arg, int fd)
 	for (;;) {
 		if (c->inlen == c->incap) {
 			if (c->incap >= CTL_REQ_MAX) {
-				conn_reply(
-				    c, CTL_EX_USAGE, "request too large");
+				reply_status(
+				    &c->out, CTL_EX_USAGE, "request too large");
+				conn_reply(c);
 				return;
 			}
 			c->incap = c->incap ? c->incap * 2 : 4096;

@@ -83,6 +83,13 @@ struct ctl_reply {
 	size_t len, cap;
 };
 
+/*
+ * ctl_request - one whole request as it came off the socket (len bytes in
+ * req, which has room for one more and is changed in place) from uid: split
+ * it, run it, and put the record lines and the status line into r; returns
+ * the status code.  For ctl.c and the fuzz target.
+ */
+int ctl_request(struct ctl_reply *r, char *req, size_t len, unsigned int uid);
 /* ctl_reply_line - append line and a newline */
 void ctl_reply_line(void *reply, const char *line);
 /* ctl_status - "stat\tname\tvalue" lines of the status into fn */
