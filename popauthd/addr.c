@@ -3,7 +3,8 @@
  *
  * Every IP that reaches a map, a firewall rule or the state passes addr_parse,
  * so text an attacker shaped ("1.2.3.4 x", "999.1.1.1", "::ffff:1.2.3.4]") is
- * either a real address or nothing.
+ * either a real address or nothing; and every new entry passes
+ * addr_is_client, so it is never 0.0.0.0, ::, multicast or the broadcast.
  */
 #include "addr.h"
 
@@ -107,6 +108,22 @@ bool
 addr_equal(const struct addr *x, const struct addr *y)
 {
 	return x->family == y->family && memcmp(x->b, y->b, 16) == 0;
+}
+
+bool
+addr_is_client(const struct addr *a)
+{
+	static const uint8_t zero[16];
+
+	if (a->family == ADDR_NET6)
+		return false; /* a /64 offender is no one client */
+	if (a->family == 4)
+		/* 0/8 this network, 224/4 multicast, the limited broadcast;
+		 * the reserved 240/4 is left alone: some networks use it */
+		return a->b[0] != 0 && (a->b[0] & 0xf0) != 0xe0 &&
+		    !(a->b[0] == 255 && a->b[1] == 255 && a->b[2] == 255 &&
+		        a->b[3] == 255);
+	return memcmp(a->b, zero, sizeof(zero)) != 0 && a->b[0] != 0xff;
 }
 
 static uint64_t hash_k0, hash_k1;

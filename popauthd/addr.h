@@ -52,6 +52,14 @@ void addr_net64(const struct addr *ip, struct addr *net);
 int addr_ipfamily(const struct addr *a);
 /* addr_equal - same family and bytes */
 bool addr_equal(const struct addr *x, const struct addr *y);
+/*
+ * addr_is_client - a may be a client's source address: false for the
+ * unspecified ("this network" 0.0.0.0/8, ::), multicast (224.0.0.0/4,
+ * ff00::/8) and the IPv4 broadcast 255.255.255.255, which no TCP peer has;
+ * granting, listing or banning one is a mistake or an attack (a forged log
+ * line, a stray "grant 0.0.0.0")
+ */
+bool addr_is_client(const struct addr *a);
 /* addr_hash - a well-mixed 64-bit hash for hash tables, keyed by addr_hash_key */
 uint64_t addr_hash(const struct addr *a);
 /*

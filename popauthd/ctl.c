@@ -2,9 +2,14 @@
  * ctl.c - the control socket: listen, accept, read a request, write the reply
  * (see ctl.h for the protocol).  The commands themselves are in ctl_cmd.c.
  *
- * For main.c.  Everything is nonblocking and driven by event_add_fd(): a slow
- * or silent client costs one slot and is dropped CTL_TIMEOUT seconds after its
- * last progress (an exact timer); a request over CTL_REQ_MAX is refused.  The
+ * For main.c.  Everything is nonblocking and driven by event_add_fd().  A
+ * whole request must arrive within CTL_TIMEOUT seconds of the accept (an
+ * exact timer, never moved by a byte: a client that trickles a byte every
+ * few seconds is closed like a silent one); a request over CTL_REQ_MAX is
+ * refused.  When all CTL_CLIENTS_MAX slots are taken, a new client closes the
+ * oldest one still sending its request, so a local flood of slow clients
+ * cannot lock the admin out (counted: status control.evicted).  A reply is
+ * dropped CTL_TIMEOUT seconds after the client last took some of it.  The
  * socket is created with mode 0660 (umask around bind, so there is no window
  * with wider rights) and given control_group.  Errors at start are logged and
  * refuse the start; at run time a failed accept or I/O only drops the client.
@@ -33,10 +38,13 @@
 #include <unistd.h>
 
 #define CTL_ARGS_MAX 16
+#define CTL_WARN_MS  60000 /* at most one "slots busy" warning a minute */
 
 struct conn {
-	int fd; /* -1: free slot */
+	int fd;        /* -1: free slot */
+	bool replying; /* the request is complete, the reply being written */
 	unsigned int uid;
+	unsigned long long seq; /* accept order: the lowest is the oldest */
 	char *in;
 	size_t inlen, incap;
 	struct ctl_reply out;
@@ -50,6 +58,20 @@ static char *sock_path;
 static ctl_reload_fn *reload_fn;
 static long long started_ms;
 static bool opened;
+static struct ctl_stats cstats;
+static long long busy_warned_ms = -CTL_WARN_MS;
+
+const struct ctl_stats *
+ctl_stats(void)
+{
+	size_t i;
+
+	cstats.clients = 0;
+	for (i = 0; i < CTL_CLIENTS_MAX; i++)
+		if (conns[i].fd >= 0)
+			cstats.clients++;
+	return &cstats;
+}
 
 void
 ctl_reply_line(void *reply, const char *line)
@@ -101,22 +123,22 @@ conn_timeout(struct timer *t)
 	struct conn *c =
 	    (struct conn *)((char *)t - offsetof(struct conn, timeout));
 
-	log_debug("control: uid %u: no progress for %d s, closed", c->uid,
-	    CTL_TIMEOUT);
+	cstats.timeouts++;
+	if (c->replying)
+		log_debug("control: uid %u: reply not taken for %d s, closed",
+		    c->uid, CTL_TIMEOUT);
+	else
+		log_debug("control: uid %u: no whole request %d s after "
+		          "connecting, closed",
+		    c->uid, CTL_TIMEOUT);
 	conn_close(c);
-}
-
-static void
-conn_progress(struct conn *c)
-{
-	timer_set(&c->timeout, clock_now() + CTL_TIMEOUT, conn_timeout);
-	event_wake_ms(CTL_TIMEOUT * 1000);
 }
 
 static void
 conn_write(void *arg, int fd)
 {
 	struct conn *c = arg;
+	bool wrote = false;
 
 	while (c->outoff < c->out.len) {
 		ssize_t n = send(fd, c->out.buf + c->outoff,
@@ -125,7 +147,11 @@ conn_write(void *arg, int fd)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			conn_progress(c);
+			/* a reply may be long (export): time the reader's
+			 * pauses, not the whole transfer */
+			if (wrote)
+				timer_set(&c->timeout,
+				    clock_now() + CTL_TIMEOUT, conn_timeout);
 			return;
 		}
 		if (n <= 0) {
@@ -135,13 +161,14 @@ conn_write(void *arg, int fd)
 			return;
 		}
 		c->outoff += (size_t)n;
+		wrote = true;
 	}
 	conn_close(c);
 }
 
-/* conn_reply - the status line after the records; start writing */
+/* reply_status - the status line after the records */
 static void
-conn_reply(struct conn *c, int code, const char *msg)
+reply_status(struct ctl_reply *r, int code, const char *msg)
 {
 	char line[1200], esc[1024];
 
@@ -151,35 +178,27 @@ conn_reply(struct conn *c, int code, const char *msg)
 		    line, sizeof(line), "OK%s%s", *esc != '\0' ? " " : "", esc);
 	else
 		snprintf(line, sizeof(line), "ERR %d %s", code, esc);
-	ctl_reply_line(&c->out, line);
-	event_del_fd(c->fd);
-	shutdown(c->fd, SHUT_RD);
-	if (event_add_fd(c->fd, true, conn_write, c) < 0) {
-		conn_close(c);
-		return;
-	}
-	conn_progress(c);
+	ctl_reply_line(r, line);
 }
 
-/* conn_run - split the first line into arguments and run the command */
-static void
-conn_run(struct conn *c)
+int
+ctl_request(struct ctl_reply *r, char *req, size_t len, unsigned int uid)
 {
 	char *argv[CTL_ARGS_MAX], *p, *data, msg[1024];
 	size_t argc = 0;
 	int code;
 
-	c->in[c->inlen] = '\0';
-	if (memchr(c->in, '\0', c->inlen) != NULL) {
-		conn_reply(c, CTL_EX_USAGE, "NUL byte in request");
-		return;
+	req[len] = '\0';
+	if (memchr(req, '\0', len) != NULL) {
+		reply_status(r, CTL_EX_USAGE, "NUL byte in request");
+		return CTL_EX_USAGE;
 	}
-	data = strchr(c->in, '\n');
+	data = strchr(req, '\n');
 	if (data != NULL)
 		*data++ = '\0';
 	else
-		data = c->in + c->inlen;
-	for (p = c->in; argc < CTL_ARGS_MAX;) {
+		data = req + len;
+	for (p = req; argc < CTL_ARGS_MAX;) {
 		char *tab = strchr(p, '\t');
 
 		argv[argc++] = p;
@@ -189,12 +208,35 @@ conn_run(struct conn *c)
 		p = tab + 1;
 	}
 	if (argc == CTL_ARGS_MAX) {
-		conn_reply(c, CTL_EX_USAGE, "too many arguments");
-		return;
+		reply_status(r, CTL_EX_USAGE, "too many arguments");
+		return CTL_EX_USAGE;
 	}
 	msg[0] = '\0';
-	code = ctl_cmd_run(&c->out, argv, argc, data, c->uid, msg, sizeof(msg));
-	conn_reply(c, code, msg);
+	code = ctl_cmd_run(r, argv, argc, data, uid, msg, sizeof(msg));
+	reply_status(r, code, msg);
+	return code;
+}
+
+/* conn_reply - the reply in c->out is complete: start writing it */
+static void
+conn_reply(struct conn *c)
+{
+	c->replying = true;
+	event_del_fd(c->fd);
+	shutdown(c->fd, SHUT_RD);
+	if (event_add_fd(c->fd, true, conn_write, c) < 0) {
+		conn_close(c);
+		return;
+	}
+	timer_set(&c->timeout, clock_now() + CTL_TIMEOUT, conn_timeout);
+}
+
+/* conn_run - run the request c has read, then answer */
+static void
+conn_run(struct conn *c)
+{
+	ctl_request(&c->out, c->in, c->inlen, c->uid);
+	conn_reply(c);
 }
 
 /* conn_ready - true when the request is complete without waiting for EOF */
@@ -218,8 +260,9 @@ conn_read(void *arg, int fd)
 	for (;;) {
 		if (c->inlen == c->incap) {
 			if (c->incap >= CTL_REQ_MAX) {
-				conn_reply(
-				    c, CTL_EX_USAGE, "request too large");
+				reply_status(
+				    &c->out, CTL_EX_USAGE, "request too large");
+				conn_reply(c);
 				return;
 			}
 			c->incap = c->incap ? c->incap * 2 : 4096;
@@ -231,7 +274,7 @@ conn_read(void *arg, int fd)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			conn_progress(c);
+			/* no new deadline: the one from the accept stands */
 			if (conn_ready(c))
 				conn_run(c);
 			return;
@@ -252,6 +295,50 @@ conn_read(void *arg, int fd)
 	}
 }
 
+/* busy_warn - say that the slots are full, at most once a minute */
+static void
+busy_warn(const char *what, unsigned int uid)
+{
+	long long now = mono_ms();
+
+	if (now - busy_warned_ms < CTL_WARN_MS)
+		return;
+	busy_warned_ms = now;
+	log_warn("%s: all %d control slots busy: %s (uid %u); so far %llu "
+	         "evicted, %llu refused",
+	    sock_path, CTL_CLIENTS_MAX, what, uid, cstats.evicted,
+	    cstats.refused);
+}
+
+/*
+ * conn_slot - a free slot for a new client; when every slot is taken, the
+ * oldest client still sending its request is closed to make room (a slow
+ * one holds nothing for long, and a flood cannot keep the admin out).
+ * NULL when every client is being answered.
+ */
+static struct conn *
+conn_slot(void)
+{
+	struct conn *old = NULL;
+	unsigned int uid;
+	size_t i;
+
+	for (i = 0; i < CTL_CLIENTS_MAX; i++) {
+		if (conns[i].fd < 0)
+			return &conns[i];
+		if (!conns[i].replying &&
+		    (old == NULL || conns[i].seq < old->seq))
+			old = &conns[i];
+	}
+	if (old == NULL)
+		return NULL;
+	uid = old->uid;
+	cstats.evicted++;
+	conn_close(old);
+	busy_warn("the oldest unfinished request closed for a new client", uid);
+	return old;
+}
+
 static void
 ctl_accept(void *arg, int fd)
 {
@@ -260,8 +347,8 @@ ctl_accept(void *arg, int fd)
 		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
-		struct conn *c = NULL;
-		size_t i;
+		unsigned int uid = (unsigned int)-1;
+		struct conn *c;
 
 		if (cfd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
@@ -270,20 +357,26 @@ ctl_accept(void *arg, int fd)
 				    strerror(errno));
 			return;
 		}
-		for (i = 0; i < CTL_CLIENTS_MAX && c == NULL; i++)
-			if (conns[i].fd < 0)
-				c = &conns[i];
-		if (c == NULL || event_add_fd(cfd, false, conn_read, c) < 0) {
-			log_warn("%s: too many control clients; one refused",
-			    sock_path);
+		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+			uid = (unsigned int)cred.uid;
+		cstats.accepted++;
+		if ((c = conn_slot()) == NULL ||
+		    event_add_fd(cfd, false, conn_read, c) < 0) {
+			cstats.refused++;
+			busy_warn(
+			    "every client is being answered; one refused", uid);
 			close(cfd);
 			continue;
 		}
 		c->fd = cfd;
-		c->uid = (unsigned int)-1;
-		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-			c->uid = (unsigned int)cred.uid;
-		conn_progress(c);
+		c->uid = uid;
+		c->seq = cstats.accepted;
+		c->replying = false;
+		/* the whole request is due by then, however it trickles in */
+		timer_set(&c->timeout, clock_now() + CTL_TIMEOUT, conn_timeout);
+		/* popauthctl sends at once: answer before the next accept can
+		 * evict it */
+		conn_read(c, cfd);
 	}
 }
 

@@ -8,16 +8,23 @@
  * (mode 0660, group control_group when set):
  *   request  first line: COMMAND [TAB ARG]... ; for "import" the records
  *            (export.h) follow, one a line; the client then shuts down its
- *            writing side.  At most CTL_REQ_MAX bytes.
+ *            writing side.  At most CTL_REQ_MAX bytes.  "flush" takes what
+ *            (blacklist, bans, all) and CTL_FLUSH_CONFIRM as its last
+ *            argument, "flush TAB all TAB confirm"; without it the daemon
+ *            refuses (64), so no client can empty the tables by mistake.
  *   reply    zero or more record lines (export.h: grant, user, black, fish,
  *            pair, stat), then one status line, "OK[ TEXT]" or
  *            "ERR CODE TEXT" (CODE is popauthctl's exit status: 1 not found,
  *            64 usage, 65 bad data, 78 config); then the daemon closes.
  * The daemon never blocks on a client: nonblocking accept, reads and writes,
- * at most CTL_CLIENTS_MAX connections (more are closed at once), each closed
- * CTL_TIMEOUT seconds after its last progress.  Every change is committed and
- * the maps rewritten before the reply, so when popauthctl returns, Postfix
- * and the firewall already see it.
+ * at most CTL_CLIENTS_MAX connections.  The whole request must arrive within
+ * CTL_TIMEOUT seconds of connecting (bytes trickling in do not extend it);
+ * when every slot is taken, a new connection closes the oldest one that has
+ * not sent a whole request yet (one being answered is never closed for
+ * another; when all are, the new one is closed at once).  A reply is dropped
+ * when the client takes none of it for CTL_TIMEOUT seconds.  Every change is
+ * committed and the maps rewritten before the reply, so when popauthctl
+ * returns, Postfix and the firewall already see it.
  */
 #ifndef POPAUTHD_CTL_H
 #define POPAUTHD_CTL_H
@@ -31,6 +38,8 @@
 #define CTL_REQ_MAX     (1024 * 1024)
 #define CTL_CLIENTS_MAX 16
 #define CTL_TIMEOUT     10
+/* the word "flush WHAT" must end with (popauthctl sends it after --yes) */
+#define CTL_FLUSH_CONFIRM "confirm"
 
 /* popauthctl's exit codes (sysexits) */
 #define CTL_EX_OK          0
@@ -56,12 +65,31 @@ void ctl_close(void);
 /* ctl_log_status - log the status counters (SIGUSR1) */
 void ctl_log_status(void);
 
+/* the control socket's own counters (status: control.*) */
+struct ctl_stats {
+	unsigned long long accepted; /* connections accepted */
+	unsigned long long evicted;  /* closed for a newer one, slots full */
+	unsigned long long timeouts; /* closed at their deadline */
+	unsigned long long refused;  /* closed at once: no slot to take */
+	size_t clients;              /* connected now */
+};
+
+/* ctl_stats - the counters, borrowed until the next ctl_ call */
+const struct ctl_stats *ctl_stats(void);
+
 /* For ctl.c and ctl_cmd.c only: a reply being built. */
 struct ctl_reply {
 	char *buf;
 	size_t len, cap;
 };
 
+/*
+ * ctl_request - one whole request as it came off the socket (len bytes in
+ * req, which has room for one more and is changed in place) from uid: split
+ * it, run it, and put the record lines and the status line into r; returns
+ * the status code.  For ctl.c and the fuzz target.
+ */
+int ctl_request(struct ctl_reply *r, char *req, size_t len, unsigned int uid);
 /* ctl_reply_line - append line and a newline */
 void ctl_reply_line(void *reply, const char *line);
 /* ctl_status - "stat\tname\tvalue" lines of the status into fn */

@@ -6,9 +6,9 @@
  * import, whitelist, reload) call the trackers' admin functions, then
  * engine_flush_all() commits the state and rewrites the maps before the
  * reply, so "OK" means Postfix and the firewall already see the change.
- * Every argument is checked again here (addr_parse, dur_parse): the socket is
- * the trust boundary, not popauthctl.  Each change is logged with the
- * caller's uid.
+ * Every argument is checked again here (addr_parse, addr_is_client,
+ * dur_parse): the socket is the trust boundary, not popauthctl.  Each change
+ * is logged with the caller's uid.
  */
 #include "ctl.h"
 #include "blacklist.h"
@@ -76,6 +76,7 @@ ctl_status(void (*fn)(void *arg, const char *line), void *arg)
 	const struct ruleset *rs = engine_rules();
 	const struct conf *c = engine_conf();
 	const struct lpair_stats *ps;
+	const struct ctl_stats *cs;
 	char name[160];
 	size_t i;
 	int k;
@@ -124,6 +125,11 @@ ctl_status(void (*fn)(void *arg, const char *line), void *arg)
 	stat_add(fn, arg, "blacklisted", "%zu", bl_count());
 	stat_add(fn, arg, "bans", "%zu", bl_bans());
 	stat_add(fn, arg, "fishing", "%zu", fish_count());
+	cs = ctl_stats();
+	stat_add(fn, arg, "control.clients", "%zu", cs->clients);
+	stat_add(fn, arg, "control.evicted", "%llu", cs->evicted);
+	stat_add(fn, arg, "control.timeouts", "%llu", cs->timeouts);
+	stat_add(fn, arg, "control.refused", "%llu", cs->refused);
 	stat_add(fn, arg, "last_error", "%s", log_last_error());
 }
 
@@ -153,16 +159,25 @@ put_fish(void *arg, const struct fish_info *fi)
 	export_fish(fi, ctl_reply_line, arg);
 }
 
-/* get_ip - argv[i] as an address */
+/*
+ * get_ip - argv[i] as an address; client: it must be one a client can have
+ * (grant and ban make entries; show, unban and delist must still reach an
+ * entry an older version made for 0.0.0.0 or a multicast address)
+ */
 static int
-get_ip(
-    char **argv, size_t argc, size_t i, struct addr *a, char *msg, size_t size)
+get_ip(char **argv, size_t argc, size_t i, bool client, struct addr *a,
+    char *msg, size_t size)
 {
 	if (i >= argc || argv[i][0] == '\0')
 		return say(msg, size, CTL_EX_USAGE, "missing IP address");
 	if (addr_parse(argv[i], strlen(argv[i]), a) < 0)
 		return say(msg, size, CTL_EX_USAGE,
 		    "%.60s: not an IPv4 or IPv6 address", argv[i]);
+	if (client && !addr_is_client(a))
+		return say(msg, size, CTL_EX_USAGE,
+		    "%.60s: not a client address (unspecified, multicast or "
+		    "broadcast)",
+		    argv[i]);
 	return 0;
 }
 
@@ -288,35 +303,52 @@ cmd_whitelist(char *msg, size_t size)
 	    whitelist_size(wl));
 }
 
+/*
+ * cmd_flush - empty a table; only with CTL_FLUSH_CONFIRM after what, so a
+ * script or client that is not popauthctl --yes cannot do it by accident
+ */
 static int
 cmd_flush(char **argv, size_t argc, char *msg, size_t size)
 {
+	static const struct {
+		const char *what, *removes;
+	} kinds[] = {
+	    {"bans", "every ban (entries stay listed)"},
+	    {"blacklist", "every blacklist entry and ban"},
+	    {"all", "every grant, blacklist entry, ban and fishing record"},
+	};
 	time_t now = clock_now();
 	const char *what = argc > 1 ? argv[1] : "";
+	size_t i, n, b, f, g;
 
+	for (i = 0; i < NITEMS(kinds) && strcmp(what, kinds[i].what) != 0; i++)
+		;
+	if (i == NITEMS(kinds))
+		return say(msg, size, CTL_EX_USAGE,
+		    "flush what? blacklist, bans or all");
+	if (argc != 3 || strcmp(argv[2], CTL_FLUSH_CONFIRM) != 0)
+		return say(msg, size, CTL_EX_USAGE,
+		    "flush %s removes %s at once: send \"flush %s %s\" "
+		    "(popauthctl: --yes) to do it",
+		    what, kinds[i].removes, what, CTL_FLUSH_CONFIRM);
 	if (strcmp(what, "bans") == 0) {
-		size_t n = bl_unban_all(now);
-
+		n = bl_unban_all(now);
 		changed();
 		return say(msg, size, 0, "%zu bans lifted", n);
 	}
 	if (strcmp(what, "blacklist") == 0) {
-		size_t n = bl_flush();
-
+		n = bl_flush();
 		changed();
 		return say(msg, size, 0, "%zu blacklist entries removed", n);
 	}
-	if (strcmp(what, "all") == 0) {
-		size_t b = bl_flush(), f = fish_flush(), g = grant_flush();
-
-		changed();
-		return say(msg, size, 0,
-		    "%zu blacklist entries, %zu fishing records and %zu grants "
-		    "removed",
-		    b, f, g);
-	}
-	return say(
-	    msg, size, CTL_EX_USAGE, "flush what? blacklist, bans or all");
+	b = bl_flush();
+	f = fish_flush();
+	g = grant_flush();
+	changed();
+	return say(msg, size, 0,
+	    "%zu blacklist entries, %zu fishing records and %zu grants "
+	    "removed",
+	    b, f, g);
 }
 
 /* cmd_change - grant, ban, unban, delist */
@@ -329,7 +361,9 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 	struct addr a;
 	int rc;
 
-	if ((rc = get_ip(argv, argc, 1, &a, msg, size)) != 0)
+	if ((rc = get_ip(argv, argc, 1,
+	         strcmp(argv[0], "grant") == 0 || strcmp(argv[0], "ban") == 0,
+	         &a, msg, size)) != 0)
 		return rc;
 	addr_format(&a, ip, sizeof(ip));
 	if (strcmp(argv[0], "grant") == 0) {
@@ -438,7 +472,7 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 	if (strcmp(cmd, "show") == 0) {
 		bool any;
 
-		if ((rc = get_ip(argv, argc, 1, &a, msg, msgsize)) != 0)
+		if ((rc = get_ip(argv, argc, 1, false, &a, msg, msgsize)) != 0)
 			return rc;
 		any = grant_get(&a, put_grant, r);
 		any = bl_get(&a, put_bl, r) || any;

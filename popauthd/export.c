@@ -5,7 +5,8 @@
  * with the daemon down) and popauthctl.c (tables, JSON).  One schema table
  * names every kind and field, so the TSV writer, the import parser and the
  * JSON conversion cannot drift apart.  Import is strict: a wrong field count,
- * a bad address (addr_parse) or a bad number refuses the line with a message;
+ * a bad address (addr_parse), one no client has (addr_is_client: 0.0.0.0,
+ * multicast...) or a bad number refuses the line with a message;
  * user and pair lines must follow their own grant or fish line.  Text fields
  * are unescaped and escaped again with log_escape, so an import can never put
  * raw control bytes into a map value or a log line.
@@ -347,6 +348,18 @@ parse_fields(const struct export_kind *k, char *rest, struct fields *f,
 			if (addr_parse(v, strlen(v), &f->ip) < 0)
 				return fail(err, errsize,
 				    "%s: bad address \"%.60s\"", k->kind, v);
+			/*
+			 * an import makes entries: as grant and ban do;
+			 * a blacklist record may be an IPv6 /64 offender
+			 */
+			if (!addr_is_client(&f->ip) &&
+			    !(f->ip.family == ADDR_NET6 &&
+			        strcmp(k->kind, "black") == 0))
+				return fail(err, errsize,
+				    "%s: %.60s: not a client address "
+				    "(unspecified, multicast, broadcast or a "
+				    "network)",
+				    k->kind, v);
 			break;
 		case EXP_INT:
 			if (parse_long(v, -1, (long long)1 << 62, &f->n[i]) < 0)

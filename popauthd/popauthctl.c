@@ -68,13 +68,19 @@ usage(void)
 }
 
 /* Commands. */
+/* check_ip - s is an address; client: one a client can have (grant, ban) */
 static void
-check_ip(const char *s)
+check_ip(const char *s, bool client)
 {
 	struct addr a;
 
 	if (addr_parse(s, strlen(s), &a) < 0)
 		ctl_die(CTL_EX_USAGE, "%s: not an IPv4 or IPv6 address", s);
+	if (client && !addr_is_client(&a))
+		ctl_die(CTL_EX_USAGE,
+		    "%s: not a client address (unspecified, multicast or "
+		    "broadcast)",
+		    s);
 }
 
 static void
@@ -107,7 +113,7 @@ cmd_read(char **argv, size_t argc)
 	if (strcmp(argv[0], "show") == 0) {
 		if (argc != 2)
 			usage();
-		check_ip(argv[1]);
+		check_ip(argv[1], false);
 		addr_parse(argv[1], strlen(argv[1]), &a);
 		ip = &a;
 	} else if (strcmp(argv[0], "list") != 0 && argc != 1) {
@@ -147,6 +153,7 @@ cmd_read(char **argv, size_t argc)
 static int
 cmd_change(char **argv, size_t argc)
 {
+	static char confirm[] = CTL_FLUSH_CONFIRM;
 	struct ctl_lines l = {NULL, 0, 0};
 	char msg[1024] = "", reason[512] = "";
 	char *args[4];
@@ -176,10 +183,13 @@ cmd_change(char **argv, size_t argc)
 			        : "every grant, blacklist "
 			          "entry, ban and fishing record");
 		args[nargs++] = argv[1];
+		args[nargs++] = confirm; /* the daemon wants it too */
 	} else {
 		if (argc < 2)
 			usage();
-		check_ip(argv[1]);
+		check_ip(argv[1],
+		    strcmp(argv[0], "grant") == 0 ||
+		        strcmp(argv[0], "ban") == 0);
 		args[nargs++] = argv[1];
 		if ((strcmp(argv[0], "unban") == 0 ||
 		        strcmp(argv[0], "delist") == 0) &&

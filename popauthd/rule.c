@@ -22,7 +22,9 @@
  * run once per distinct tag) and their common gate, then literal, then the
  * JIT match with one
  * match_data per ruleset: a line no rule matches allocates nothing.  An ip
- * capture that addr_parse() refuses makes that rule fail and the next one try.
+ * capture that addr_parse() refuses, or that is no client address
+ * (addr_is_client: 0.0.0.0, ::, multicast, broadcast), makes that rule fail
+ * and the next one try.
  * Errors: every load error is logged as "file:line: message"; rule_load then
  * returns NULL and the caller keeps its old ruleset (or refuses to start).
  */
@@ -240,7 +242,7 @@ lookup(struct ruleset *rs, const char *tag, size_t len, uint16_t *n,
 	return s->cand;
 }
 
-/* fill - captured slices of r's match into ev; false if the ip is no address */
+/* fill - captured slices of r's match into ev; false if the ip is no client */
 static bool
 fill(const struct rule *r, const struct logline *ll, PCRE2_SIZE *ov, int rc,
     struct event *ev)
@@ -261,7 +263,10 @@ fill(const struct rule *r, const struct logline *ll, PCRE2_SIZE *ov, int rc,
 	ev->has_ip = false;
 	memset(&ev->ip, 0, sizeof(ev->ip));
 	if (ev->f[F_IP].p != NULL) {
-		if (addr_parse(ev->f[F_IP].p, ev->f[F_IP].n, &ev->ip) < 0)
+		/* 0.0.0.0 or ff02::1 in a log line is forged or broken, and a
+		 * grant or ban for it would be worse than none */
+		if (addr_parse(ev->f[F_IP].p, ev->f[F_IP].n, &ev->ip) < 0 ||
+		    !addr_is_client(&ev->ip))
 			return false;
 		ev->has_ip = true;
 	} else if (rule_kind_needs_ip(r->kind)) {

@@ -4,7 +4,7 @@
 # --json output parsed by jq.
 . "$(dirname "$0")/lib.sh"
 
-need jq
+need jq python3
 pf_dir
 CTL=${POPAUTHCTL:-$REPO/popauthd/popauthctl}
 [ -x "$CTL" ] || fail "$CTL is missing; run make"
@@ -75,6 +75,33 @@ ctl flush bans 2>"$T/err"; [ $? = 64 ] || fail "flush without --yes must exit 64
 grep -q -- "--yes" "$T/err" || fail "flush: no hint about --yes"
 note "errors: ok"
 
+# no grant or ban for what cannot be a client: unspecified, multicast,
+# broadcast; refused by popauthctl and, sent raw, by the daemon itself
+for ip in 0.0.0.0 :: ff02::1 224.0.0.1 255.255.255.255 0.1.2.3; do
+	ctl grant "$ip" 2>"$T/err"; rc=$?
+	[ "$rc" = 64 ] || fail "grant $ip must exit 64, got $rc"
+	grep -q "$ip: not a client address" "$T/err" || fail "grant $ip: message: $(cat "$T/err")"
+	ctl ban "$ip" 1h 2>/dev/null; rc=$?
+	[ "$rc" = 64 ] || fail "ban $ip must exit 64, got $rc"
+	map_lacks "$ip" || fail "grant $ip reached popauth_checks"
+	map_lacks "$ip" rbl_checks || fail "ban $ip reached rbl_checks"
+done
+r=$(ctl_raw $'grant\t0.0.0.0\n')
+[[ "$r" == "ERR 64 0.0.0.0: not a client address"* ]] || fail "raw grant 0.0.0.0: $r"
+r=$(ctl_raw $'ban\tff02::1\t1h\n')
+[[ "$r" == "ERR 64 ff02::1: not a client address"* ]] || fail "raw ban ff02::1: $r"
+map_lacks 0.0.0.0 || fail "raw grant 0.0.0.0 reached popauth_checks"
+map_lacks ff02::1 rbl_checks || fail "raw ban ff02::1 reached rbl_checks"
+printf 'grant\t0.0.0.0\t1700000000\t1700000100\t2\t4000000000\n' | ctl import - 2>"$T/err"
+[ $? = 65 ] || fail "import of a grant for 0.0.0.0 must exit 65"
+grep -q "not a client address" "$T/err" || fail "import 0.0.0.0: message: $(cat "$T/err")"
+map_lacks 0.0.0.0 || fail "import reached popauth_checks with 0.0.0.0"
+# what removes or shows entries still takes any address (old bad entries)
+ctl delist 0.0.0.0 2>/dev/null; [ $? = 1 ] || fail "delist 0.0.0.0 must exit 1 (not listed)"
+ctl unban ff02::1 2>/dev/null; [ $? = 1 ] || fail "unban ff02::1 must exit 1 (not banned)"
+ctl show 0.0.0.0 2>/dev/null; [ $? = 1 ] || fail "show 0.0.0.0 must exit 1 (nothing)"
+note "client addresses: ok"
+
 # whitelist add/del: file rewritten, daemon reloads it
 ctl whitelist add 10.1.0.0/16 >/dev/null || fail "whitelist add"
 grep -q '^10.1.0.0/16' "$T/white" || fail "whitelist file not written"
@@ -92,6 +119,18 @@ ctl export --json >"$T/exp.json" || fail "export --json"
 jq -e '.popauthd_export == 1 and (.grants | length) == 3' "$T/exp.json" >/dev/null ||
 	fail "export --json content: $(cat "$T/exp.json")"
 awk -F'\t' '$1 == "black" && NF != 15 { exit 1 }' "$T/exp.tsv" || fail "export: broken record"
+# the protocol itself wants the confirmation word, not only popauthctl
+for req in $'flush\tall\n' $'flush\tall\tyes\n' $'flush\tall\tconfirm\tx\n' \
+	$'flush\tblacklist\n' $'flush\tbans\n'; do
+	r=$(ctl_raw "$req")
+	[[ "$r" == "ERR 64 flush "*"flush "*" confirm"* ]] ||
+		fail "raw ${req%$'\n'} without confirm: $r"
+done
+map_has 192.0.2.10 || fail "an unconfirmed flush removed a grant"
+[ -n "$(map_q 203.0.113.50 rbl_checks)" ] || fail "an unconfirmed flush removed a listing"
+[ "$(ctl list bans --json | jq length)" = 1 ] || fail "an unconfirmed flush lifted a ban"
+r=$(ctl_raw $'flush\tbans\tconfirm\n')
+[[ "$r" == "OK 1 bans lifted" ]] || fail "raw flush bans confirm: $r"
 ctl flush all --yes >/dev/null || fail "flush all"
 map_lacks 192.0.2.10 || fail "flush all: grant left"
 map_lacks 203.0.113.50 rbl_checks || fail "flush all: listing left"

@@ -215,6 +215,27 @@ login_line() {
 	echo "$stamp vm dovecot: pop3-login: Login: user=<$1>, method=PLAIN, rip=$2, lip=$LIP, mpid=21631, session=<gOKkYutgQep/AAAC>"
 }
 
+# ctl_raw REQUEST - send REQUEST's bytes (write tabs and newlines with $'...')
+# as one control connection to $T/control.sock, without popauthctl and its
+# checks; prints the daemon's reply
+ctl_raw() {
+	python3 - "$T/control.sock" "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode())
+s.shutdown(socket.SHUT_WR)
+out = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    out += b
+sys.stdout.write(out.decode(errors="replace"))
+EOF
+}
+
 # pa_alive [PID] - the daemon runs (a zombie does not count)
 pa_alive() {
 	local pid=${1:-$PA_PID} st

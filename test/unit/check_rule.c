@@ -320,6 +320,47 @@ START_TEST(test_ip_fallthrough)
 }
 END_TEST
 
+/*
+ * an ip capture that is no client address (unspecified, multicast,
+ * broadcast: addr_is_client) fails its rule like junk does: the next
+ * candidate tries, and with none left the line gives no event
+ */
+static const struct {
+	const char *line;
+	const char *want;
+} not_client_cases[] = {
+    {"Nov 23 06:11:58 vm t: x 0.0.0.0 192.0.2.7", "second login ip=192.0.2.7"},
+    {"Nov 23 06:11:58 vm t: x ff02::1 2001:db8::7",
+        "second login ip=2001:db8::7"},
+    {"Nov 23 06:11:58 vm t: x 192.0.2.7 0.0.0.0", "first login ip=192.0.2.7"},
+    {"Nov 23 06:11:58 vm t: x 0.0.0.0 ::", "-"},
+    {"Nov 23 06:11:58 vm t: x 224.0.0.1 255.255.255.255", "-"},
+    {"Nov 23 06:11:58 vm t: x ::ffff:0.0.0.0 ff0e::5", "-"},
+    {"Nov 23 06:11:58 vm t: x 0.255.255.255 239.255.255.255", "-"},
+};
+
+START_TEST(test_ip_not_client)
+{
+	char out[256];
+	struct ruleset *rs = load_text(
+	    "rule first\nkind login\ntag t\nmatch ^x (?<ip>\\S+)\n"
+	    "rule second\nkind login\ntag t\nmatch ^x \\S+ (?<ip>\\S+)$\n");
+	struct logline ll;
+	struct event ev;
+	const char *line = not_client_cases[_i].line;
+
+	ck_assert_int_eq(logline_parse(line, strlen(line), &ll, NULL), 0);
+	if (rule_match(rs, &ll, &ev))
+		rule_format_event(&ev, out, sizeof(out));
+	else
+		snprintf(out, sizeof(out), "-");
+	ck_assert_msg(strcmp(out, not_client_cases[_i].want) == 0,
+	    "%s: got \"%s\", want \"%s\"", line, out,
+	    not_client_cases[_i].want);
+	rule_free(rs);
+}
+END_TEST
+
 /* match_line - rule_match on one syslog line: "NAME kind ..." or "-" */
 static const char *
 match_line(struct ruleset *rs, const char *line, char *out, size_t size)
@@ -389,6 +430,8 @@ rule_suite(void)
 	tcase_add_test(tc, test_format_truncates);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_ip_fallthrough);
+	tcase_add_loop_test(
+	    tc, test_ip_not_client, 0, (int)NITEMS(not_client_cases));
 	tcase_add_test(tc, test_gate);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
