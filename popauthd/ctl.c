@@ -15,12 +15,8 @@
  * refuse the start; at run time a failed accept or I/O only drops the client.
  */
 #include "ctl.h"
-#include "blacklist.h"
 #include "clock.h"
-#include "engine.h"
 #include "event.h"
-#include "fish.h"
-#include "grant.h"
 #include "log.h"
 #include "timer.h"
 #include "util.h"
@@ -55,8 +51,7 @@ struct conn {
 static struct conn conns[CTL_CLIENTS_MAX];
 static int listen_fd = -1;
 static char *sock_path;
-static ctl_reload_fn *reload_fn;
-static long long started_ms;
+static ctl_handler_fn *handler_fn;
 static bool opened;
 static struct ctl_stats cstats;
 static long long busy_warned_ms = -CTL_WARN_MS;
@@ -89,18 +84,6 @@ ctl_reply_line(void *reply, const char *line)
 	r->len += n;
 	r->buf[r->len++] = '\n';
 	r->buf[r->len] = '\0';
-}
-
-int
-ctl_reload(void)
-{
-	return reload_fn != NULL ? reload_fn() : -1;
-}
-
-time_t
-ctl_uptime(void)
-{
-	return (time_t)((mono_ms() - started_ms) / 1000);
 }
 
 static void
@@ -212,7 +195,9 @@ ctl_request(struct ctl_reply *r, char *req, size_t len, unsigned int uid)
 		return CTL_EX_USAGE;
 	}
 	msg[0] = '\0';
-	code = ctl_cmd_run(r, argv, argc, data, uid, msg, sizeof(msg));
+	code = handler_fn != NULL
+	    ? handler_fn(r, argv, argc, data, uid, msg, sizeof(msg))
+	    : CTL_EX_SOFTWARE;
 	reply_status(r, code, msg);
 	return code;
 }
@@ -381,7 +366,7 @@ ctl_accept(void *arg, int fd)
 }
 
 int
-ctl_open(const struct conf *cf, ctl_reload_fn *reload)
+ctl_open(const struct conf *cf, ctl_handler_fn *handler)
 {
 	struct sockaddr_un sun;
 	struct stat st;
@@ -393,8 +378,7 @@ ctl_open(const struct conf *cf, ctl_reload_fn *reload)
 	for (i = 0; i < CTL_CLIENTS_MAX; i++)
 		conns[i].fd = -1;
 	opened = true;
-	reload_fn = reload;
-	started_ms = mono_ms();
+	handler_fn = handler;
 	if (cf->control_socket[0] == '\0')
 		return 0;
 	memset(&sun, 0, sizeof(sun));
@@ -473,49 +457,4 @@ ctl_close(void)
 	listen_fd = -1;
 	free(sock_path);
 	sock_path = NULL;
-}
-
-/* status_add - append "name=value" to a log line, writing it out when full */
-struct status_log {
-	char line[1400];
-	size_t len;
-};
-
-static void
-status_flush(struct status_log *sl)
-{
-	if (sl->len > 0)
-		log_info("status: %s", sl->line);
-	sl->len = 0;
-	sl->line[0] = '\0';
-}
-
-static void
-status_line(void *arg, const char *line)
-{
-	struct status_log *sl = arg;
-	const char *name = strchr(line, '\t'), *value;
-	int n;
-
-	if (name == NULL || (value = strchr(name + 1, '\t')) == NULL)
-		return;
-	name++;
-	if (sl->len + strlen(line) + 4 > sizeof(sl->line))
-		status_flush(sl);
-	n = snprintf(sl->line + sl->len, sizeof(sl->line) - sl->len,
-	    "%s%.*s=%s", sl->len > 0 ? ", " : "", (int)(value - name), name,
-	    value + 1);
-	if (n > 0 && (size_t)n < sizeof(sl->line) - sl->len)
-		sl->len += (size_t)n;
-}
-
-void
-ctl_log_status(void)
-{
-	struct status_log sl;
-
-	sl.len = 0;
-	sl.line[0] = '\0';
-	ctl_status(status_line, &sl);
-	status_flush(&sl);
 }

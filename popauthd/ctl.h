@@ -1,8 +1,10 @@
 /*
  * ctl.h - the control socket: popauthctl's way into the running daemon.
  *
- * For main.c (ctl_open after engine_start, ctl_close before engine_stop),
- * event.c (SIGUSR1: ctl_log_status) and popauthctl.c (the protocol).
+ * For main.c (ctl_open after engine_start, ctl_close before engine_stop)
+ * and popauthctl.c (the protocol).  ctl.c is the transport (socket, slots,
+ * deadlines, splitting a request); the commands are ctl_cmd.c's, handed to
+ * ctl_open as a ctl_handler_fn, so the transport calls nothing above it.
  *
  * Protocol, one request per connection on the unix socket control_socket
  * (mode 0660, group control_group when set):
@@ -51,19 +53,27 @@
 #define CTL_EX_NOPERM      77
 #define CTL_EX_CONFIG      78
 
-/* ctl_reload_fn - SIGHUP's work (main.c's reload); 0 or -1 */
-typedef int ctl_reload_fn(void);
+/* For ctl.c and ctl_cmd.c only: a reply being built. */
+struct ctl_reply {
+	char *buf;
+	size_t len, cap;
+};
+
+/*
+ * ctl_handler_fn - run one request (argv[0] the command, data the import
+ * records) from uid; record lines go to r; returns an exit code with msg set
+ */
+typedef int ctl_handler_fn(struct ctl_reply *r, char **argv, size_t argc,
+    char *data, unsigned int uid, char *msg, size_t msgsize);
 
 /*
  * ctl_open - listen on c->control_socket ("" = no socket; a stale socket is
- * replaced, anything else in the way refused); reload runs for "reload".
+ * replaced, anything else in the way refused); handler runs each request.
  * 0, or -1 (logged) at start.
  */
-int ctl_open(const struct conf *c, ctl_reload_fn *reload);
+int ctl_open(const struct conf *c, ctl_handler_fn *handler);
 /* ctl_close - close every connection and the socket, remove it */
 void ctl_close(void);
-/* ctl_log_status - log the status counters (SIGUSR1) */
-void ctl_log_status(void);
 
 /* the control socket's own counters (status: control.*) */
 struct ctl_stats {
@@ -77,12 +87,6 @@ struct ctl_stats {
 /* ctl_stats - the counters, borrowed until the next ctl_ call */
 const struct ctl_stats *ctl_stats(void);
 
-/* For ctl.c and ctl_cmd.c only: a reply being built. */
-struct ctl_reply {
-	char *buf;
-	size_t len, cap;
-};
-
 /*
  * ctl_request - one whole request as it came off the socket (len bytes in
  * req, which has room for one more and is changed in place) from uid: split
@@ -92,17 +96,5 @@ struct ctl_reply {
 int ctl_request(struct ctl_reply *r, char *req, size_t len, unsigned int uid);
 /* ctl_reply_line - append line and a newline */
 void ctl_reply_line(void *reply, const char *line);
-/* ctl_status - "stat\tname\tvalue" lines of the status into fn */
-void ctl_status(void (*fn)(void *arg, const char *line), void *arg);
-/*
- * ctl_cmd_run - run one request (argv[0] the command, data the import
- * records) from uid; record lines go to r; returns an exit code with msg set
- */
-int ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
-    unsigned int uid, char *msg, size_t msgsize);
-/* ctl_reload - run the reload given to ctl_open; 0 or -1 */
-int ctl_reload(void);
-/* ctl_uptime - seconds since ctl_open */
-time_t ctl_uptime(void);
 
 #endif

@@ -10,7 +10,7 @@
  * dur_parse): the socket is the trust boundary, not popauthctl.  Each change
  * is logged with the caller's uid.
  */
-#include "ctl.h"
+#include "ctl_cmd.h"
 #include "blacklist.h"
 #include "clock.h"
 #include "engine.h"
@@ -67,6 +67,22 @@ stat_add(void (*fn)(void *, const char *), void *arg, const char *name,
 	log_escape(esc, sizeof(esc), value, strlen(value));
 	snprintf(line, sizeof(line), "stat\t%s\t%s", name, esc);
 	fn(arg, line);
+}
+
+static ctl_reload_fn *reload_fn;
+static long long started_ms;
+
+void
+ctl_cmd_init(ctl_reload_fn *reload)
+{
+	reload_fn = reload;
+	started_ms = mono_ms();
+}
+
+time_t
+ctl_uptime(void)
+{
+	return (time_t)((mono_ms() - started_ms) / 1000);
 }
 
 void
@@ -502,11 +518,56 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 	if (strcmp(cmd, "whitelist") == 0)
 		return cmd_whitelist(msg, msgsize);
 	if (strcmp(cmd, "reload") == 0) {
-		if (ctl_reload() < 0)
+		if (reload_fn == NULL || reload_fn() < 0)
 			return say(msg, msgsize, CTL_EX_CONFIG,
 			    "reload refused (see the log); the running "
 			    "configuration stays");
 		return say(msg, msgsize, 0, "reloaded");
 	}
 	return say(msg, msgsize, CTL_EX_USAGE, "unknown command");
+}
+
+/* status_add - append "name=value" to a log line, writing it out when full */
+struct status_log {
+	char line[1400];
+	size_t len;
+};
+
+static void
+status_flush(struct status_log *sl)
+{
+	if (sl->len > 0)
+		log_info("status: %s", sl->line);
+	sl->len = 0;
+	sl->line[0] = '\0';
+}
+
+static void
+status_line(void *arg, const char *line)
+{
+	struct status_log *sl = arg;
+	const char *name = strchr(line, '\t'), *value;
+	int n;
+
+	if (name == NULL || (value = strchr(name + 1, '\t')) == NULL)
+		return;
+	name++;
+	if (sl->len + strlen(line) + 4 > sizeof(sl->line))
+		status_flush(sl);
+	n = snprintf(sl->line + sl->len, sizeof(sl->line) - sl->len,
+	    "%s%.*s=%s", sl->len > 0 ? ", " : "", (int)(value - name), name,
+	    value + 1);
+	if (n > 0 && (size_t)n < sizeof(sl->line) - sl->len)
+		sl->len += (size_t)n;
+}
+
+void
+ctl_log_status(void)
+{
+	struct status_log sl;
+
+	sl.len = 0;
+	sl.line[0] = '\0';
+	ctl_status(status_line, &sl);
+	status_flush(&sl);
 }

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "ctl.h"
+#include "ctl_cmd.h"
 #include "engine.h"
 #include "event.h"
 #include "fifo.h"
@@ -423,7 +424,8 @@ main(int argc, char **argv)
 		rc = EX_SOFTWARE; /* the engine owns c and rs from here */
 		goto stop;
 	}
-	if (ctl_open(engine_conf(), reload) < 0) {
+	ctl_cmd_init(reload);
+	if (ctl_open(engine_conf(), ctl_cmd_run) < 0) {
 		rc = EX_CONFIG;
 		goto stop;
 	}

@@ -9,6 +9,7 @@
 #include "fuzz_daemon.h"
 #include "clock.h"
 #include "ctl.h"
+#include "ctl_cmd.h"
 
 #include <stdint.h>
 
@@ -50,7 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_daemon_start();
 		/* no socket (control_socket is empty): the slots and the
 		 * reload hook, as the daemon has them */
-		if (ctl_open(engine_conf(), no_reload) < 0)
+		ctl_cmd_init(no_reload);
+		if (ctl_open(engine_conf(), ctl_cmd_run) < 0)
 			abort();
 		opened = true;
 	}
