@@ -1,21 +1,21 @@
 /*
- * map.c - keep the Postfix hash: tables that Postfix reads natively (see map.h).
+ * map.c - keep the tables that Postfix reads natively (see map.h).
  *
- * map_flush writes DIR/NAME.db.tmp.PID.N with Berkeley DB 5.3 DB_HASH (the libdb
- * Postfix links), every key and value with its trailing NUL, syncs it, sets
- * 0644 and renames it over NAME.db: either a whole new table from the
- * tracker's walk, or (a delta, once map_set_value_fn is set) a copy of the
- * live file with just the changed keys put or deleted.  Every smtpd that
- * had the old file open sees st_nlink == 0 and reopens before its next session.
- * The live file is never truncated, deleted or edited in place.
- * Ownership: struct map owns its path strings; map_put copies nothing (BDB does).
- * Security: keys come from addr_format, values from our own templates.
+ * map_flush writes DIR/NAME.db.tmp.PID.N through the table's backend
+ * (map_be.h: map_hash.c's Berkeley DB hash:, the libdb Postfix links), syncs
+ * it, sets 0644 and renames it over NAME.db: either a whole new table from
+ * the tracker's walk, or (a delta, once map_set_value_fn is set) a copy of
+ * the live file with just the changed keys put or deleted.  Every smtpd
+ * that had the old file open sees st_nlink == 0 and reopens before its next
+ * session.  The live file is never truncated, deleted or edited in place.
+ * Ownership: struct map owns its path strings; map_put copies nothing.
+ * Security: keys come from addr_map_key, values from our own templates.
  */
 #include "map.h"
+#include "map_be.h"
 #include "log.h"
 #include "util.h"
 
-#include <db.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +34,7 @@
 #define MAP_DELTA_INLINE_MAX (16 * 1024 * 1024)
 
 struct map {
+	const struct map_backend *be;
 	char *dir;
 	char *name;
 	char *path; /* DIR/NAME.db */
@@ -52,7 +53,8 @@ struct map {
 };
 
 struct map_writer {
-	DB *db;
+	const struct map_backend *be;
+	void *h; /* the backend's open table */
 	const char *tmp;
 	int err;
 	size_t n;
@@ -127,10 +129,11 @@ map_open(const char *dir, const char *name)
 	size_t len = strlen(dir) + strlen(name) + 8;
 	struct stat st;
 
+	m->be = &map_hash_backend;
 	m->dir = xstrdup(dir);
 	m->name = xstrdup(name);
 	m->path = xmalloc(len);
-	snprintf(m->path, len, "%s/%s.db", dir, name);
+	snprintf(m->path, len, "%s/%s%s", dir, name, m->be->suffix);
 	if (mkdir_p(dir) < 0) {
 		log_error(
 		    "%s: cannot create directory: %s", dir, strerror(errno));
@@ -255,40 +258,10 @@ map_check(struct map *m)
 void
 map_put(struct map_writer *w, const char *key, const char *value)
 {
-	DBT k, v;
-	int rc;
-
 	if (w->err != 0)
 		return;
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
-	k.data = (void *)(uintptr_t)key;
-	k.size = (u_int32_t)strlen(key) + 1;
-	v.data = (void *)(uintptr_t)value;
-	v.size = (u_int32_t)strlen(value) + 1;
-	if ((rc = w->db->put(w->db, NULL, &k, &v, 0)) != 0) {
-		log_warn("%s: put \"%s\": %s", w->tmp, key, db_strerror(rc));
-		w->err = rc;
-		return;
-	}
-	w->n++;
-}
-
-/*
- * order_mask - the low bucket mask libdb's hash will have at about n records.
- * libdb grows the table by splitting (h_ffactor unset); measured, about 57
- * records of ~120 bytes share a bucket at 1M.  n/64 rounded up to a power of
- * two is close enough: a mask a little off still sweeps the file in a few
- * interleaved passes, and the order only ever affects speed, never content.
- */
-static uint32_t
-order_mask(size_t n)
-{
-	uint32_t b = 1;
-
-	while (b < n / 64 && b < (1u << 30))
-		b <<= 1;
-	return b - 1;
+	if ((w->err = w->be->put(w->h, w->tmp, key, value)) == 0)
+		w->n++;
 }
 
 uint32_t
@@ -296,21 +269,10 @@ map_addr_order(void *arg, const struct addr *a)
 {
 	const struct map_writer *w = arg;
 	char key[ADDR_STRLEN];
-	const uint8_t *k;
-	uint32_t h = 0;
 
-	if (w->order_mask == 0)
+	if (w->order_mask == 0 || addr_map_key(a, key, sizeof(key)) == NULL)
 		return 0;
-	if (addr_map_key(a, key, sizeof(key)) == NULL)
-		return 0;
-	/* libdb 5.3's default __ham_func5 (FNV-1), over the key and its NUL */
-	for (k = (const uint8_t *)key;; k++) {
-		h *= 16777619;
-		h ^= *k;
-		if (*k == '\0')
-			break;
-	}
-	return h & w->order_mask;
+	return w->be->order(key, w->order_mask);
 }
 
 /* tmp_name - DIR/NAME.db.tmp.PID.N for the next flush (map_cleanup's prefix) */
@@ -326,23 +288,13 @@ tmp_name(struct map *m, char *buf, size_t size)
  * the copy already there; 0, or -1 (logged, tmp removed)
  */
 static int
-writer_open(struct map_writer *w, const char *tmp, size_t cache, bool create)
+writer_open(struct map *m, struct map_writer *w, const char *tmp, size_t cache,
+    bool create)
 {
-	int rc;
-
 	memset(w, 0, sizeof(*w));
+	w->be = m->be;
 	w->tmp = tmp;
-	if ((rc = db_create(&w->db, NULL, 0)) != 0) {
-		log_warn("%s: db_create: %s", tmp, db_strerror(rc));
-		unlink(tmp);
-		return -1;
-	}
-	w->db->set_cachesize(w->db, 0, (u_int32_t)cache, 1);
-	rc = w->db->open(w->db, NULL, tmp, NULL, DB_HASH,
-	    create ? DB_CREATE | DB_EXCL : 0, 0644);
-	if (rc != 0) {
-		log_warn("%s: open: %s", tmp, db_strerror(rc));
-		w->db->close(w->db, 0);
+	if ((w->h = w->be->open(tmp, cache, create)) == NULL) {
 		unlink(tmp);
 		return -1;
 	}
@@ -353,19 +305,8 @@ writer_open(struct map_writer *w, const char *tmp, size_t cache, bool create)
 static void
 writer_del(struct map_writer *w, const char *key)
 {
-	DBT k;
-	int rc;
-
-	if (w->err != 0)
-		return;
-	memset(&k, 0, sizeof(k));
-	k.data = (void *)(uintptr_t)key;
-	k.size = (u_int32_t)strlen(key) + 1;
-	rc = w->db->del(w->db, NULL, &k, 0);
-	if (rc != 0 && rc != DB_NOTFOUND) {
-		log_warn("%s: del \"%s\": %s", w->tmp, key, db_strerror(rc));
-		w->err = rc;
-	}
+	if (w->err == 0)
+		w->err = w->be->del(w->h, w->tmp, key);
 }
 
 /* sync_path - fdatasync a closed file by name; 0 or -1 */
@@ -389,18 +330,9 @@ sync_path(const char *path)
 static int
 writer_commit(struct map *m, struct map_writer *w, bool copied)
 {
-	int rc, saved;
+	int saved;
 
-	if (w->err == 0 && (rc = w->db->sync(w->db, 0)) != 0) {
-		log_warn("%s: sync: %s", w->tmp, db_strerror(rc));
-		w->err = rc;
-	}
-	/* the sync above wrote and fsynced every page: no second flush */
-	if ((rc = w->db->close(w->db, DB_NOSYNC)) != 0 && w->err == 0) {
-		log_warn("%s: close: %s", w->tmp, db_strerror(rc));
-		w->err = rc;
-	}
-	if (w->err != 0)
+	if (w->be->close(w->h, w->tmp, w->err != 0) < 0 || w->err != 0)
 		goto fail;
 	if (copied && sync_path(w->tmp) < 0) {
 		log_warn("%s: fdatasync: %s", w->tmp, strerror(errno));
@@ -447,9 +379,9 @@ flush_full(struct map *m, map_walk_fn *walk, void *arg)
 	if (cache > 8 * 1024 * 1024)
 		cache = 8 * 1024 * 1024;
 	tmp_name(m, tmp, sizeof(tmp));
-	if (writer_open(&w, tmp, cache, true) < 0)
+	if (writer_open(m, &w, tmp, cache, true) < 0)
 		return -1;
-	w.order_mask = order_mask(m->hint);
+	w.order_mask = m->be->order_mask(m->hint);
 	walk(arg, &w);
 	if (writer_commit(m, &w, false) < 0)
 		return -1;
@@ -514,7 +446,7 @@ flush_delta(struct map *m)
 		unlink(tmp);
 		return -1;
 	}
-	if (writer_open(&w, tmp, 256 * 1024, false) < 0)
+	if (writer_open(m, &w, tmp, 256 * 1024, false) < 0)
 		return -1;
 	for (i = 0; i < m->nchanged; i++) {
 		const char *val = m->value(&m->changed[i], vbuf, sizeof(vbuf));

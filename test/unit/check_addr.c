@@ -310,86 +310,85 @@ START_TEST(test_addr_net64)
 	ck_assert(!addr_equal(&a, &h));
 	addr_net64(&h, &n);
 	ck_assert(addr_equal(&a, &n));
+}
+END_TEST
 
-	/*
+/*
  * addr_is_client: could the address be a client's source?  Unspecified
  * (0.0.0.0/8, ::), multicast (224.0.0.0/4, ff00::/8) and the IPv4 broadcast
  * cannot; loopback, private, link-local and the reserved 240/4 can.
  */
-	static const struct {
-		const char *ip;
-		bool client;
-	} client_cases[] = {
-	    {"0.0.0.0", false},
-	    {"0.0.0.1", false},
-	    {"0.1.2.3", false},
-	    {"0.255.255.255", false},
-	    {"1.0.0.0", true},
-	    {"192.0.2.10", true},
-	    {"127.0.0.1", true},
-	    {"10.1.2.3", true},
-	    {"169.254.1.1", true},
-	    {"223.255.255.255", true},
-	    {"224.0.0.0", false},
-	    {"224.0.0.1", false},
-	    {"232.1.2.3", false},
-	    {"239.255.255.255", false},
-	    {"240.0.0.1", true},
-	    {"255.255.255.254", true},
-	    {"255.255.255.255", false},
-	    {"::", false},
-	    {"::1", true},
-	    {"::2", true},
-	    {"2001:db8::1", true},
-	    {"fe80::1", true},
-	    {"fc00::1", true},
-	    {"feff:ffff::1", true},
-	    {"ff00::", false},
-	    {"ff02::1", false},
-	    {"ff05::1:3", false},
-	    {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false},
-	    /* v4-mapped is folded first: the IPv4 rules apply */
-	    {"::ffff:0.0.0.0", false},
-	    {"::ffff:224.0.0.1", false},
-	    {"::ffff:255.255.255.255", false},
-	    {"::ffff:192.0.2.10", true},
-	    /* v4-compatible ::a.b.c.d is IPv6, only :: itself is unspecified */
-	    {"::0.0.0.1", true},
-	};
+static const struct {
+	const char *ip;
+	bool client;
+} client_cases[] = {
+    {"0.0.0.0", false},
+    {"0.0.0.1", false},
+    {"0.1.2.3", false},
+    {"0.255.255.255", false},
+    {"1.0.0.0", true},
+    {"192.0.2.10", true},
+    {"127.0.0.1", true},
+    {"10.1.2.3", true},
+    {"169.254.1.1", true},
+    {"223.255.255.255", true},
+    {"224.0.0.0", false},
+    {"224.0.0.1", false},
+    {"232.1.2.3", false},
+    {"239.255.255.255", false},
+    {"240.0.0.1", true},
+    {"255.255.255.254", true},
+    {"255.255.255.255", false},
+    {"::", false},
+    {"::1", true},
+    {"::2", true},
+    {"2001:db8::1", true},
+    {"fe80::1", true},
+    {"fc00::1", true},
+    {"feff:ffff::1", true},
+    {"ff00::", false},
+    {"ff02::1", false},
+    {"ff05::1:3", false},
+    {"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false},
+    /* v4-mapped is folded first: the IPv4 rules apply */
+    {"::ffff:0.0.0.0", false},
+    {"::ffff:224.0.0.1", false},
+    {"::ffff:255.255.255.255", false},
+    {"::ffff:192.0.2.10", true},
+    /* v4-compatible ::a.b.c.d is IPv6, only :: itself is unspecified */
+    {"::0.0.0.1", true},
+};
 
-	START_TEST(test_addr_is_client)
-	{
-		const char *ip = client_cases[_i].ip;
-		struct addr a;
+START_TEST(test_addr_is_client)
+{
+	const char *ip = client_cases[_i].ip;
+	struct addr a;
 
-		ck_assert_int_eq(addr_parse(ip, strlen(ip), &a), 0);
-		ck_assert_msg(addr_is_client(&a) == client_cases[_i].client,
-		    "addr_is_client(%s) != %d", ip, client_cases[_i].client);
-	}
-	END_TEST
+	ck_assert_int_eq(addr_parse(ip, strlen(ip), &a), 0);
+	ck_assert_msg(addr_is_client(&a) == client_cases[_i].client,
+	    "addr_is_client(%s) != %d", ip, client_cases[_i].client);
+}
+END_TEST
 
-	static Suite *addr_suite(void)
-	{
-		Suite *s = suite_create("addr");
-		TCase *tc = tcase_create("core");
+static Suite *
+addr_suite(void)
+{
+	Suite *s = suite_create("addr");
+	TCase *tc = tcase_create("core");
 
-		tcase_add_loop_test(
-		    tc, test_addr_parse, 0, (int)NITEMS(parse_cases));
-		tcase_add_test(tc, test_addr_parse_len);
-		tcase_add_test(tc, test_addr_parse_nul);
-		tcase_add_test(tc, test_addr_equal_hash);
-		tcase_add_test(tc, test_addr_hash_key);
-		tcase_add_test(tc, test_addr_format_short);
-		tcase_add_loop_test(
-		    tc, test_addr_net64, 0, (int)NITEMS(net_cases));
-		tcase_add_loop_test(
-		    tc, test_cidr_parse, 0, (int)NITEMS(cidr_cases));
-		tcase_add_loop_test(
-		    tc, test_cidr_match, 0, (int)NITEMS(match_cases));
-		tcase_add_loop_test(
-		    tc, test_addr_is_client, 0, (int)NITEMS(client_cases));
-		suite_add_tcase(s, tc);
-		return s;
-	}
+	tcase_add_loop_test(tc, test_addr_parse, 0, (int)NITEMS(parse_cases));
+	tcase_add_test(tc, test_addr_parse_len);
+	tcase_add_test(tc, test_addr_parse_nul);
+	tcase_add_test(tc, test_addr_equal_hash);
+	tcase_add_test(tc, test_addr_hash_key);
+	tcase_add_test(tc, test_addr_format_short);
+	tcase_add_loop_test(tc, test_addr_net64, 0, (int)NITEMS(net_cases));
+	tcase_add_loop_test(tc, test_cidr_parse, 0, (int)NITEMS(cidr_cases));
+	tcase_add_loop_test(tc, test_cidr_match, 0, (int)NITEMS(match_cases));
+	tcase_add_loop_test(
+	    tc, test_addr_is_client, 0, (int)NITEMS(client_cases));
+	suite_add_tcase(s, tc);
+	return s;
+}
 
-	TEST_MAIN(addr_suite)
+TEST_MAIN(addr_suite)
