@@ -256,37 +256,6 @@ list(const struct fam *f, struct xtc_handle *h, struct rule **out)
 	return n;
 }
 
-/* wanted - the rule keys a needs under scope; returns how many */
-static size_t
-wanted(const struct addr *a, enum nullroute_scope scope, struct rulekey *k)
-{
-	size_t i;
-
-	switch (scope) {
-	case SCOPE_ALL:
-		memset(&k[0], 0, sizeof(k[0]));
-		k[0].a = *a;
-		return 1;
-	case SCOPE_SMTP:
-		for (i = 0; i < iptc_set.nports; i++) {
-			memset(&k[i], 0, sizeof(k[i]));
-			k[i].a = *a;
-			k[i].proto = IPPROTO_TCP;
-			k[i].lo = iptc_set.port_lo[i];
-			k[i].hi = iptc_set.port_hi[i];
-		}
-		return iptc_set.nports;
-	}
-	return 0;
-}
-
-static bool
-key_eq(const struct rulekey *x, const struct rulekey *y)
-{
-	return addr_equal(&x->a, &y->a) && x->proto == y->proto &&
-	    x->lo == y->lo && x->hi == y->hi;
-}
-
 /* add_rule - append one DROP for k to our chain; 0 or -1 (logged) */
 static int
 add_rule(const struct fam *f, struct xtc_handle *h, const struct rulekey *k)
@@ -386,14 +355,14 @@ iptc_ban(const struct addr *a, enum nullroute_scope scope)
 	if (ensure(f, h, &iptc_set, &changed, true) < 0)
 		goto fail;
 	nr = list(f, h, &r);
-	nk = wanted(a, scope, k);
+	nk = iptc_wanted(&iptc_set, a, scope, k);
 	/* a's rules of another scope (or ports) go in the same commit */
 	del = xcalloc(nr + 1, sizeof(*del));
 	for (j = 0; j < nr; j++) {
 		if (!r[j].ours || !addr_equal(&r[j].k.a, a))
 			continue;
 		for (i = 0; i < nk; i++)
-			if (key_eq(&r[j].k, &k[i]))
+			if (iptc_key_eq(&r[j].k, &k[i]))
 				break;
 		if (i == nk)
 			del[ndel++] = (unsigned int)j;
@@ -402,7 +371,7 @@ iptc_ban(const struct addr *a, enum nullroute_scope scope)
 		goto fail;
 	for (i = 0; i < nk; i++) {
 		for (j = 0; j < nr; j++)
-			if (r[j].ours && key_eq(&r[j].k, &k[i]))
+			if (r[j].ours && iptc_key_eq(&r[j].k, &k[i]))
 				break;
 		if (j < nr)
 			continue;
@@ -469,24 +438,6 @@ fail:
 	return -1;
 }
 
-/* rule_text - "192.0.2.7" or "192.0.2.7 tcp dport 25" or "rule 3" for logs */
-static const char *
-rule_text(const struct rule *r, size_t i, char *buf, size_t size)
-{
-	char ip[ADDR_STRLEN];
-
-	if (r->k.a.family == 0)
-		snprintf(buf, size, "rule %zu", i + 1);
-	else if (r->ours && r->k.proto == IPPROTO_TCP)
-		snprintf(buf, size, "%s tcp dport %u-%u",
-		    addr_format(&r->k.a, ip, sizeof(ip)), r->k.lo, r->k.hi);
-	else
-		snprintf(buf, size, "%s%s",
-		    addr_format(&r->k.a, ip, sizeof(ip)),
-		    r->ours ? "" : " (foreign rule)");
-	return buf;
-}
-
 /* reconcile1 - one family: make our chain hold exactly set's rules */
 static int
 reconcile1(const struct fam *f, const struct fw_target *set, size_t n)
@@ -514,9 +465,9 @@ reconcile1(const struct fam *f, const struct fw_target *set, size_t n)
 		         fw_addr_cmp)) != NULL) {
 			size_t at = (size_t)(hit - set);
 
-			nk = wanted(&hit->a, hit->scope, k);
+			nk = iptc_wanted(&iptc_set, &hit->a, hit->scope, k);
 			for (j = 0; j < nk; j++)
-				if (key_eq(&k[j], &r[i].k) &&
+				if (iptc_key_eq(&k[j], &r[i].k) &&
 				    !seen[at * per + j])
 					break;
 			if (j < nk) {
@@ -528,7 +479,7 @@ reconcile1(const struct fam *f, const struct fw_target *set, size_t n)
 		if (ndel++ < IPTC_LOG_MAX)
 			log_info(
 			    "%s: reconcile: removed stale %s from chain %s",
-			    f->tool, rule_text(&r[i], i, buf, sizeof(buf)),
+			    f->tool, iptc_rule_text(&r[i], i, buf, sizeof(buf)),
 			    iptc_set.chain);
 	}
 	if (del_rules(f, h, del, ndel) < 0)
@@ -536,7 +487,7 @@ reconcile1(const struct fam *f, const struct fw_target *set, size_t n)
 	for (i = 0; i < n; i++) {
 		if (addr_ipfamily(&set[i].a) != f->family)
 			continue;
-		nk = wanted(&set[i].a, set[i].scope, k);
+		nk = iptc_wanted(&iptc_set, &set[i].a, set[i].scope, k);
 		for (j = 0; j < nk; j++) {
 			if (seen[i * per + j])
 				continue;

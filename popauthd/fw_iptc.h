@@ -52,4 +52,13 @@ struct fam {
 /* the IPv4 (libip4tc) and IPv6 (libip6tc) tables, in that order */
 extern const struct fam *const iptc_fams[2];
 
+/* iptc_wanted - the rules a ban of a in scope needs under s, into k */
+size_t iptc_wanted(const struct fw_settings *s, const struct addr *a,
+    enum nullroute_scope scope, struct rulekey *k);
+/* iptc_key_eq - the same rule */
+bool iptc_key_eq(const struct rulekey *x, const struct rulekey *y);
+/* iptc_rule_text - "192.0.2.7", "192.0.2.7 tcp dport 25-25", "rule 3" */
+const char *iptc_rule_text(
+    const struct rule *r, size_t i, char *buf, size_t size);
+
 #endif

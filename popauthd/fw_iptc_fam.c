@@ -244,3 +244,53 @@ const struct fam iptc_fam6 = {6, "ip6tables", init6, ip6tc_free, is_chain6,
     create6, delete6, flush6, first6, next6, target6, insert6, append6, delnum6,
     ip6tc_commit, ip6tc_strerror, build6, parse6};
 const struct fam *const iptc_fams[2] = {&iptc_fam4, &iptc_fam6};
+
+/* iptc_wanted - the rule keys a needs under scope; returns how many */
+size_t
+iptc_wanted(const struct fw_settings *s, const struct addr *a,
+    enum nullroute_scope scope, struct rulekey *k)
+{
+	size_t i;
+
+	switch (scope) {
+	case SCOPE_ALL:
+		memset(&k[0], 0, sizeof(k[0]));
+		k[0].a = *a;
+		return 1;
+	case SCOPE_SMTP:
+		for (i = 0; i < s->nports; i++) {
+			memset(&k[i], 0, sizeof(k[i]));
+			k[i].a = *a;
+			k[i].proto = IPPROTO_TCP;
+			k[i].lo = s->port_lo[i];
+			k[i].hi = s->port_hi[i];
+		}
+		return s->nports;
+	}
+	return 0;
+}
+
+bool
+iptc_key_eq(const struct rulekey *x, const struct rulekey *y)
+{
+	return addr_equal(&x->a, &y->a) && x->proto == y->proto &&
+	    x->lo == y->lo && x->hi == y->hi;
+}
+
+/* iptc_rule_text - "192.0.2.7" or "192.0.2.7 tcp dport 25" or "rule 3" for logs */
+const char *
+iptc_rule_text(const struct rule *r, size_t i, char *buf, size_t size)
+{
+	char ip[ADDR_STRLEN];
+
+	if (r->k.a.family == 0)
+		snprintf(buf, size, "rule %zu", i + 1);
+	else if (r->ours && r->k.proto == IPPROTO_TCP)
+		snprintf(buf, size, "%s tcp dport %u-%u",
+		    addr_format(&r->k.a, ip, sizeof(ip)), r->k.lo, r->k.hi);
+	else
+		snprintf(buf, size, "%s%s",
+		    addr_format(&r->k.a, ip, sizeof(ip)),
+		    r->ours ? "" : " (foreign rule)");
+	return buf;
+}

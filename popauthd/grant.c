@@ -7,7 +7,7 @@
  * tick; the map is only touched when the set of granted IPs changes.
  * Log wording follows popauth 3.0.1.
  */
-#include "grant.h"
+#include "grant_int.h"
 #include "clock.h"
 #include "iptab.h"
 #include "log.h"
@@ -21,30 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GRANT_MAX_USERS 8
-#define GRANT_VERSION   1
-#define GRANT_QUOTE_MAX 1100 /* a quoted user name for the log */
-
-struct grant_user {
-	struct grant_user *next;
-	time_t first, last;
-	uint32_t count;
-	char name[];
-};
-
-struct grant {
-	struct addr ip;
-	bool dirty;
-	uint8_t nusers;
-	uint32_t count;
-	time_t first, last;
-	struct timer expiry;
-	struct grant_user *users;
-};
-
-static struct track tr; /* the grants by address, their change list */
-static struct map *grant_map;
-static const struct conf *grant_cf;
+struct track grant_tr; /* the grants by address, their change list */
+struct map *grant_map;
+const struct conf *grant_cf;
 static bool cap_warned;
 
 static const struct addr *
@@ -53,13 +32,13 @@ grant_key(const void *rec)
 	return &((const struct grant *)rec)->ip;
 }
 
-static void
+void
 grant_changed(struct grant *g, const struct addr *ip)
 {
-	track_changed(&tr, g, ip);
+	track_changed(&grant_tr, g, ip);
 }
 
-static void
+void
 grant_free(struct grant *g)
 {
 	struct grant_user *u, *next;
@@ -71,7 +50,7 @@ grant_free(struct grant *g)
 	free(g);
 }
 
-static void
+void
 grant_expire(struct timer *t)
 {
 	struct grant *g =
@@ -81,13 +60,13 @@ grant_expire(struct timer *t)
 	addr_format(&g->ip, ip, sizeof(ip));
 	log_event(
 	    "Relay authorization for %s has expired and has been removed", ip);
-	iptab_del(tr.tab, &g->ip);
+	iptab_del(grant_tr.tab, &g->ip);
 	grant_changed(NULL, &g->ip);
 	map_change(grant_map, &g->ip);
 	grant_free(g);
 }
 
-static struct grant_user *
+struct grant_user *
 user_new(const char *name, time_t now)
 {
 	size_t len = strlen(name);
@@ -101,7 +80,7 @@ user_new(const char *name, time_t now)
 }
 
 /* grant_decode - a stored record into a new grant, or NULL */
-static struct grant *
+struct grant *
 grant_decode(const struct addr *ip, const void *val, size_t vlen)
 {
 	struct rec_reader r = {val, vlen, 0, false};
@@ -139,7 +118,7 @@ grant_decode(const struct addr *ip, const void *val, size_t vlen)
 	return g;
 }
 
-static void
+void
 grant_encode(const void *rec, struct rec_buf *w)
 {
 	const struct grant *g = rec;
@@ -183,7 +162,7 @@ grant_load_one(
 		lc->expired++;
 		return 0;
 	}
-	iptab_put(tr.tab, g);
+	iptab_put(grant_tr.tab, g);
 	timer_set(&g->expiry, g->last + grant_cf->popauth_expire, grant_expire);
 	return 0;
 }
@@ -196,17 +175,18 @@ grant_init(const struct conf *c, struct state *s, struct map *m)
 
 	grant_cf = c;
 	grant_map = m;
-	track_init(&tr, grant_key, offsetof(struct grant, dirty), grant_encode);
-	if (track_open(&tr, s, "grants") < 0)
+	track_init(
+	    &grant_tr, grant_key, offsetof(struct grant, dirty), grant_encode);
+	if (track_open(&grant_tr, s, "grants") < 0)
 		return -1;
-	if ((n = state_load(tr.st, grant_load_one, &lc)) < 0)
+	if ((n = state_load(grant_tr.st, grant_load_one, &lc)) < 0)
 		return -1;
 	if (lc.expired > 0)
 		log_info("%zu relay authorizations expired while popauthd was "
 		         "down",
 		    lc.expired);
 	log_info("%zu users have been granted relay authorization via %s",
-	    iptab_size(tr.tab), map_path(m));
+	    iptab_size(grant_tr.tab), map_path(m));
 	map_set_value_fn(m, grant_map_value);
 	map_touch(m); /* always rewrite from state at start */
 	return 0;
@@ -218,16 +198,16 @@ grant_conf(const struct conf *c)
 	grant_cf = c;
 }
 
-static struct grant *
+struct grant *
 grant_get_or_new(const struct addr *ip, time_t now, bool *isnew)
 {
-	struct grant *g = iptab_get(tr.tab, ip);
+	struct grant *g = iptab_get(grant_tr.tab, ip);
 	char buf[ADDR_STRLEN];
 
 	*isnew = false;
 	if (g != NULL)
 		return g;
-	if ((long long)iptab_size(tr.tab) >= grant_cf->max_tracked_ips) {
+	if ((long long)iptab_size(grant_tr.tab) >= grant_cf->max_tracked_ips) {
 		if (!cap_warned)
 			log_warn(
 			    "%s: not granted: max_tracked_ips (%lld) reached",
@@ -240,7 +220,7 @@ grant_get_or_new(const struct addr *ip, time_t now, bool *isnew)
 	g = xcalloc(1, sizeof(*g));
 	g->ip = *ip;
 	g->first = now;
-	iptab_put(tr.tab, g);
+	iptab_put(grant_tr.tab, g);
 	map_change(grant_map, ip);
 	*isnew = true;
 	return g;
@@ -312,7 +292,7 @@ grant_set(const struct addr *ip, const char *who, time_t now, time_t dur)
 bool
 grant_revoke(const struct addr *ip)
 {
-	struct grant *g = iptab_del(tr.tab, ip);
+	struct grant *g = iptab_del(grant_tr.tab, ip);
 	char ipbuf[ADDR_STRLEN];
 
 	if (g == NULL)
@@ -329,13 +309,13 @@ grant_revoke(const struct addr *ip)
 bool
 grant_active(const struct addr *ip)
 {
-	return tr.tab != NULL && iptab_get(tr.tab, ip) != NULL;
+	return grant_tr.tab != NULL && iptab_get(grant_tr.tab, ip) != NULL;
 }
 
 size_t
 grant_count(void)
 {
-	return tr.tab != NULL ? iptab_size(tr.tab) : 0;
+	return grant_tr.tab != NULL ? iptab_size(grant_tr.tab) : 0;
 }
 
 static void
@@ -352,32 +332,32 @@ grant_map_value(const struct addr *a, char *buf, size_t size)
 {
 	UNUSED(buf);
 	UNUSED(size);
-	return iptab_get(tr.tab, a) != NULL ? "OK" : NULL;
+	return iptab_get(grant_tr.tab, a) != NULL ? "OK" : NULL;
 }
 
 void
 grant_map_walk(void *arg, struct map_writer *w)
 {
 	UNUSED(arg);
-	iptab_each_ordered(tr.tab, map_addr_order, grant_put_one, w);
+	iptab_each_ordered(grant_tr.tab, map_addr_order, grant_put_one, w);
 }
 
 bool
 grant_dirty(void)
 {
-	return track_pending(&tr);
+	return track_pending(&grant_tr);
 }
 
 int
 grant_sync(void)
 {
-	return track_sync(&tr);
+	return track_sync(&grant_tr);
 }
 
 void
 grant_synced(void)
 {
-	track_synced(&tr);
+	track_synced(&grant_tr);
 }
 
 static void
@@ -391,204 +371,10 @@ grant_free_one(void *arg, void *rec)
 void
 grant_fini(void)
 {
-	if (tr.tab == NULL)
+	if (grant_tr.tab == NULL)
 		return;
-	iptab_each(tr.tab, grant_free_one, NULL);
-	track_fini(&tr);
-}
-
-struct list_ctx {
-	void (*fn)(void *arg, const char *line);
-	void *arg;
-};
-
-static void
-grant_list_one(void *arg, void *rec)
-{
-	struct list_ctx *lc = arg;
-	struct grant *g = rec;
-	struct grant_user *u;
-	char ip[ADDR_STRLEN], line[1024];
-	size_t len;
-
-	len = (size_t)snprintf(line, sizeof(line), "%s\t%lld\t%lld\t%u\t%lld",
-	    addr_format(&g->ip, ip, sizeof(ip)), (long long)g->first,
-	    (long long)g->last, (unsigned)g->count, (long long)g->expiry.when);
-	for (u = g->users; u != NULL && len < sizeof(line); u = u->next)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s",
-		    u == g->users ? "\t" : ",", u->name);
-	lc->fn(lc->arg, line);
-}
-
-void
-grant_list(void (*fn)(void *arg, const char *line), void *arg)
-{
-	struct list_ctx lc = {fn, arg};
-
-	iptab_each(tr.tab, grant_list_one, &lc);
-}
-
-/* Admin and export interface (grant.h): appended for popauthctl (ctl.c). */
-
-_Static_assert(GRANT_INFO_USERS == GRANT_MAX_USERS, "grant_info user slots");
-
-/* grant_to_info - g as a grant_info borrowing g's strings */
-static void
-grant_to_info(const struct grant *g, time_t expire, struct grant_info *gi)
-{
-	const struct grant_user *u;
-
-	memset(gi, 0, sizeof(*gi));
-	gi->ip = g->ip;
-	gi->first = g->first;
-	gi->last = g->last;
-	gi->count = g->count;
-	gi->expires = g->last + expire;
-	for (u = g->users; u != NULL && gi->nusers < GRANT_INFO_USERS;
-	     u = u->next) {
-		struct grant_user_info *ui = &gi->users[gi->nusers++];
-
-		ui->name = u->name;
-		ui->first = u->first;
-		ui->last = u->last;
-		ui->count = u->count;
-	}
-}
-
-struct each_ctx {
-	grant_info_fn *fn;
-	void *arg;
-};
-
-static void
-grant_each_one(void *arg, void *rec)
-{
-	struct each_ctx *ec = arg;
-	struct grant_info gi;
-
-	grant_to_info(rec, grant_cf->popauth_expire, &gi);
-	ec->fn(ec->arg, &gi);
-}
-
-void
-grant_each(grant_info_fn *fn, void *arg)
-{
-	struct each_ctx ec = {fn, arg};
-
-	if (tr.tab != NULL)
-		iptab_each(tr.tab, grant_each_one, &ec);
-}
-
-bool
-grant_get(const struct addr *ip, grant_info_fn *fn, void *arg)
-{
-	struct grant *g = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
-	struct grant_info gi;
-
-	if (g == NULL)
-		return false;
-	grant_to_info(g, grant_cf->popauth_expire, &gi);
-	fn(arg, &gi);
-	return true;
-}
-
-int
-grant_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
-    time_t expire, grant_info_fn *fn, void *arg)
-{
-	struct grant_info gi;
-	struct grant *g;
-	struct addr ip;
-
-	if (rec_key_addr(key, klen, &ip) < 0 ||
-	    (g = grant_decode(&ip, val, vlen)) == NULL)
-		return -1;
-	grant_to_info(g, expire, &gi);
-	fn(arg, &gi);
-	grant_free(g);
-	return 0;
-}
-
-/* grant_from_info - a new grant (not in the table) holding copies of gi */
-static struct grant *
-grant_from_info(const struct grant_info *gi)
-{
-	struct grant *g = xcalloc(1, sizeof(*g));
-	struct grant_user **tail = &g->users;
-	size_t i;
-
-	g->ip = gi->ip;
-	g->first = gi->first;
-	g->last = gi->last;
-	g->count = (uint32_t)gi->count;
-	for (i = 0; i < gi->nusers && i < GRANT_MAX_USERS; i++) {
-		struct grant_user *u =
-		    user_new(gi->users[i].name, gi->users[i].first);
-
-		u->last = gi->users[i].last;
-		u->count = (uint32_t)gi->users[i].count;
-		*tail = u;
-		tail = &u->next;
-		g->nusers++;
-	}
-	return g;
-}
-
-void
-grant_info_encode(const struct grant_info *gi, struct rec_buf *w)
-{
-	struct grant *g = grant_from_info(gi);
-
-	grant_encode(g, w);
-	grant_free(g);
-}
-
-bool
-grant_restore(const struct grant_info *gi, time_t now)
-{
-	struct grant *old, *g;
-	char ipbuf[ADDR_STRLEN];
-
-	if (gi->last + grant_cf->popauth_expire <= now)
-		return false;
-	if ((old = iptab_del(tr.tab, &gi->ip)) != NULL) {
-		timer_cancel(&old->expiry);
-		grant_free(old);
-	} else {
-		map_change(grant_map, &gi->ip);
-	}
-	g = grant_from_info(gi);
-	iptab_put(tr.tab, g);
-	timer_set(&g->expiry, g->last + grant_cf->popauth_expire, grant_expire);
-	grant_changed(NULL, &g->ip);
-	log_event("%s has been granted relay authorization by import",
-	    addr_format(&g->ip, ipbuf, sizeof(ipbuf)));
-	return true;
-}
-
-static void
-grant_collect_one(void *arg, void *rec)
-{
-	struct addr **p = arg;
-
-	*(*p)++ = ((struct grant *)rec)->ip;
-}
-
-size_t
-grant_flush(void)
-{
-	struct addr *ips, *p;
-	size_t i, n = grant_count();
-
-	if (n == 0)
-		return 0;
-	/* collect, then apply: revoking changes the table under iptab_each */
-	ips = p = xcalloc(n, sizeof(*ips));
-	iptab_each(tr.tab, grant_collect_one, &p);
-	for (i = 0; i < n; i++)
-		grant_revoke(&ips[i]);
-	free(ips);
-	return n;
+	iptab_each(grant_tr.tab, grant_free_one, NULL);
+	track_fini(&grant_tr);
 }
 
 struct grant_net_scan {
@@ -614,7 +400,7 @@ grant_in_net(const struct addr *net)
 {
 	struct grant_net_scan s = {net, false};
 
-	if (tr.tab != NULL)
-		iptab_each(tr.tab, grant_net_one, &s);
+	if (grant_tr.tab != NULL)
+		iptab_each(grant_tr.tab, grant_net_one, &s);
 	return s.found;
 }
