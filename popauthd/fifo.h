@@ -1,7 +1,7 @@
 /*
  * fifo.h - read the mail log: the FIFO syslog writes into, or a file for --replay.
  *
- * For event.c and main.c.  The FIFO is created 0600 if missing; a path that
+ * For input.c (the log source interface).  The FIFO is created 0600 if missing; a path that
  * exists and is not a FIFO is refused, never unlinked.  It is opened O_RDWR, so
  * popauthd holds a writer itself: when syslog closes its end (a restart) the
  * reader never sees EOF and select() never spins.  Partial lines are joined;

@@ -16,7 +16,7 @@
 #include "ctl_cmd.h"
 #include "engine.h"
 #include "event.h"
-#include "fifo.h"
+#include "input.h"
 #include "linetest.h"
 #include "log.h"
 #include "logline.h"
@@ -118,8 +118,8 @@ open_input(const char *name)
 #define MAIN_READ_BUDGET                                                       \
 	(1024 * 1024) /* bytes per wake-up: timers stay on time */
 
-static struct fifo *input;
-static int input_fd = -1;
+static struct input *input;
+static int input_watched = -1; /* the descriptor the loop watches */
 
 static void
 daemon_line(void *arg, char *line, size_t len)
@@ -134,13 +134,13 @@ static void input_readable(void *arg, int fd);
 static void
 input_watch(void)
 {
-	int fd = fifo_fd(input);
+	int fd = input_fd(input);
 
-	if (fd == input_fd)
+	if (fd == input_watched)
 		return;
-	if (input_fd >= 0)
-		event_del_fd(input_fd);
-	input_fd = fd;
+	if (input_watched >= 0)
+		event_del_fd(input_watched);
+	input_watched = fd;
 	if (fd >= 0 && event_add_fd(fd, false, input_readable, NULL) < 0)
 		log_error("%d: cannot watch the log input", fd);
 }
@@ -151,8 +151,8 @@ input_readable(void *arg, int fd)
 {
 	UNUSED(arg);
 	UNUSED(fd);
-	if (fifo_read(input, MAIN_READ_BUDGET, daemon_line, NULL) < 0)
-		fifo_check(input);
+	if (input_read(input, MAIN_READ_BUDGET, daemon_line, NULL) < 0)
+		input_check(input);
 	input_watch();
 }
 
@@ -175,7 +175,7 @@ static void
 daemon_periodic(void *arg)
 {
 	UNUSED(arg);
-	fifo_check(input);
+	input_check(input);
 	input_watch();
 	engine_periodic();
 }
@@ -211,13 +211,13 @@ static int
 run_test(const struct conf *c, struct ruleset *rs, const char *name)
 {
 	struct linetest *t = linetest_new(rs, c->login_pair_window);
-	struct fifo *in = fifo_open_fd(open_input(name), name);
+	struct input *in = input_open_fd(open_input(name), name);
 	int rc;
 
-	while ((rc = fifo_read(in, 1 << 20, test_line, t)) > 0)
+	while ((rc = input_read(in, 1 << 20, test_line, t)) > 0)
 		;
-	fifo_finish(in, test_line, t);
-	fifo_close(in);
+	input_finish(in, test_line, t);
+	input_close(in);
 	linetest_free(t);
 	return rc < 0 ? 1 : 0;
 }
@@ -233,17 +233,17 @@ replay_line(void *arg, char *line, size_t len)
 static int
 run_replay(struct conf *c, struct ruleset *rs, const char *name)
 {
-	struct fifo *in;
+	struct input *in;
 	int rc;
 
 	log_set_batch(true);
 	if (engine_start(c, rs, true) < 0)
 		return EX_SOFTWARE;
-	in = fifo_open_fd(open_input(name), name);
-	while ((rc = fifo_read(in, 4 << 20, replay_line, NULL)) > 0)
+	in = input_open_fd(open_input(name), name);
+	while ((rc = input_read(in, 4 << 20, replay_line, NULL)) > 0)
 		engine_tick();
-	fifo_finish(in, replay_line, NULL);
-	fifo_close(in);
+	input_finish(in, replay_line, NULL);
+	input_close(in);
 	engine_stop();
 	return rc < 0 ? 1 : 0;
 }
@@ -325,7 +325,7 @@ main(int argc, char **argv)
 	bool foreground = false, check = false;
 	struct ruleset *rs;
 	struct conf *c;
-	struct fifo *f;
+	struct input *f;
 	int ch, pidfd, rc;
 	char *pidpath = NULL;
 
@@ -415,7 +415,7 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	log_info("starting popauthd %s", POPAUTHD_VERSION);
-	if ((f = fifo_open(c->fifo_path)) == NULL) {
+	if ((f = input_open(c)) == NULL) {
 		rc = EX_CONFIG;
 		goto fail;
 	}
@@ -448,7 +448,7 @@ stop:
 	prochelper_stop();
 	ctl_close();
 	engine_stop();
-	fifo_close(f);
+	input_close(f);
 	if (pidfd >= 0) {
 		unlink(pidpath);
 		close(pidfd);
