@@ -30,12 +30,20 @@ LIBS     = -ldb -lpcre2-8 -lesmtp -lip4tc -lip6tc -lcap-ng -lcares -lm
 
 VERSION  = $(shell sed -n 's/^[0-9-]*  *Release \([0-9.]*\).*/\1/p' ChangeLog | head -1)
 
-# Every popauthd/*.c except the programs' mains goes into the library the tests link.
+# The source tree is layered (README "Source map"; scripts/check-layers checks
+# that no file includes from a layer above its own).  Every .c except the
+# programs' mains goes into the library the tests link.
+LAYERS   = base conf input state out rules track engine ctl
+SRCDIRS  = popauthd $(addprefix popauthd/,$(LAYERS))
+INCS     = $(addprefix -I,$(SRCDIRS))
+CPPFLAGS += $(INCS)
+HDRS     = $(wildcard $(addsuffix /*.h,$(SRCDIRS)))
 MAINS    = popauthd/main.c popauthd/popauthctl.c
-LIBSRC   = $(filter-out $(MAINS),$(wildcard popauthd/*.c))
+LIBSRC   = $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(SRCDIRS))))
+vpath %.c $(SRCDIRS)
 MODE    ?= release
 OBJDIR   = $(BUILD)/$(MODE)
-LIBOBJ   = $(LIBSRC:popauthd/%.c=$(OBJDIR)/%.o)
+LIBOBJ   = $(addprefix $(OBJDIR)/,$(notdir $(LIBSRC:.c=.o)))
 UNITSRC  = $(wildcard test/unit/check_*.c)
 UNITBIN  = $(UNITSRC:test/unit/%.c=$(OBJDIR)/%)
 
@@ -70,11 +78,11 @@ $(OBJDIR)/libpopauthd.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(OBJDIR)/%.o: popauthd/%.c popauthd/*.h | $(OBJDIR)
+$(OBJDIR)/%.o: %.c $(HDRS) | $(OBJDIR)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(MODEFLAGS) -c -o $@ $<
 
 $(OBJDIR)/check_%: test/unit/check_%.c test/unit/*.h $(OBJDIR)/libpopauthd.a
-	$(CC) $(CPPFLAGS) -Ipopauthd $(CFLAGS) $(MODEFLAGS) -Wno-missing-prototypes \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(MODEFLAGS) -Wno-missing-prototypes \
 	    -o $@ $< $(OBJDIR)/libpopauthd.a $(LIBS) $$(pkg-config --libs check)
 
 $(OBJDIR):
@@ -136,10 +144,11 @@ bench: all
 	@if [ -x bench/run ]; then bench/run; else echo "no benchmarks yet"; fi
 
 format:
-	clang-format -i popauthd/*.[ch] test/unit/*.[ch]
+	clang-format -i $(addsuffix /*.[ch],$(SRCDIRS)) test/unit/*.[ch]
 
 format-check:
-	clang-format --dry-run -Werror popauthd/*.[ch] test/unit/*.[ch]
+	clang-format --dry-run -Werror $(addsuffix /*.[ch],$(SRCDIRS)) test/unit/*.[ch]
+	scripts/check-layers
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/popauthd/rules \

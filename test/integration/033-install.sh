@@ -1,12 +1,12 @@
 #!/bin/bash
 # 033-install.sh - make install DESTDIR=... PREFIX=/usr gives a tree whose
 # popauthd passes --check-config; man/popauthd.conf.5 names every key of
-# popauthd/conf.c (this fails when a key is added without its man entry).
+# popauthd/conf/conf.c (this fails when a key is added without its man entry).
 . "$(dirname "$0")/lib.sh"
 
 need make
-keys=$(sed -n 's/^[[:space:]]*K(\([a-z_0-9]*\),.*/\1/p' "$REPO/popauthd/conf.c")
-[ -n "$keys" ] || fail "no keys found in popauthd/conf.c"
+keys=$(sed -n 's/^[[:space:]]*K(\([a-z_0-9]*\),.*/\1/p' "$REPO/popauthd/conf/conf.c")
+[ -n "$keys" ] || fail "no keys found in popauthd/conf/conf.c"
 missing=
 for k in $keys; do
 	grep -q "^\.B $k = " "$REPO/man/popauthd.conf.5" || missing="$missing $k"
