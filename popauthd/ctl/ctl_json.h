@@ -2,11 +2,12 @@
  * ctl_json.h - JSON for popauthctl: export.h records out as JSON, and a
  * JSON export back into records for import.
  *
- * For popauthctl.c.  Output: a record becomes an object named by the schema
- * (export.h), user and pair records nest in their parent as "users" and
- * "pairs"; numbers stay numbers, "banned" is a boolean.  Input: a small strict
- * parser (RFC 8259, depth at most 16, no duplicate handling needed) that
- * accepts what ctl_json_write produces and hand-written equivalents.
+ * For popauthctl.c and ctl_print.c.  Output: a record becomes an object named
+ * by the schema (export.h), one record a line; user and pair records nest in
+ * their parent as "users" and "pairs"; numbers stay numbers, "banned" is a
+ * boolean.  Input: jansson (RFC 8259, UTF-8, depth at most 16, duplicate
+ * member names refused) reads what ctl_json_write produces and hand-written
+ * equivalents.  Every record read still passes import_line before use.
  */
 #ifndef POPAUTHD_CTL_JSON_H
 #define POPAUTHD_CTL_JSON_H

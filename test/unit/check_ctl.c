@@ -176,6 +176,10 @@ START_TEST(test_json_roundtrip)
 	    "fish\t192.0.2.9\t2\t1\t2",
 	    "pair\t192.0.2.9\ta@x\tb@y\t1\t2\t1",
 	};
+	/* JSON carries numbers, not their text: freq 0.500000 comes back 0.5 */
+	static const char black_back[] =
+	    "black\t2001:db8::1\t1\t2\t-1\t1\t1\t0\t0.5\t0\t0\th\tl\tr "
+	    "\\\"q\\134\tsendmail";
 	char *lines[NITEMS(text)];
 	char *json = NULL, back[4096] = "", expect[4096] = "", err[256];
 	size_t len = 0, i;
@@ -189,7 +193,7 @@ START_TEST(test_json_roundtrip)
 	ck_assert_int_eq(
 	    ctl_json_records(json, len, collect, back, err, sizeof(err)), 0);
 	for (i = 0; i < NITEMS(lines); i++)
-		collect(expect, lines[i]);
+		collect(expect, i == 2 ? black_back : lines[i]);
 	ck_assert_str_eq(back, expect);
 	{
 		/* an export from 0.1 has no ban_kind: the default fills in */
@@ -216,6 +220,66 @@ START_TEST(test_json_roundtrip)
 }
 END_TEST
 
+/* a grant record in JSON with first as given */
+#define JGRANT(first)                                                          \
+	"{\"grants\": [{\"ip\": \"192.0.2.1\", \"first\": " first              \
+	", \"last\": 2, \"count\": 3, \"expires\": 4}]}"
+
+static const struct {
+	const char *json;
+	int rc;
+} json_cases[] = {
+    {"{}", 0},                                          /* no records */
+    {"{\"grants\": [1", -1},                            /* truncated */
+    {"{} x", -1},                                       /* trailing text */
+    {"[]", -1},                                         /* not an object */
+    {"{\"grants\": {}}", -1},                           /* not an array */
+    {"{\"grants\": [], \"grants\": []}", -1},           /* duplicate name */
+    {"{\"a\": [[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]}", 0},    /* 16 deep */
+    {"{\"a\": [[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}", -1}, /* 17 deep */
+    {JGRANT("1"), 0},                                   /* a number */
+    {JGRANT("\"1\""), 0},                               /* import_line checks */
+    {JGRANT("true"), 0},                                /* as 1, as before */
+    {JGRANT("null"), -1},                               /* no value */
+    {JGRANT("1.5"), -1},                                /* not a count */
+    {JGRANT("1e2"), -1},                                /* not a count */
+    {JGRANT("99999999999999999999999"), -1},            /* too big */
+    {JGRANT("\"x\\u0000\""), -1},                       /* NUL */
+    {JGRANT("\"\xff\""), -1},                           /* not UTF-8 */
+};
+
+START_TEST(test_json_records)
+{
+	char back[4096] = "", err[256] = "";
+
+	ck_assert_msg(
+	    ctl_json_records(json_cases[_i].json, strlen(json_cases[_i].json),
+	        collect, back, err, sizeof(err)) == json_cases[_i].rc,
+	    "%s: %s", json_cases[_i].json, err);
+}
+END_TEST
+
+START_TEST(test_json_not_utf8)
+{
+	/* a damaged record: its bytes leave as \ooo text and come back so */
+	char grant[] = "grant\t192.0.2.1\t1\t2\t3\t4",
+	     user[] = "user\t192.0.2.1\tb\xffob\t1\t2\t3";
+	char *lines[] = {grant, user}, *json = NULL, back[4096] = "", err[256];
+	size_t len = 0;
+	FILE *fp = open_memstream(&json, &len);
+
+	ctl_json_write(fp, lines, NITEMS(lines), "", true);
+	fclose(fp);
+	ck_assert_msg(strstr(json, "\"b\\\\377ob\"") != NULL, "%s", json);
+	ck_assert_int_eq(
+	    ctl_json_records(json, len, collect, back, err, sizeof(err)), 0);
+	ck_assert_str_eq(back,
+	    "grant\t192.0.2.1\t1\t2\t3\t4\n"
+	    "user\t192.0.2.1\tb\\377ob\t1\t2\t3\n");
+	free(json);
+}
+END_TEST
+
 static Suite *
 ctl_suite(void)
 {
@@ -227,6 +291,8 @@ ctl_suite(void)
 	tcase_add_test(tc, test_bl_record_versions);
 	tcase_add_test(tc, test_escape_roundtrip);
 	tcase_add_test(tc, test_json_roundtrip);
+	tcase_add_loop_test(tc, test_json_records, 0, NITEMS(json_cases));
+	tcase_add_test(tc, test_json_not_utf8);
 	suite_add_tcase(s, tc);
 	return s;
 }
