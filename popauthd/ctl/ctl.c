@@ -22,6 +22,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <stddef.h>
@@ -66,6 +67,17 @@ ctl_stats(void)
 		if (conns[i].fd >= 0)
 			cstats.clients++;
 	return &cstats;
+}
+
+int
+ctl_say(char *msg, size_t size, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, size, fmt, ap);
+	va_end(ap);
+	return code;
 }
 
 void

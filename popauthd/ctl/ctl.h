@@ -94,6 +94,9 @@ const struct ctl_stats *ctl_stats(void);
  * the status code.  For ctl.c and the fuzz target.
  */
 int ctl_request(struct ctl_reply *r, char *req, size_t len, unsigned int uid);
+/* ctl_say - printf into msg (size bytes); returns code (a reply's status) */
+int ctl_say(char *msg, size_t size, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* ctl_reply_line - append line and a newline */
 void ctl_reply_line(void *reply, const char *line);
 

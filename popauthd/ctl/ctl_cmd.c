@@ -35,21 +35,6 @@
 #define POPAUTHD_VERSION "0.1.0"
 #endif
 
-/* say - set the reply text; returns code */
-static int say(char *msg, size_t size, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-say(char *msg, size_t size, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, size, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 static void stat_add(void (*fn)(void *, const char *), void *arg,
     const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -185,12 +170,12 @@ get_ip(char **argv, size_t argc, size_t i, bool client, struct addr *a,
     char *msg, size_t size)
 {
 	if (i >= argc || argv[i][0] == '\0')
-		return say(msg, size, CTL_EX_USAGE, "missing IP address");
+		return ctl_say(msg, size, CTL_EX_USAGE, "missing IP address");
 	if (addr_parse(argv[i], strlen(argv[i]), a) < 0)
-		return say(msg, size, CTL_EX_USAGE,
+		return ctl_say(msg, size, CTL_EX_USAGE,
 		    "%.60s: not an IPv4 or IPv6 address", argv[i]);
 	if (client && !addr_is_client(a))
-		return say(msg, size, CTL_EX_USAGE,
+		return ctl_say(msg, size, CTL_EX_USAGE,
 		    "%.60s: not a client address (unspecified, multicast or "
 		    "broadcast)",
 		    argv[i]);
@@ -206,7 +191,7 @@ get_dur(char **argv, size_t argc, size_t i, time_t dflt, time_t *secs,
 	if (i >= argc || argv[i][0] == '\0')
 		return 0;
 	if (dur_parse(argv[i], secs) < 0 || *secs <= 0)
-		return say(msg, size, CTL_EX_USAGE,
+		return ctl_say(msg, size, CTL_EX_USAGE,
 		    "%.40s: bad duration (examples: 90s, 30m, 12h, 7d, 2w)",
 		    argv[i]);
 	return 0;
@@ -290,7 +275,7 @@ cmd_import(char *data, char *msg, size_t size)
 			if (import_line(im, line, err, sizeof(err)) < 0) {
 				import_free(im);
 				free(copy);
-				return say(msg, size, CTL_EX_DATAERR,
+				return ctl_say(msg, size, CTL_EX_DATAERR,
 				    "import line %zu: %s", lineno, err);
 			}
 		}
@@ -298,7 +283,7 @@ cmd_import(char *data, char *msg, size_t size)
 		import_free(im);
 	}
 	free(copy);
-	return say(msg, size, 0,
+	return ctl_say(msg, size, 0,
 	    "imported %zu grants, %zu blacklist entries, %zu fishing records; "
 	    "%zu already expired",
 	    ic.grants, ic.listed, ic.fishing, ic.expired);
@@ -311,11 +296,11 @@ cmd_whitelist(char *msg, size_t size)
 	struct whitelist *wl = whitelist_load(c->whitelist_file);
 
 	if (wl == NULL)
-		return say(msg, size, CTL_EX_CONFIG,
+		return ctl_say(msg, size, CTL_EX_CONFIG,
 		    "%s: not reloaded (see the log); the old whitelist stays",
 		    c->whitelist_file);
 	trigger_conf(c, wl);
-	return say(msg, size, 0, "whitelist reloaded: %zu networks",
+	return ctl_say(msg, size, 0, "whitelist reloaded: %zu networks",
 	    whitelist_size(wl));
 }
 
@@ -340,28 +325,29 @@ cmd_flush(char **argv, size_t argc, char *msg, size_t size)
 	for (i = 0; i < NITEMS(kinds) && strcmp(what, kinds[i].what) != 0; i++)
 		;
 	if (i == NITEMS(kinds))
-		return say(msg, size, CTL_EX_USAGE,
+		return ctl_say(msg, size, CTL_EX_USAGE,
 		    "flush what? blacklist, bans or all");
 	if (argc != 3 || strcmp(argv[2], CTL_FLUSH_CONFIRM) != 0)
-		return say(msg, size, CTL_EX_USAGE,
+		return ctl_say(msg, size, CTL_EX_USAGE,
 		    "flush %s removes %s at once: send \"flush %s %s\" "
 		    "(popauthctl: --yes) to do it",
 		    what, kinds[i].removes, what, CTL_FLUSH_CONFIRM);
 	if (strcmp(what, "bans") == 0) {
 		n = bl_unban_all(now);
 		changed();
-		return say(msg, size, 0, "%zu bans lifted", n);
+		return ctl_say(msg, size, 0, "%zu bans lifted", n);
 	}
 	if (strcmp(what, "blacklist") == 0) {
 		n = bl_flush();
 		changed();
-		return say(msg, size, 0, "%zu blacklist entries removed", n);
+		return ctl_say(
+		    msg, size, 0, "%zu blacklist entries removed", n);
 	}
 	b = bl_flush();
 	f = fish_flush();
 	g = grant_flush();
 	changed();
-	return say(msg, size, 0,
+	return ctl_say(msg, size, 0,
 	    "%zu blacklist entries, %zu fishing records and %zu grants "
 	    "removed",
 	    b, f, g);
@@ -384,19 +370,19 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 	addr_format(&a, ip, sizeof(ip));
 	if (strcmp(argv[0], "grant") == 0) {
 		if (argc > 3)
-			return say(msg, size, CTL_EX_USAGE,
+			return ctl_say(msg, size, CTL_EX_USAGE,
 			    "usage: grant IP [DURATION]");
 		if ((rc = get_dur(argv, argc, 2, c->popauth_expire, &secs, msg,
 		         size)) != 0)
 			return rc;
 		grant_set(&a, "popauthctl", now, secs);
 		changed();
-		return say(msg, size, 0, "%s: relay granted for %s", ip,
+		return ctl_say(msg, size, 0, "%s: relay granted for %s", ip,
 		    dur_format(secs, dur, sizeof(dur)));
 	}
 	if (strcmp(argv[0], "ban") == 0) {
 		if (argc > 4)
-			return say(msg, size, CTL_EX_USAGE,
+			return ctl_say(msg, size, CTL_EX_USAGE,
 			    "usage: ban IP [DURATION] [REASON]");
 		if ((rc = get_dur(argv, argc, 2, c->nullroute_msg_bansecs,
 		         &secs, msg, size)) != 0)
@@ -409,17 +395,18 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 		            : "banned by the admin"));
 		bl_admin_ban(&a, now, secs, reason);
 		changed();
-		return say(msg, size, 0, "%s: banned for %s", ip,
+		return ctl_say(msg, size, 0, "%s: banned for %s", ip,
 		    dur_format(secs, dur, sizeof(dur)));
 	}
 	if (argc > 2)
-		return say(msg, size, CTL_EX_USAGE, "usage: %s IP", argv[0]);
+		return ctl_say(
+		    msg, size, CTL_EX_USAGE, "usage: %s IP", argv[0]);
 	if (strcmp(argv[0], "unban") == 0) {
 		if (!bl_admin_unban(&a, now))
-			return say(
+			return ctl_say(
 			    msg, size, CTL_EX_NOTFOUND, "%s: not banned", ip);
 		changed();
-		return say(
+		return ctl_say(
 		    msg, size, 0, "%s: ban lifted; still blacklisted", ip);
 	}
 	/* delist: the listing, its ban, and the fishing record that led to it */
@@ -427,10 +414,11 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 		bool listed = bl_delist(&a), fished = fish_forget(&a);
 
 		if (!listed && !fished)
-			return say(msg, size, CTL_EX_NOTFOUND,
+			return ctl_say(msg, size, CTL_EX_NOTFOUND,
 			    "%s: not blacklisted", ip);
 		changed();
-		return say(msg, size, 0, "%s: removed from the blacklist", ip);
+		return ctl_say(
+		    msg, size, 0, "%s: removed from the blacklist", ip);
 	}
 }
 
@@ -481,7 +469,7 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 		else if (strcmp(what, "fishing") == 0)
 			fish_each(put_fish, r);
 		else
-			return say(msg, msgsize, CTL_EX_USAGE,
+			return ctl_say(msg, msgsize, CTL_EX_USAGE,
 			    "list what? relay, blacklist, fishing or bans");
 		return 0;
 	}
@@ -494,7 +482,7 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 		any = bl_get(&a, put_bl, r) || any;
 		any = fish_get(&a, put_fish, r) || any;
 		if (!any)
-			return say(msg, msgsize, CTL_EX_NOTFOUND,
+			return ctl_say(msg, msgsize, CTL_EX_NOTFOUND,
 			    "%s: not granted, listed or fishing", argv[1]);
 		return 0;
 	}
@@ -519,12 +507,12 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 		return cmd_whitelist(msg, msgsize);
 	if (strcmp(cmd, "reload") == 0) {
 		if (reload_fn == NULL || reload_fn() < 0)
-			return say(msg, msgsize, CTL_EX_CONFIG,
+			return ctl_say(msg, msgsize, CTL_EX_CONFIG,
 			    "reload refused (see the log); the running "
 			    "configuration stays");
-		return say(msg, msgsize, 0, "reloaded");
+		return ctl_say(msg, msgsize, 0, "reloaded");
 	}
-	return say(msg, msgsize, CTL_EX_USAGE, "unknown command");
+	return ctl_say(msg, msgsize, CTL_EX_USAGE, "unknown command");
 }
 
 /* status_add - append "name=value" to a log line, writing it out when full */

@@ -30,20 +30,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int say(char *msg, size_t size, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-say(char *msg, size_t size, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, size, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 /*
  * offline_lock - hold the pid file lock (-2: no pid file to lock); -1 with
  * msg when a daemon holds it
@@ -64,7 +50,7 @@ offline_lock(
 		return -2; /* cannot lock (no rights); reading stays safe enough */
 	if (flock(fd, (write ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
 		close(fd);
-		*code = say(msg, size, CTL_EX_UNAVAILABLE,
+		*code = ctl_say(msg, size, CTL_EX_UNAVAILABLE,
 		    "popauthd is running (%s is locked) but its control socket "
 		    "%s does not answer",
 		    c->pid_file, c->control_socket);
@@ -94,19 +80,19 @@ offline_open(const struct conf *c, char *msg, size_t size, int *code)
 	struct state *s;
 
 	if (stat(c->data_directory, &st) < 0) {
-		*code = say(msg, size, errno == EACCES ? CTL_EX_NOPERM : 0,
+		*code = ctl_say(msg, size, errno == EACCES ? CTL_EX_NOPERM : 0,
 		    "%s: %s", c->data_directory, strerror(errno));
 		return NULL;
 	}
 	if (geteuid() == 0 && st.st_uid != 0 &&
 	    (setegid(st.st_gid) < 0 || seteuid(st.st_uid) < 0)) {
-		*code = say(msg, size, CTL_EX_NOPERM,
+		*code = ctl_say(msg, size, CTL_EX_NOPERM,
 		    "%s: cannot become its owner: %s", c->data_directory,
 		    strerror(errno));
 		return NULL;
 	}
 	if (access(c->data_directory, R_OK | W_OK | X_OK) < 0) {
-		*code = say(msg, size, CTL_EX_NOPERM,
+		*code = ctl_say(msg, size, CTL_EX_NOPERM,
 		    "%s: permission denied (popauthd is not running, so the "
 		    "state "
 		    "is read directly)",
@@ -114,7 +100,7 @@ offline_open(const struct conf *c, char *msg, size_t size, int *code)
 		return NULL;
 	}
 	if ((s = state_open(c->data_directory, false)) == NULL)
-		*code = say(msg, size, CTL_EX_SOFTWARE,
+		*code = ctl_say(msg, size, CTL_EX_SOFTWARE,
 		    "%s: cannot open the state", c->data_directory);
 	return s;
 }
@@ -262,7 +248,7 @@ ctl_offline_read(const struct conf *c, const char *what, const struct addr *ip,
 	state_close(s);
 	offline_unlock(c, lock);
 	if (code != 0)
-		return say(msg, msgsize, code, "%s: cannot read the state",
+		return ctl_say(msg, msgsize, code, "%s: cannot read the state",
 		    c->data_directory);
 	if (strcmp(what, "status") == 0) {
 		stat_line(&rd, "daemon", "not running");
@@ -274,7 +260,7 @@ ctl_offline_read(const struct conf *c, const char *what, const struct addr *ip,
 	if (ip != NULL && rd.found == 0) {
 		char buf[ADDR_STRLEN];
 
-		return say(msg, msgsize, CTL_EX_NOTFOUND,
+		return ctl_say(msg, msgsize, CTL_EX_NOTFOUND,
 		    "%s: not granted, listed or fishing",
 		    addr_format(ip, buf, sizeof(buf)));
 	}
@@ -343,7 +329,7 @@ ctl_offline_import(
 		return code;
 	if (mkdir(c->data_directory, 0700) < 0 && errno != EEXIST) {
 		offline_unlock(c, lock);
-		return say(msg, msgsize,
+		return ctl_say(msg, msgsize,
 		    errno == EACCES ? CTL_EX_NOPERM : CTL_EX_SOFTWARE, "%s: %s",
 		    c->data_directory, strerror(errno));
 	}
@@ -357,26 +343,26 @@ ctl_offline_import(
 	    state_begin(s) < 0) {
 		state_close(s);
 		offline_unlock(c, lock);
-		return say(msg, msgsize, CTL_EX_SOFTWARE,
+		return ctl_say(msg, msgsize, CTL_EX_SOFTWARE,
 		    "%s: cannot open the state", c->data_directory);
 	}
 	im = import_new(&ops);
 	for (i = 0; i < n && code == 0; i++)
 		if (import_line(im, lines[i], err, sizeof(err)) < 0)
-			code = say(msg, msgsize, CTL_EX_DATAERR,
+			code = ctl_say(msg, msgsize, CTL_EX_DATAERR,
 			    "record %zu: %s", i + 1, err);
 	import_end(im, err, sizeof(err));
 	import_free(im);
 	if (code == 0 && w.failed)
-		code = say(msg, msgsize, CTL_EX_SOFTWARE, "%s: write failed",
-		    c->data_directory);
+		code = ctl_say(msg, msgsize, CTL_EX_SOFTWARE,
+		    "%s: write failed", c->data_directory);
 	if (code == 0 && state_commit(s) < 0)
-		code = say(msg, msgsize, CTL_EX_SOFTWARE, "%s: commit failed",
-		    c->data_directory);
+		code = ctl_say(msg, msgsize, CTL_EX_SOFTWARE,
+		    "%s: commit failed", c->data_directory);
 	if (code != 0)
 		state_abort(s);
 	else
-		say(msg, msgsize, 0,
+		ctl_say(msg, msgsize, 0,
 		    "imported %zu records into %s (popauthd not running; the "
 		    "maps "
 		    "are rewritten when it starts)",
