@@ -36,7 +36,37 @@ rig_paths() {
 	SINK_PORT=$(pick_port "${E2E_SINK_PORT:-10026}") || return 1
 	POP3_PORT=$(pick_port "${E2E_POP3_PORT:-10110}") || return 1
 	IMAP_PORT=$(pick_port "${E2E_IMAP_PORT:-10143}") || return 1
+	SNIPPET_PORT=$(pick_port "${E2E_SNIPPET_PORT:-$((SMTP_PORT + 2))}") || return 1
 	DNS_ADDR=${E2E_DNS_ADDR:-$(pick_dns_addr)} || return 1
+}
+
+# rig_snippet_listener - maps/main.cf.snippet, exactly as shipped but for its
+# paths and DNSBL, as the -o settings of one more smtpd (SNIPPET_PORT), with
+# the example access tables of maps/: scenario 7 tests what an admin copies
+rig_snippet_listener() {
+	for t in helo_checks sender_checks recipient_checks; do
+		cp "$REPO/maps/$t" "$PFETC/$t"
+	done
+	SNIPPET_OPTS=$(python3 - "$REPO/maps/main.cf.snippet" "$MAPDIR" "$PFETC" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = text.replace("/etc/postfix/popauthd/", sys.argv[2] + "/")
+text = text.replace("/etc/postfix/", sys.argv[3] + "/")
+text = text.replace("zen.spamhaus.org", "zen.rbl.test")
+settings, cur = [], None
+for line in text.split("\n"):
+    if not line.strip() or line.lstrip().startswith("#"):
+        continue
+    if line[0].isspace() and cur is not None:
+        cur[1] += " " + line.strip()
+    else:
+        name, _, value = line.partition("=")
+        cur = [name.strip(), value.strip()]
+        settings.append(cur)
+for name, value in settings:
+    print("  -o { %s = %s }" % (name, value))
+PY
+) || return 1
 }
 
 rig_write_configs() {
@@ -51,6 +81,7 @@ rig_write_configs() {
 	rfc3339) tpl=RSYSLOG_FileFormat ;;
 	*) tpl=RSYSLOG_TraditionalFileFormat ;;
 	esac
+	rig_snippet_listener
 	cat >"$RIG/syslog/rsyslog.conf" <<-EOT
 	global(workDirectory="$RIG/syslog/work" maxMessageSize="8k" net.enableDNS="off")
 	module(load="imuxsock" SysSock.Use="off")
@@ -165,6 +196,8 @@ rig_write_configs() {
 	127.0.0.1:$SMTP_PORT inet n - n - - smtpd
 	[::1]:$SMTP_PORT inet n - n - - smtpd
 	127.0.0.1:$CONNECT_PORT inet n - n - - smtpd -o smtpd_delay_reject=no
+	127.0.0.1:$SNIPPET_PORT inet n - n - - smtpd
+	$SNIPPET_OPTS
 	pickup    unix  n       -       n       60      1       pickup
 	cleanup   unix  n       -       n       -       0       cleanup
 	qmgr      unix  n       -       n       300     1       qmgr
@@ -278,7 +311,8 @@ standin_start() {
 rig_up() {
 	rig_paths || { echo "e2e: no free ports" >&2; return 1; }
 	rig_write_configs
-	postmap -c "$PFETC" "hash:$PFETC/local_recipients" || return 1
+	postmap -c "$PFETC" "hash:$PFETC/local_recipients" "hash:$PFETC/helo_checks" \
+	    "hash:$PFETC/sender_checks" "hash:$PFETC/recipient_checks" || return 1
 	rsyslogd -N1 -f "$RIG/syslog/rsyslog.conf" >"$RIG/syslog/check.out" 2>&1 || {
 		cat "$RIG/syslog/check.out" >&2
 		return 1
