@@ -53,6 +53,7 @@ usage(void)
 	    "  show IP                      everything known about IP\n"
 	    "  grant IP [DURATION]          allow IP to relay\n"
 	    "  ban IP [DURATION] [REASON]   list and null-route IP\n"
+	    "  revoke IP                    end IP's relay grant now\n"
 	    "  unban IP                     lift IP's ban (it stays listed)\n"
 	    "  delist IP                    remove IP from the blacklist, "
 	    "unban\n"
@@ -144,12 +145,12 @@ cmd_read(char **argv, size_t argc)
 	if (code == 0 || (code == CTL_EX_NOTFOUND && opt_json))
 		ctl_print(argv[0], what, &l, opt_json);
 	ctl_lines_free(&l);
-	if (code != 0 || msg[0] != '\0')
+	if (msg[0] != '\0')
 		fprintf(stderr, "popauthctl: %s\n", msg);
 	return code;
 }
 
-/* cmd_change - grant, ban, unban, delist, flush, reload: the daemon only */
+/* cmd_change - grant, revoke, ban, unban, delist, flush, reload: the daemon only */
 static int
 cmd_change(char **argv, size_t argc)
 {
@@ -192,6 +193,7 @@ cmd_change(char **argv, size_t argc)
 		        strcmp(argv[0], "ban") == 0);
 		args[nargs++] = argv[1];
 		if ((strcmp(argv[0], "unban") == 0 ||
+		        strcmp(argv[0], "revoke") == 0 ||
 		        strcmp(argv[0], "delist") == 0) &&
 		    argc != 2)
 			usage();
@@ -529,8 +531,9 @@ main(int argc, char **argv)
 	    strcmp(args[0], "show") == 0 || strcmp(args[0], "export") == 0)
 		rc = cmd_read(args, nargs);
 	else if (strcmp(args[0], "grant") == 0 || strcmp(args[0], "ban") == 0 ||
-	    strcmp(args[0], "unban") == 0 || strcmp(args[0], "delist") == 0 ||
-	    strcmp(args[0], "flush") == 0 || strcmp(args[0], "reload") == 0)
+	    strcmp(args[0], "revoke") == 0 || strcmp(args[0], "unban") == 0 ||
+	    strcmp(args[0], "delist") == 0 || strcmp(args[0], "flush") == 0 ||
+	    strcmp(args[0], "reload") == 0)
 		rc = cmd_change(args, nargs);
 	else if (strcmp(args[0], "whitelist") == 0)
 		rc = cmd_whitelist(args, nargs);

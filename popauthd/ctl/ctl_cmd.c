@@ -353,7 +353,7 @@ cmd_flush(char **argv, size_t argc, char *msg, size_t size)
 	    b, f, g);
 }
 
-/* cmd_change - grant, ban, unban, delist */
+/* cmd_change - grant, revoke, ban, unban, delist */
 static int
 cmd_change(char **argv, size_t argc, char *msg, size_t size)
 {
@@ -401,6 +401,13 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 	if (argc > 2)
 		return ctl_say(
 		    msg, size, CTL_EX_USAGE, "usage: %s IP", argv[0]);
+	if (strcmp(argv[0], "revoke") == 0) {
+		if (!grant_revoke(&a))
+			return ctl_say(
+			    msg, size, CTL_EX_NOTFOUND, "%s: not granted", ip);
+		changed();
+		return ctl_say(msg, size, 0, "%s: relay grant revoked", ip);
+	}
 	if (strcmp(argv[0], "unban") == 0) {
 		if (!bl_admin_unban(&a, now))
 			return ctl_say(
@@ -426,8 +433,8 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 static bool
 is_change(const char *cmd)
 {
-	static const char *const changes[] = {"grant", "ban", "unban", "delist",
-	    "flush", "import", "whitelist", "reload"};
+	static const char *const changes[] = {"grant", "revoke", "ban", "unban",
+	    "delist", "flush", "import", "whitelist", "reload"};
 	size_t i;
 
 	for (i = 0; i < NITEMS(changes); i++)
@@ -493,8 +500,9 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 		fish_each(put_fish, r);
 		return 0;
 	}
-	if (strcmp(cmd, "grant") == 0 || strcmp(cmd, "ban") == 0 ||
-	    strcmp(cmd, "unban") == 0 || strcmp(cmd, "delist") == 0)
+	if (strcmp(cmd, "grant") == 0 || strcmp(cmd, "revoke") == 0 ||
+	    strcmp(cmd, "ban") == 0 || strcmp(cmd, "unban") == 0 ||
+	    strcmp(cmd, "delist") == 0)
 		return cmd_change(argv, argc, msg, msgsize);
 	if (strcmp(cmd, "flush") == 0)
 		return cmd_flush(argv, argc, msg, msgsize);

@@ -45,8 +45,9 @@ ctl import fishers "$T/p3/fishers" >/dev/null || fail "import fishers offline"
 [ "$(ctl list relay --json 2>/dev/null | jq -r '.[0].ip')" = 192.0.2.20 ] || fail "offline: grant"
 [ "$(ctl list fishing --json 2>/dev/null | jq -r '.[0].pairs | length')" = 2 ] || fail "offline: fishing"
 ctl show 198.51.100.1 2>/dev/null | grep -q 'sbl.spamhaus.org' || fail "offline show"
-ctl status >"$T/st" 2>/dev/null
+ctl status >"$T/st" 2>"$T/st.err"
 rc=$?
+grep -qx 'popauthctl: ' "$T/st.err" && fail "an empty 'popauthctl: ' line after the notice: $(cat "$T/st.err")"
 [ "$rc" = 69 ] || fail "offline status must exit 69 (not running), got $rc"
 grep -q '^daemon  *not running' "$T/st" || fail "offline status"
 ctl export --json 2>/dev/null | jq -e '.blacklist | length == 2' >/dev/null || fail "offline export"
