@@ -43,11 +43,12 @@
 #define POPAUTHD_VERSION "0.1.0"
 #endif
 
-#define EX_USAGE    64
-#define EX_SOFTWARE 70
-#define EX_TEMPFAIL 75
-#define EX_NOPERM   77
-#define EX_CONFIG   78
+#define EX_USAGE     64
+#define EX_SOFTWARE  70
+#define EX_CANTCREAT 73
+#define EX_TEMPFAIL  75
+#define EX_NOPERM    77
+#define EX_CONFIG    78
 
 static const char *conf_file;
 static char **overrides;
@@ -248,7 +249,10 @@ run_replay(struct conf *c, struct ruleset *rs, const char *name)
 	return rc < 0 ? 1 : 0;
 }
 
-/* pid_lock - lock the pid file; -1 if another popauthd holds it */
+/*
+ * pid_lock - lock the pid file (its directory made when missing); -1 if
+ * another popauthd holds it, -2 with no pid_file, -3 when it cannot be made
+ */
 static int
 pid_lock(const char *path)
 {
@@ -258,9 +262,11 @@ pid_lock(const char *path)
 
 	if (path == NULL || *path == '\0')
 		return -2;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+	/* like map_directory: a missing directory is made, not fatal */
+	if (mkdir_parent(path) < 0 ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
 		log_error("%s: %s", path, strerror(errno));
-		return -1;
+		return -3;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
@@ -405,8 +411,9 @@ main(int argc, char **argv)
 		free(overrides);
 		return rc;
 	}
-	if ((pidfd = pid_lock(c->pid_file)) == -1) {
-		rc = EX_TEMPFAIL;
+	/* 75 means "another popauthd runs", and only that */
+	if ((pidfd = pid_lock(c->pid_file)) == -1 || pidfd == -3) {
+		rc = pidfd == -1 ? EX_TEMPFAIL : EX_CANTCREAT;
 		goto fail;
 	}
 	pidpath = xstrdup(c->pid_file);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 void *
 xmalloc(size_t n)
@@ -307,4 +308,39 @@ const char *
 log_quote_in(char *buf, size_t size, const char *s)
 {
 	return log_quote_if(buf, size, s, "\"<>[]");
+}
+
+int
+mkdir_p(const char *dir)
+{
+	char *p = xstrdup(dir), *s;
+	int rc = 0, err = 0;
+
+	for (s = p + 1; *s != '\0'; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -1, err = errno;
+		*s = '/';
+	}
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		rc = -1, err = errno;
+	free(p);
+	errno = err;
+	return rc;
+}
+
+int
+mkdir_parent(const char *path)
+{
+	char *p = xstrdup(path), *slash = strrchr(p, '/');
+	int rc = 0;
+
+	if (slash != NULL && slash != p) {
+		*slash = '\0';
+		rc = mkdir_p(p);
+	}
+	free(p);
+	return rc;
 }

@@ -21,6 +21,10 @@
 void *xmalloc(size_t n);
 /* xcalloc - calloc that aborts instead of returning NULL */
 void *xcalloc(size_t nmemb, size_t size);
+/* mkdir_p - create dir and its missing parents, mode 0755; 0 or -1 (errno) */
+int mkdir_p(const char *dir);
+/* mkdir_parent - mkdir_p of the directory path lies in; 0 or -1 (errno) */
+int mkdir_parent(const char *path);
 /* xrealloc - realloc that aborts instead of returning NULL */
 void *xrealloc(void *p, size_t n);
 /* xstrdup - strdup that aborts instead of returning NULL */

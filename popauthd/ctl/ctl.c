@@ -421,6 +421,11 @@ ctl_open(const struct conf *cf, ctl_handler_fn *handler)
 		}
 		unlink(sun.sun_path);
 	}
+	if (mkdir_parent(sun.sun_path) < 0) {
+		log_error("%s: cannot create its directory: %s", sun.sun_path,
+		    strerror(errno));
+		return -1;
+	}
 	if ((fd = socket(
 	         AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
 		log_error("control socket: %s", strerror(errno));

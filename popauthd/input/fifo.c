@@ -55,6 +55,12 @@ fifo_reopen(struct fifo *f)
 			log_error("%s: %s", f->path, strerror(errno));
 			return -1;
 		}
+		/* like map_directory: a missing directory is made */
+		if (mkdir_parent(f->path) < 0) {
+			log_error("%s: cannot create its directory: %s",
+			    f->path, strerror(errno));
+			return -1;
+		}
 		if (mkfifo(f->path, 0600) < 0 && errno != EEXIST) {
 			log_error("%s: cannot create FIFO: %s", f->path,
 			    strerror(errno));

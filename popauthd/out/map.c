@@ -67,27 +67,6 @@ map_path(const struct map *m)
 	return m->path;
 }
 
-/* mkdir_p - create dir and missing parents, mode 0755 */
-static int
-mkdir_p(const char *dir)
-{
-	char *p = xstrdup(dir), *s;
-	int rc = 0;
-
-	for (s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
-
 /* map_cleanup - remove leftovers of our earlier runs: NAME.db.tmp.* and __db.NAME.db.tmp.* */
 static void
 map_cleanup(struct map *m)
