@@ -11,13 +11,31 @@
 # Targets that need libraries call scripts/install-deps when one is missing.
 
 CC      ?= cc
+# Paths: the defaults a system install wants (PREFIX=/usr: /etc, /var, /run);
+# any other PREFIX keeps everything under it.  They are compiled in (the
+# config file and every path key's default), so a build for other paths gets
+# its own object directory and never mixes with this tree's popauthd.
 PREFIX  ?= /usr
+ifeq ($(PREFIX),/usr)
 SYSCONFDIR ?= /etc
 LOCALSTATEDIR ?= /var
+RUNSTATEDIR ?= /run
+SYSTEMDUNITDIR ?= /lib/systemd/system
+else
+SYSCONFDIR ?= $(PREFIX)/etc
+LOCALSTATEDIR ?= $(PREFIX)/var
+RUNSTATEDIR ?= $(PREFIX)/run
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
 DESTDIR ?=
+PATHS    = $(SYSCONFDIR):$(LOCALSTATEDIR):$(RUNSTATEDIR)
+PATHTAG  = $(if $(filter /etc:/var:/run,$(PATHS)),,-$(shell printf '%s' '$(PATHS)' | cksum | cut -d' ' -f1))
 
 BUILD   ?= build
 CPPFLAGS += -D_GNU_SOURCE -DPOPAUTHD_CONF='"$(SYSCONFDIR)/popauthd/popauthd.conf"' \
+	    -DPOPAUTHD_SYSCONFDIR='"$(SYSCONFDIR)"' \
+	    -DPOPAUTHD_LOCALSTATEDIR='"$(LOCALSTATEDIR)"' \
+	    -DPOPAUTHD_RUNSTATEDIR='"$(RUNSTATEDIR)"' \
 	    -DPOPAUTHD_VERSION='"$(VERSION)"'
 WARN     = -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wwrite-strings -Wundef \
@@ -42,7 +60,7 @@ MAINS    = popauthd/main.c popauthd/popauthctl.c
 LIBSRC   = $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(SRCDIRS))))
 vpath %.c $(SRCDIRS)
 MODE    ?= release
-OBJDIR   = $(BUILD)/$(MODE)
+OBJDIR   = $(BUILD)/$(MODE)$(PATHTAG)
 LIBOBJ   = $(addprefix $(OBJDIR)/,$(notdir $(LIBSRC:.c=.o)))
 UNITSRC  = $(wildcard test/unit/check_*.c)
 UNITBIN  = $(UNITSRC:test/unit/%.c=$(OBJDIR)/%)
@@ -150,20 +168,33 @@ format-check:
 	clang-format --dry-run -Werror $(addsuffix /*.[ch],$(SRCDIRS)) test/unit/*.[ch]
 	scripts/check-layers
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/popauthd/rules \
-	    $(DESTDIR)$(LOCALSTATEDIR)/lib/popauthd
-	install -m 755 popauthd/popauthd $(DESTDIR)$(PREFIX)/sbin/popauthd
-	install -m 755 popauthd/popauthctl $(DESTDIR)$(PREFIX)/sbin/popauthctl
+# sed for the files that name paths: the unit, logrotate's file, the config
+INSTALL_SED = -e 's|/usr/sbin/|$(PREFIX)/sbin/|g' \
+	-e 's|/etc/popauthd/|$(SYSCONFDIR)/popauthd/|g' \
+	-e 's|/etc/postfix/|$(SYSCONFDIR)/postfix/|g' \
+	-e 's|/etc/mail/|$(SYSCONFDIR)/mail/|g' \
+	-e 's|/var/log/|$(LOCALSTATEDIR)/log/|g' \
+	-e 's|/var/lib/|$(LOCALSTATEDIR)/lib/|g' \
+	-e 's|/run/|$(RUNSTATEDIR)/|g'
+
+# install from this PREFIX's own build (never the tree's popauthd/popauthd)
+install: deps $(OBJDIR)/popauthd $(OBJDIR)/popauthctl
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSCONFDIR)/popauthd/rules
+	install -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/popauthd
+	install -m 755 $(OBJDIR)/popauthd $(DESTDIR)$(PREFIX)/sbin/popauthd
+	install -m 755 $(OBJDIR)/popauthctl $(DESTDIR)$(PREFIX)/sbin/popauthctl
 	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 man/popauthd.8 man/popauthctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 man/popauthd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -d $(DESTDIR)/lib/systemd/system $(DESTDIR)$(SYSCONFDIR)/logrotate.d
-	install -m 644 etc/popauthd.service $(DESTDIR)/lib/systemd/system/popauthd.service
-	install -m 644 etc/popauthd.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/popauthd
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	sed $(INSTALL_SED) etc/popauthd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.service
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.service
+	sed $(INSTALL_SED) etc/popauthd.logrotate >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/popauthd
+	chmod 644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/popauthd
 	install -m 644 etc/rules/*.rules $(DESTDIR)$(SYSCONFDIR)/popauthd/rules/
-	test -e $(DESTDIR)$(SYSCONFDIR)/popauthd/popauthd.conf || \
-	    install -m 644 etc/popauthd.conf $(DESTDIR)$(SYSCONFDIR)/popauthd/popauthd.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/popauthd/popauthd.conf || { \
+	    sed $(INSTALL_SED) etc/popauthd.conf >$(DESTDIR)$(SYSCONFDIR)/popauthd/popauthd.conf && \
+	    chmod 644 $(DESTDIR)$(SYSCONFDIR)/popauthd/popauthd.conf; }
 	test -e $(DESTDIR)$(SYSCONFDIR)/popauthd/whitelist || \
 	    install -m 644 etc/whitelist $(DESTDIR)$(SYSCONFDIR)/popauthd/whitelist
 

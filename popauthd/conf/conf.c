@@ -20,8 +20,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* the build's paths (Makefile: SYSCONFDIR, LOCALSTATEDIR, RUNSTATEDIR) */
+#ifndef POPAUTHD_SYSCONFDIR
+#define POPAUTHD_SYSCONFDIR "/etc"
+#endif
+#ifndef POPAUTHD_LOCALSTATEDIR
+#define POPAUTHD_LOCALSTATEDIR "/var"
+#endif
+#ifndef POPAUTHD_RUNSTATEDIR
+#define POPAUTHD_RUNSTATEDIR "/run"
+#endif
 #ifndef POPAUTHD_CONF
-#define POPAUTHD_CONF "/etc/popauthd/popauthd.conf"
+#define POPAUTHD_CONF POPAUTHD_SYSCONFDIR "/popauthd/popauthd.conf"
 #endif
 
 enum conf_type { T_STR, T_BOOL, T_DUR, T_DUR_MS, T_INT, T_DBL, T_FW, T_SCOPE };
@@ -46,16 +56,17 @@ struct conf_src {
 };
 
 static const struct conf_key keys[] = {
-    K(fifo_path, T_STR, "/run/popauthd/maillog.fifo", 1, 0),
-    K(data_directory, T_STR, "/var/lib/popauthd", 1, 0),
-    K(map_directory, T_STR, "/etc/postfix/popauthd", 1, 0),
+    K(fifo_path, T_STR, POPAUTHD_RUNSTATEDIR "/popauthd/maillog.fifo", 1, 0),
+    K(data_directory, T_STR, POPAUTHD_LOCALSTATEDIR "/lib/popauthd", 1, 0),
+    K(map_directory, T_STR, POPAUTHD_SYSCONFDIR "/postfix/popauthd", 1, 0),
     K(popauth_map, T_STR, "popauth_checks", 1, 0),
     K(blacklist_map, T_STR, "rbl_checks", 1, 0),
-    K(rules_directory, T_STR, "/etc/popauthd/rules", 1, 0),
-    K(log_file, T_STR, "/var/log/popauthd.log", 0, 0),
-    K(pid_file, T_STR, "/run/popauthd.pid", 0, 0),
+    K(rules_directory, T_STR, POPAUTHD_SYSCONFDIR "/popauthd/rules", 1, 0),
+    K(log_file, T_STR, POPAUTHD_LOCALSTATEDIR "/log/popauthd.log", 0, 0),
+    K(pid_file, T_STR, POPAUTHD_RUNSTATEDIR "/popauthd.pid", 0, 0),
     K(whitelist_file, T_STR, "", 0, 0),
-    K(control_socket, T_STR, "/run/popauthd/control.sock", 0, 0),
+    K(control_socket, T_STR, POPAUTHD_RUNSTATEDIR "/popauthd/control.sock", 0,
+        0),
     K(control_group, T_STR, "", 0, 0),
     K(log_syslog, T_BOOL, "no", 0, 0),
     K(log_debug, T_BOOL, "no", 0, 0),
@@ -125,7 +136,8 @@ static const struct conf_key keys[] = {
     K(greytrap_max_domains, T_INT, "3", 0, 1000000),
     K(greytrap_max_senders_ratio, T_DBL, "0.75", 0, 0),
     K(greytrap_trap_regex, T_STR, "", 0, 0),
-    K(greytrap_checker, T_STR, "/etc/mail/greytrap_checkrcpt", 0, 0),
+    K(greytrap_checker, T_STR, POPAUTHD_SYSCONFDIR "/mail/greytrap_checkrcpt",
+        0, 0),
     K(greytrap_checker_timeout, T_DUR, "10s", 1, 0),
     K(greytrap_checker_max, T_INT, "4", 1, 64),
     K(greytrap_dns_parallel, T_INT, "50", 0, 1000),

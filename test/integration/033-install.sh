@@ -40,4 +40,34 @@ if command -v logrotate >/dev/null 2>&1; then
 	logrotate -d "$R/etc/logrotate.d/popauthd" >"$T/lr.out" 2>&1 || fail "logrotate -d: $(tail -3 "$T/lr.out")"
 fi
 note "install: ok"
+
+note "make install PREFIX=DIR: everything under DIR, the paths compiled in"
+stamp() { for f in /lib/systemd/system/popauthd.service /usr/lib/systemd/system/popauthd.service \
+	/etc/logrotate.d/popauthd /etc/popauthd /var/lib/popauthd "$REPO/popauthd/popauthd"; do
+	printf '%s %s\n' "$f" "$(stat -c '%Y %s' "$f" 2>/dev/null || echo absent)"
+done; md5sum <"$REPO/popauthd/popauthd"; }
+stamp >"$T/before"
+P=$T/p
+make -s -C "$REPO" install PREFIX="$P" >"$T/install2.out" 2>&1 ||
+	fail "make install PREFIX: $(tail -5 "$T/install2.out")"
+stamp >"$T/after"
+diff "$T/before" "$T/after" >"$T/outside" ||
+	fail "make install PREFIX=$P wrote outside it: $(cat "$T/outside")"
+for f in sbin/popauthd sbin/popauthctl etc/popauthd/popauthd.conf etc/popauthd/whitelist \
+	lib/systemd/system/popauthd.service etc/logrotate.d/popauthd share/man/man8/popauthd.8; do
+	[ -e "$P/$f" ] || fail "make install PREFIX did not install $P/$f"
+done
+[ "$(stat -c %a "$P/var/lib/popauthd")" = 700 ] ||
+	fail "data_directory mode $(stat -c %a "$P/var/lib/popauthd" 2>/dev/null), want 700"
+grep -qxF "ExecStart=$P/sbin/popauthd -f -c $P/etc/popauthd/popauthd.conf" \
+	"$P/lib/systemd/system/popauthd.service" || fail "unit: $(grep Exec "$P/lib/systemd/system/popauthd.service")"
+grep -qF "$P/var/log/popauthd.log" "$P/etc/logrotate.d/popauthd" || fail "logrotate file: $(head -3 "$P/etc/logrotate.d/popauthd")"
+grep -qF "#rules_directory = $P/etc/popauthd/rules" "$P/etc/popauthd/popauthd.conf" ||
+	fail "installed config shows the wrong default rules_directory"
+# no -c, no -o: the compiled-in config file and rules_directory are under P
+"$P/sbin/popauthd" --check-config >"$T/cc2.out" 2>&1 ||
+	fail "installed popauthd --check-config: $(cat "$T/cc2.out")"
+grep -qF "$P/etc/popauthd/popauthd.conf: ok" "$T/cc2.out" || fail "check-config read: $(cat "$T/cc2.out")"
+grep -qF "$P/etc/popauthd/rules" "$T/cc2.out" || fail "rules from: $(cat "$T/cc2.out")"
+note "install PREFIX: ok"
 exit 0
