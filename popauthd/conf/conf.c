@@ -77,7 +77,9 @@ static const struct conf_key keys[] = {
     K(login_pair_per_source, T_INT, "32", 1, 1000000),
     K(rbl_cache_expire, T_DUR, "90d", 1, 0),
     K(fish_expire, T_DUR, "3d", 1, 0),
-    K(localhost_dns_name, T_STR, "localhost", 1, 0),
+    K(localhost_dns_name, T_STR, "", 0, 0),
+    K(local_listing_expire, T_DUR, "3d", 1, 0),
+    K(nullroute_min_hits, T_INT, "5", 1, 1000000),
     K(blacklist_template, T_STR,
         "Your IP address has been blacklisted by $list. Visit their website or "
         "write to argue. $reason",
@@ -419,6 +421,16 @@ conf_load(const char *file, char *const *overrides, size_t noverrides)
 		if (conf_assign(c, "-o", (int)(i + 1), o) < 0)
 			rc = -1;
 		free(o);
+	}
+	if (rc == 0 && *c->localhost_dns_name == '\0') {
+		/* our listings name us: the host, not "localhost" */
+		char host[256];
+
+		if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		free(c->localhost_dns_name);
+		c->localhost_dns_name = xstrdup(host);
 	}
 	if (rc == 0 && conf_check(c, conf_error) < 0)
 		rc = -1;

@@ -44,9 +44,11 @@ struct conf {
 	/* local RBL cache / blacklist */
 	time_t rbl_cache_expire;
 	time_t fish_expire;
-	char *localhost_dns_name; /* authority name for our own listings */
-	char *blacklist_template; /* text after "554 " in rbl_checks */
-	char *blacklist_code;     /* "554 5.7.1" */
+	char *localhost_dns_name;     /* authority name for our own listings */
+	time_t local_listing_expire;  /* our own verdicts (forgery, fishing) */
+	long long nullroute_min_hits; /* a rate means something from here */
+	char *blacklist_template;     /* text after "554 " in rbl_checks */
+	char *blacklist_code;         /* "554 5.7.1" */
 	char *
 	    data_reject_phrases; /* comma list: header/body rejects that list */
 	double nullroute_freq_thresh;

@@ -42,10 +42,15 @@ none_unban(const struct addr *a)
 static int
 none_reconcile(const struct fw_target *set, size_t n)
 {
+	static size_t said = (size_t)-1;
+
 	(void)set;
-	log_info("firewall: would hold %zu null-route(s) "
-	         "(firewall_backend = none)",
-	    n);
+	/* every iptables_refresh: say it when it changed, not every time */
+	if (n != said)
+		log_info("firewall: %zu ban(s), none applied "
+		         "(firewall_backend = none)",
+		    n);
+	said = n;
 	return 0;
 }
 

@@ -63,9 +63,11 @@ bl_restore(const struct bl_info *bi, time_t now)
 	time_t base = bi->unban > bi->last ? bi->unban : bi->last;
 	char ip[ADDR_STRLEN];
 
-	if (base + bl_cf->rbl_cache_expire <= now)
-		return false;
 	e = bl_from_info(bi);
+	if (base + bl_expiry(e) <= now) {
+		bl_free(e);
+		return false;
+	}
 	if (old != NULL) {
 		/* keep a ban in force when the new entry has one too: no gap */
 		if (old->banned && e->unban <= now)

@@ -96,14 +96,26 @@ bl_rehost(struct bl_entry *e, const char *host)
 
 static void bl_due(struct timer *t);
 
+time_t
+bl_expiry(const struct bl_entry *e)
+{
+	return e->list != NULL &&
+	        strcmp(e->list, bl_cf->localhost_dns_name) == 0
+	    ? bl_cf->local_listing_expire
+	    : bl_cf->rbl_cache_expire;
+}
+
 void
 bl_arm(struct bl_entry *e)
 {
 	time_t base = e->unban > e->last ? e->unban : e->last;
 
-	/* rbl_cache_expire > 0 (conf.c), so the unban is due first */
-	timer_set(&e->due,
-	    e->banned ? e->unban : base + bl_cf->rbl_cache_expire, bl_due);
+	/*
+	 * both expiries > 0 (conf.c), so the unban is due first; our own
+	 * verdicts (forgeries, fishing: listed by localhost_dns_name) last
+	 * local_listing_expire, a DNSBL's answer rbl_cache_expire
+	 */
+	timer_set(&e->due, e->banned ? e->unban : base + bl_expiry(e), bl_due);
 }
 
 /* bl_drop - remove e from the table, lifting its ban; the caller logs */

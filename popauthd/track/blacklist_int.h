@@ -79,6 +79,8 @@ const struct addr *bl_key(const void *rec);
 struct bl_entry *bl_rehost(struct bl_entry *e, const char *host);
 /* bl_kind_scope - the firewall scope of a ban of kind under the conf */
 enum nullroute_scope bl_kind_scope(enum bl_ban_kind kind);
+/* bl_expiry - how long e stays listed after its last hit or unban */
+time_t bl_expiry(const struct bl_entry *e);
 /* bl_drop - remove e from the table, lifting its ban; the caller logs */
 void bl_drop(struct bl_entry *e);
 /*

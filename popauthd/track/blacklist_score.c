@@ -89,8 +89,15 @@ bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
 	log_event("%s [%s] %s until %s (%s) for %s: %lu hits in %s, %lu total, "
 	          "rate = %.6f",
 	    ip, bl_host(e),
-	    fresh ? (bl_scope(e) == SCOPE_SMTP ? "has been null-routed for SMTP"
-	                                       : "has been null-routed")
+	    /* with firewall_backend = none nothing is null-routed: say so */
+	    bl_cf->firewall_backend == FW_NONE
+	        ? (fresh          ? "has been banned (not null-routed: "
+	                            "firewall_backend = none)"
+	                  : widen ? "ban widened to all traffic"
+	                          : "ban extended")
+	        : fresh
+	        ? (bl_scope(e) == SCOPE_SMTP ? "has been null-routed for SMTP"
+	                                     : "has been null-routed")
 	        : widen ? "null-route widened to all traffic"
 	                : "null-route extended",
 	    until, dur_format(secs, dur, sizeof(dur)), why,
@@ -144,7 +151,8 @@ bl_score(struct bl_entry *e, time_t now, const char *host)
 	if ((long long)e->total_hits > bl_cf->nullroute_msg_thresh)
 		bl_ban(e, now, bl_cf->nullroute_msg_bansecs,
 		    "too many attempts", spread, BL_BAN_NULLROUTE);
-	else if (e->freq > bl_cf->nullroute_freq_thresh)
+	else if ((long long)e->period_hits >= bl_cf->nullroute_min_hits &&
+	    e->freq > bl_cf->nullroute_freq_thresh)
 		bl_ban(e, now, bl_cf->nullroute_freq_bansecs,
 		    "attempts too frequent", spread, BL_BAN_NULLROUTE);
 	bl_arm(e);

@@ -62,14 +62,21 @@ log_has "event ignored: client whitelisted" || fail "c3: no ignore line"
 log_has "event ignored: client holds a POP-before-SMTP grant" || fail "c3: no grant ignore line"
 note "c3 whitelist and grants: ok"
 
-# 4. scoring: repeats every 5 s ban for nullroute_freq_bansecs; slow repeats
-#    do not; more than nullroute_msg_thresh total hits ban for msg_bansecs
+# 4. scoring: repeats every 5 s ban for nullroute_freq_bansecs once there are
+#    nullroute_min_hits (5) of them; two hits a moment apart do not (a rate of
+#    2 hits means nothing); slow repeats do not; more than nullroute_msg_thresh
+#    total hits ban for msg_bansecs
 rep() { # STAMP IP
 	echo "$1 $SMTPD CONNECT from unknown[$2]: 554 5.7.1 <unknown[$2]>: Client host rejected: $TXT zen.spamhaus.org. Visit their website or write to argue. x; proto=SMTP"
 }
 {
 	rbl "Nov 23 10:00:00" 198.51.100.20
 	rep "Nov 23 10:00:05" 198.51.100.20
+	rep "Nov 23 10:00:10" 198.51.100.20
+	rep "Nov 23 10:00:15" 198.51.100.20
+	rep "Nov 23 10:00:20" 198.51.100.20
+	rbl "Nov 23 10:00:00" 198.51.100.23
+	rep "Nov 23 10:00:00" 198.51.100.23
 	rbl "Nov 23 10:00:00" 198.51.100.21
 	rep "Nov 23 10:05:00" 198.51.100.21
 	rep "Nov 23 10:10:00" 198.51.100.21
@@ -79,13 +86,18 @@ rep() { # STAMP IP
 	done
 } >"$T/c4.log"
 case_replay c4 nullroute_alert_thresh=1000000
-log_has "198.51.100.20 [unknown] has been null-routed until" || fail "c4: fast repeat not banned"
-grep -F "198.51.100.20 [unknown] has been null-routed" "$LOG" | grep -qF "(30m 0s) for attempts too frequent" ||
+log_has "198.51.100.20 [unknown] has been banned" || fail "c4: fast repeat not banned"
+grep -F "198.51.100.20 [unknown] has been banned" "$LOG" | grep -qF "(30m 0s) for attempts too frequent" ||
 	fail "c4: fast repeat ban not 30m: $(grep -F 198.51.100.20 "$LOG")"
-if log_has "198.51.100.21 [unknown] has been null-routed"; then fail "c4: slow repeats banned"; fi
-grep -F "198.51.100.22 [unknown] has been null-routed" "$LOG" | grep -qF "(1w 0d 0h 0m 0s) for too many attempts" ||
+if log_has "198.51.100.21 [unknown] has been banned"; then fail "c4: slow repeats banned"; fi
+if log_has "198.51.100.23 [unknown] has been banned"; then
+	fail "c4: banned on its second hit a moment after the first: $(grep -F 198.51.100.23 "$LOG")"
+fi
+grep -F "198.51.100.22 [unknown] has been banned" "$LOG" | grep -qF "(1w 0d 0h 0m 0s) for too many attempts" ||
 	fail "c4: 52 hits not banned for a week: $(grep -F 198.51.100.22 "$LOG" | tail -2)"
 log_has "x 2 (2 total) hits in 5s, rate = 0.400000" || fail "c4: rate wording"
+log_has "198.51.100.20 [unknown] has been banned (not null-routed: firewall_backend = none)" ||
+	fail "c4: with firewall_backend = none the ban must not read as a null-route"
 note "c4 scoring: ok"
 
 # 5. forgeries list with popauthd as the authority and the seed's reasons
@@ -111,6 +123,19 @@ listed 127.0.0.10 "Spam subject" || fail "c5: header phrase did not list"
 map_lacks 127.0.0.11 rbl_checks || fail "c5: body reject without a phrase listed"
 log_has "was blocked from sending to <popuser@rig.test> for reason [5.7.1 Body contains forbidden token] on BODY line" ||
 	fail "c5: body summary line"
+
+# 5b. our own verdicts (a forged sender) last local_listing_expire (3d),
+#     a DNSBL's answer rbl_cache_expire (90d)
+{
+	echo "Nov 23 10:00:00 $SMTPD RCPT from unknown[127.0.0.7]: 554 5.7.1 <ceo@example.org>: Sender address rejected: Access denied; from=<ceo@example.org> to=<popuser@rig.test> proto=ESMTP helo=<ok.example.net>"
+	rbl "Nov 23 10:00:00" 198.51.100.70
+	echo "Nov 26 10:01:00 vm postfix/smtpd[1]: connect from unknown[192.0.2.250]"
+} >"$T/c5b.log"
+case_replay c5b
+map_lacks 127.0.0.7 rbl_checks || fail "c5b: a forged sender still listed after 3 days: $(map_q 127.0.0.7 rbl_checks)"
+listed 198.51.100.70 || fail "c5b: the DNSBL listing expired with it"
+log_has "127.0.0.7 [unknown] has expired from the blacklist (listed by $(hostname))" ||
+	fail "c5b: no expiry line naming this host as the authority"
 note "c5 forgeries and data rejects: ok"
 
 # 6. fishing: six unique unknown recipients list and ban; two typos an hour
@@ -129,7 +154,7 @@ uu() { # STAMP IP RCPT
 } >"$T/c6.log"
 case_replay c6
 listed 203.0.113.50 "<u6@example.org> does not exist here!" || fail "c6: fisher not listed: $(map_q 203.0.113.50 rbl_checks)"
-grep -F "203.0.113.50 [mail.example.net] has been null-routed" "$LOG" | grep -qF "(1w 0d 0h 0m 0s) for address fishing" ||
+grep -F "203.0.113.50 [mail.example.net] has been banned" "$LOG" | grep -qF "(1w 0d 0h 0m 0s) for address fishing" ||
 	fail "c6: fisher not banned for a week"
 map_lacks 203.0.113.51 rbl_checks || fail "c6: two typos an hour apart listed"
 listed 203.0.113.52 || fail "c6: three fast unique recipients not listed"
@@ -163,8 +188,8 @@ note "c7 attack-shaped lines: ok"
 	rep "Nov 23 14:00:00" 198.51.100.30
 	rep "Nov 23 14:00:01" 198.51.100.30
 } >"$T/c8.log"
-case_replay c8 ban_escalate=yes ban_escalate_factor=2 ban_escalate_max=1h nullroute_alert_thresh=1000
-bans=$(grep -F "198.51.100.30 [unknown] has been null-routed" "$LOG" | grep -o '([0-9hms ]*)' | tr '\n' ' ')
+case_replay c8 ban_escalate=yes ban_escalate_factor=2 ban_escalate_max=1h nullroute_alert_thresh=1000 nullroute_min_hits=2
+bans=$(grep -F "198.51.100.30 [unknown] has been banned" "$LOG" | grep -o '([0-9hms ]*)' | tr '\n' ' ')
 [ "$bans" = "(30m 0s) (1h 0m 0s) (1h 0m 0s) (1h 0m 0s) " ] || fail "c8: escalation: $bans"
 log_has "198.51.100.30 [unknown] has been released from its null-route" || fail "c8: no release"
 note "c8 escalation: ok"

@@ -34,7 +34,7 @@ wait_for listed 2001:db8:7:7::1 || fail "a v6 offender of another /64 is not lis
 listed 2001:db8:6:6 || fail "the /64 is not listed as one: $(map_dump rbl_checks)"
 log_has "2001:db8:6:6::/64 has been blacklisted as one offender: 8 of its addresses" ||
 	fail "no log line for the /64 listing: $(grep -m3 '/64' "$LOG")"
-wait_for grep -qE '2001:db8:6:6::/64 \[prefix\] has been null-routed' "$LOG" ||
+wait_for grep -qE '2001:db8:6:6::/64 \[prefix\] has been banned' "$LOG" ||
 	fail "the /64 was not null-routed as one offender: $(grep -m3 'null-route' "$LOG")"
 n=$(map_count rbl_checks)
 [ "$n" -le 100 ] || fail "rbl_checks holds $n entries, over max_tracked_ips"

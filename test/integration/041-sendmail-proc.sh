@@ -82,9 +82,9 @@ note "c2 wrong port, other host, unrelated PID: ok"
 
 # 3. the fourth offense lists and bans; the "sendmail child" gets TERM
 pa_feed "$(uu mx "$PID1" 6)"
-wait_for map_has 127.0.0.77 rbl_checks "554 5.7.1 Your IP address has been blacklisted by localhost. Visit their website or write to argue. SMTP USER NAME GUESSING IS NOT TOLERATED HERE! 4 unknown recipients, the latest <guess6@example.org>!" ||
+wait_for map_has 127.0.0.77 rbl_checks "554 5.7.1 Your IP address has been blacklisted by $(hostname). Visit their website or write to argue. SMTP USER NAME GUESSING IS NOT TOLERATED HERE! 4 unknown recipients, the latest <guess6@example.org>!" ||
 	fail "c3: 127.0.0.77 not listed: $(map_q 127.0.0.77 rbl_checks)"
-grep -F "127.0.0.77 [unknown] has been null-routed" "$LOG" | grep -qF "(3h 0m 0s)" ||
+grep -F "127.0.0.77 [unknown] has been banned" "$LOG" | grep -qF "(3h 0m 0s)" ||
 	fail "c3: not banned for 3h"
 wait_for log_has "127.0.0.77: sent TERM to pid $PID1 (sendmail child of a banned client)" ||
 	fail "c3: the session was not ended"

@@ -63,9 +63,11 @@ wait_for -t 10 _pa_ready || fail "popauthd not ready in the server namespace"
 
 SMTPD='vm postfix/smtpd[1]: NOQUEUE: reject:'
 now() { date '+%b %e %H:%M:%S'; }
+# a listing, then repeats: nullroute_min_hits (5) make a rate worth a ban
 for ip in 10.200.102.2 fd42:102::2; do
+	rep="$(now) $SMTPD CONNECT from unknown[$ip]: 554 5.7.1 <unknown[$ip]>: Client host rejected: Your IP address has been blacklisted by zen.spamhaus.org. Visit their website or write to argue. x; proto=SMTP"
 	pa_feed "$(now) $SMTPD RCPT from unknown[$ip]: 554 5.7.1 Service unavailable; Client host [$ip] blocked using zen.spamhaus.org; x; from=<a@b> to=<c@d> proto=ESMTP helo=<x>" \
-		"$(now) $SMTPD CONNECT from unknown[$ip]: 554 5.7.1 <unknown[$ip]>: Client host rejected: Your IP address has been blacklisted by zen.spamhaus.org. Visit their website or write to argue. x; proto=SMTP"
+		"$rep" "$rep" "$rep" "$rep"
 done
 wait_for -t 5 ip netns exec "$SRV" sh -c 'iptables-legacy -S POPAUTH | grep -q 10.200.102.2' ||
 	fail "no v4 DROP rule: $(tail -3 "$LOG")"

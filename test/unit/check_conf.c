@@ -100,6 +100,16 @@ START_TEST(test_defaults)
 	ck_assert(c->firewall_backend == FW_NONE);
 	ck_assert(c->nullroute_scope == SCOPE_ALL);
 	ck_assert_str_eq(c->iptables_chain, "POPAUTH");
+	/* defaults an admin signs off on: our listings name this host, a rate
+	 * needs 5 hits, our own verdicts last days, not a DNSBL's 90 */
+	{
+		char host[256];
+
+		ck_assert_int_eq(gethostname(host, sizeof(host)), 0);
+		ck_assert_str_eq(c->localhost_dns_name, host);
+	}
+	ck_assert_int_eq(c->nullroute_min_hits, 5);
+	ck_assert(c->local_listing_expire == 3 * 86400);
 	conf_free(c);
 }
 END_TEST

@@ -477,7 +477,7 @@ START_TEST(test_none_backend_logs_only)
 	ck_assert_msg(strstr(o, "192.0.2.7: would lift null-route") != NULL,
 	    "log:\n%s", o);
 	ck_assert_msg(
-	    strstr(o, "would hold 2 null-route(s)") != NULL, "log:\n%s", o);
+	    strstr(o, "2 ban(s), none applied") != NULL, "log:\n%s", o);
 }
 END_TEST
 
