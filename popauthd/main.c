@@ -292,24 +292,60 @@ pid_write(int fd)
 		log_warn("cannot write pid file: %s", strerror(errno));
 }
 
+static int ready_fd = -1; /* daemon mode: the parent waits on it */
+
 static void
 daemonize(void)
 {
-	pid_t pid = fork();
-	int fd;
+	int p[2], fd;
+	unsigned char st = EX_SOFTWARE;
+	pid_t pid;
 
-	if (pid < 0) {
+	/*
+	 * Fork before start-up, so every start-up line carries the daemon's
+	 * own PID; the parent waits for the child's verdict and exits with
+	 * it, so a failed start still fails the command that started it.
+	 */
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
 		log_error("fork: %s", strerror(errno));
 		exit(EX_SOFTWARE);
 	}
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &st, 1) != 1)
+			st =
+			    EX_SOFTWARE; /* the child died before its verdict */
+		_exit(st);
+	}
+	close(p[0]);
+	ready_fd = p[1];
 	setsid();
 	if (chdir("/") < 0)
 		log_warn("chdir /: %s", strerror(errno));
 	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+/* daemon_ready - tell the waiting parent how start-up went (once) */
+static void
+daemon_ready(int rc)
+{
+	unsigned char st = (unsigned char)rc;
+	int fd;
+
+	if (ready_fd < 0)
+		return;
+	if (write(ready_fd, &st, 1) < 0) {
+		/* the parent is gone: nobody to tell */
+	}
+	close(ready_fd);
+	ready_fd = -1;
+	/* start-up is over: errors go to the log from here */
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, STDERR_FILENO);
 		if (fd > STDERR_FILENO)
 			close(fd);
@@ -411,6 +447,8 @@ main(int argc, char **argv)
 		free(overrides);
 		return rc;
 	}
+	if (!foreground)
+		daemonize();
 	/* 75 means "another popauthd runs", and only that */
 	if ((pidfd = pid_lock(c->pid_file)) == -1 || pidfd == -3) {
 		rc = pidfd == -1 ? EX_TEMPFAIL : EX_CANTCREAT;
@@ -442,16 +480,13 @@ main(int argc, char **argv)
 		rc = EX_NOPERM;
 		goto stop;
 	}
-	if (!foreground) {
-		daemonize();
-		log_open(
-		    engine_conf()->log_file, engine_conf()->log_syslog, false);
-	}
 	pid_write(pidfd);
+	daemon_ready(0);
 	input = f;
 	input_watch();
 	rc = event_loop(&daemon_hooks);
 stop:
+	daemon_ready(rc); /* a failed start: the waiting parent exits with rc */
 	prochelper_stop();
 	ctl_close();
 	engine_stop();
@@ -465,6 +500,7 @@ stop:
 	free(overrides);
 	return rc;
 fail:
+	daemon_ready(rc);
 	if (pidfd >= 0)
 		close(pidfd);
 	free(pidpath);

@@ -143,8 +143,8 @@ bl_score(struct bl_entry *e, time_t now, const char *host)
 	e->freq = spread > 0 ? e->period_hits / (double)spread
 	                     : e->period_hits / 0.001;
 	log_event(
-	    "Blacklisted %s [%s] has repeated an attempt to relay mail to "
-	    "this server, x %lu (%lu total) hits in %s, rate = %.6f",
+	    "Blacklisted %s [%s] has been refused again, x %lu (%lu total) "
+	    "hits in %s, rate = %.6f",
 	    addr_format(&e->ip, ip, sizeof(ip)), bl_host(e),
 	    (unsigned long)e->period_hits, (unsigned long)e->total_hits,
 	    dur_format(spread, dur, sizeof(dur)), e->freq);

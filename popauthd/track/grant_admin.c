@@ -93,13 +93,47 @@ grant_each_one(void *arg, void *rec)
 	ec->fn(ec->arg, &gi);
 }
 
+struct grant_vec {
+	struct grant **v;
+	size_t n;
+};
+
+static void
+grant_collect(void *arg, void *rec)
+{
+	struct grant_vec *gv = arg;
+
+	gv->v[gv->n++] = rec;
+}
+
+/* grant_cmp - by family, then address: the order an admin reads */
+static int
+grant_cmp(const void *x, const void *y)
+{
+	const struct grant *a = *(struct grant *const *)x;
+	const struct grant *b = *(struct grant *const *)y;
+
+	if (a->ip.family != b->ip.family)
+		return a->ip.family < b->ip.family ? -1 : 1;
+	return memcmp(a->ip.b, b->ip.b, sizeof(a->ip.b));
+}
+
 void
 grant_each(grant_info_fn *fn, void *arg)
 {
 	struct each_ctx ec = {fn, arg};
+	struct grant_vec gv = {NULL, 0};
+	size_t i;
 
-	if (grant_tr.tab != NULL)
-		iptab_each(grant_tr.tab, grant_each_one, &ec);
+	if (grant_tr.tab == NULL)
+		return;
+	/* sorted by address: list relay and exports read in order */
+	gv.v = xcalloc(iptab_size(grant_tr.tab) + 1, sizeof(*gv.v));
+	iptab_each(grant_tr.tab, grant_collect, &gv);
+	qsort(gv.v, gv.n, sizeof(*gv.v), grant_cmp);
+	for (i = 0; i < gv.n; i++)
+		grant_each_one(&ec, gv.v[i]);
+	free(gv.v);
 }
 
 bool

@@ -63,4 +63,23 @@ kill -INT "$PA_PID"
 pa_wait 10
 [ "$PA_RC" -eq 0 ] || fail "SIGINT: exit $PA_RC, want 0"
 map_valid || fail "popauth_checks not valid after SIGINT"
+
+note "daemon mode (no -f): the command returns once started, every start-up line has the daemon's PID"
+: >"$LOG"
+pa_run 15 -c "$CONF"
+[ "$PA_RC" -eq 0 ] || fail "daemon mode: exit $PA_RC: $(cat "$T/run.err")"
+wait_for test -s "$PIDFILE" || fail "no pid file in daemon mode"
+dpid=$(head -n 1 "$PIDFILE")
+PA_PIDS+=("$dpid")
+wait_for log_has "starting popauthd" || fail "no start-up line"
+others=$(grep -o 'popauthd\[[0-9]*\]' "$LOG" | sort -u | grep -v "popauthd\[$dpid\]")
+[ -z "$others" ] || fail "start-up lines with another PID than the daemon's $dpid: $others"
+kill -TERM "$dpid"
+wait_for -t 10 sh -c "! kill -0 $dpid 2>/dev/null" || fail "daemon did not stop"
+
+note "daemon mode: a failed start fails the command with its code"
+pa_conf pid_file="$T/plainfile/x.pid"
+: >"$T/plainfile"
+pa_run 15 -c "$CONF"
+[ "$PA_RC" -eq 73 ] || fail "daemon mode, uncreatable pid file: exit $PA_RC, want 73"
 exit 0

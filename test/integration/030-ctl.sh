@@ -42,6 +42,18 @@ ctl revoke 198.51.100.55 2>"$T/rv"
 grep -q "not granted" "$T/rv" || fail "revoke of no grant says: $(cat "$T/rv")"
 map_has 2001:db8::5 || fail "v6 grant not in popauth_checks"
 note "grant: ok"
+note "list relay is sorted by address"
+for ip in 198.51.100.200 10.0.0.9 198.51.100.3 2001:db8::1 192.0.2.99; do
+	ctl grant "$ip" >/dev/null || fail "grant $ip"
+done
+ctl list relay | awk 'NR > 1 {print $1}' >"$T/order"
+sort -t. -k1,1n -k2,2n -k3,3n -k4,4n <(grep -v : "$T/order") >"$T/want4"
+grep -v : "$T/order" | diff - "$T/want4" >/dev/null || fail "list relay not sorted: $(tr '\n' ' ' <"$T/order")"
+awk '/:/ { v6 = 1; next } v6 { bad = 1 } END { exit bad }' "$T/order" ||
+	fail "IPv6 not after IPv4: $(tr '\n' ' ' <"$T/order")"
+for ip in 198.51.100.200 10.0.0.9 198.51.100.3 2001:db8::1 192.0.2.99; do
+	ctl revoke "$ip" >/dev/null || fail "revoke $ip"
+done
 
 # ban, unban of an active ban, delist of a listed IP
 ctl ban 203.0.113.9 1h caught in a trap >/dev/null || fail "ban exit $?"
