@@ -12,6 +12,9 @@ for k in $keys; do
 	grep -q "^\.B $k = " "$REPO/man/popauthd.conf.5" || missing="$missing $k"
 done
 [ -z "$missing" ] || fail "man/popauthd.conf.5 lacks:$missing"
+# every key has its own text there, not a pointer into the source tree
+grep -n "See etc/popauthd.conf" "$REPO/man/popauthd.conf.5" &&
+	fail "man/popauthd.conf.5 sends keys to etc/popauthd.conf instead of saying what they do"
 note "man page keys: ok"
 
 make -s -C "$REPO" install DESTDIR="$T/root" PREFIX=/usr >"$T/install.out" 2>&1 ||
