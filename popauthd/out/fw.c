@@ -100,7 +100,7 @@ fw_scope_name(enum nullroute_scope scope)
 }
 
 int
-fw_ban(const struct addr *a, enum nullroute_scope scope)
+fw_ban(const struct addr *a, enum nullroute_scope scope, time_t unban)
 {
 	char ip[ADDR_STRLEN];
 
@@ -109,7 +109,7 @@ fw_ban(const struct addr *a, enum nullroute_scope scope)
 		    addr_format(a, ip, sizeof(ip)));
 		return -1;
 	}
-	return fw_cur->ban(a, scope);
+	return fw_cur->ban(a, scope, unban);
 }
 
 int
@@ -132,7 +132,8 @@ struct fw_vec {
 
 /* fw_vec_add - the add callback handed to the tracker's walk */
 static void
-fw_vec_add(void *ctx, const struct addr *a, enum nullroute_scope scope)
+fw_vec_add(
+    void *ctx, const struct addr *a, enum nullroute_scope scope, time_t unban)
 {
 	struct fw_vec *vec = ctx;
 
@@ -143,6 +144,7 @@ fw_vec_add(void *ctx, const struct addr *a, enum nullroute_scope scope)
 		vec->v = xrealloc(vec->v, vec->cap * sizeof(*vec->v));
 	}
 	vec->v[vec->n].a = *a;
+	vec->v[vec->n].unban = unban;
 	vec->v[vec->n++].scope = scope;
 }
 
@@ -162,11 +164,16 @@ fw_reconcile(fw_walk_fn *walk, void *arg)
 	if (vec.n > 1) {
 		qsort(vec.v, vec.n, sizeof(*vec.v), fw_addr_cmp);
 		for (i = 1, out = 1; i < vec.n; i++) {
-			if (fw_addr_cmp(&vec.v[i], &vec.v[out - 1]) != 0)
+			struct fw_target *last = &vec.v[out - 1];
+
+			if (fw_addr_cmp(&vec.v[i], last) != 0) {
 				vec.v[out++] = vec.v[i];
-			else if (vec.v[i].scope == SCOPE_ALL)
-				vec.v[out - 1].scope =
-				    SCOPE_ALL; /* wider wins */
+				continue;
+			}
+			if (vec.v[i].scope == SCOPE_ALL)
+				last->scope = SCOPE_ALL; /* wider wins */
+			if (vec.v[i].unban > last->unban)
+				last->unban = vec.v[i].unban; /* longer wins */
 		}
 		vec.n = out;
 	}

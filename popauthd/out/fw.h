@@ -37,6 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  * fw_open - start the backend chosen by c->firewall_backend.  For iptables:
@@ -55,9 +56,12 @@ int fw_open(const struct conf *c);
  * fw_ban - DROP a (scope all: every packet from a; scope smtp: tcp to each of
  * nullroute_ports).  Idempotent: rules already present are not added twice;
  * a's rules of the other scope are replaced in the same commit.  Recreates
- * the chain and jump when someone deleted them.  0, or -1 (logged).
+ * the chain and jump when someone deleted them.  unban (clock_now() time)
+ * is when the tracker lifts the ban: nftables gives the kernel element that
+ * timeout, so call again when a ban is extended; iptables ignores it.
+ * 0, or -1 (logged).
  */
-int fw_ban(const struct addr *a, enum nullroute_scope scope);
+int fw_ban(const struct addr *a, enum nullroute_scope scope, time_t unban);
 
 /* fw_unban - remove every rule for a from our chain; idempotent; 0 or -1 */
 int fw_unban(const struct addr *a);
@@ -65,12 +69,13 @@ int fw_unban(const struct addr *a);
 /*
  * fw_reconcile - make our chain hold exactly the rules for the addresses that
  * walk yields (calls walk(arg, add, ctx); walk calls add(ctx, a, scope) once
- * per banned address; duplicates are fine, and scope all wins over smtp).  Re-adds missing rules, removes stale
+ * per banned address with its unban time; duplicates are fine, scope all
+ * wins over smtp, the later unban over the earlier).  Re-adds missing rules, removes stale
  * or foreign ones, recreates a deleted chain or jump.  One commit per family
  * that changed; logs what it added and removed.  0, or -1 (logged).
  */
 typedef void fw_add_fn(
-    void *ctx, const struct addr *a, enum nullroute_scope scope);
+    void *ctx, const struct addr *a, enum nullroute_scope scope, time_t unban);
 typedef void fw_walk_fn(void *arg, fw_add_fn *add, void *ctx);
 int fw_reconcile(fw_walk_fn *walk, void *arg);
 
@@ -102,13 +107,15 @@ struct fw_settings {
 struct fw_target {
 	struct addr a; /* first: fw_addr_cmp and bsearch work on a target */
 	enum nullroute_scope scope;
+	time_t unban; /* when the tracker lifts it (clock_now() time) */
 };
 
 struct fw_ops {
 	const char *name;
 	/* open - set up for s (copied); 0 or -1, old settings kept on -1 */
 	int (*open)(const struct fw_settings *s);
-	int (*ban)(const struct addr *a, enum nullroute_scope scope);
+	int (*ban)(
+	    const struct addr *a, enum nullroute_scope scope, time_t unban);
 	int (*unban)(const struct addr *a);
 	/* reconcile - set is sorted by fw_addr_cmp, one target per address */
 	int (*reconcile)(const struct fw_target *set, size_t n);
