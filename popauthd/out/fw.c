@@ -40,6 +40,7 @@ fw_settings_from(const struct conf *c, struct fw_settings *s)
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->chain, sizeof(s->chain), "%s", c->iptables_chain);
+	snprintf(s->table, sizeof(s->table), "%s", c->nftables_table);
 	s->jump_line = (unsigned int)c->iptables_rbl_line;
 	err = conf_ports(c->nullroute_ports, s->port_lo, s->port_hi,
 	    FW_PORTS_MAX, &s->nports);
@@ -50,15 +51,25 @@ fw_settings_from(const struct conf *c, struct fw_settings *s)
 	return 0;
 }
 
-/* fw_backend_ops - the ops for a conf's firewall_backend */
+/* fw_backend_ops - the ops for a conf's firewall_backend under s */
 static const struct fw_ops *
-fw_backend_ops(enum fw_backend b)
+fw_backend_ops(enum fw_backend b, const struct fw_settings *s)
 {
+	char why[256];
+	bool nft;
+
 	switch (b) {
 	case FW_NONE:
 		return &fw_none_ops;
 	case FW_IPTABLES:
 		return &fw_iptc_ops;
+	case FW_NFTABLES:
+		return &fw_nft_ops;
+	case FW_AUTO:
+		nft = fw_nft_usable(s, why, sizeof(why));
+		log_info("firewall_backend = auto: %s: %s",
+		    nft ? "nftables" : "iptables (libiptc)", why);
+		return nft ? &fw_nft_ops : &fw_iptc_ops;
 	}
 	log_panic("%s: unknown firewall backend %d", __func__, (int)b);
 }
@@ -66,13 +77,15 @@ fw_backend_ops(enum fw_backend b)
 int
 fw_open(const struct conf *c)
 {
-	const struct fw_ops *ops = fw_backend_ops(c->firewall_backend);
+	const struct fw_ops *ops;
 	struct fw_settings s;
 
 	if (fw_settings_from(c, &s) < 0)
 		return -1;
+	ops = fw_backend_ops(c->firewall_backend, &s);
 	if (fw_cur != NULL && fw_cur == ops &&
-	    strcmp(fw_set.chain, s.chain) == 0) {
+	    strcmp(fw_set.chain, s.chain) == 0 &&
+	    strcmp(fw_set.table, s.table) == 0) {
 		/* a reload: on failure the backend keeps the old settings */
 		if (ops->open(&s) < 0)
 			return -1;
@@ -81,8 +94,10 @@ fw_open(const struct conf *c)
 	}
 	if (fw_cur != NULL) {
 		/* the old chain would otherwise stay in the kernel unmanaged */
-		log_info("firewall: switching from %s chain %s to %s chain %s",
-		    fw_cur->name, fw_set.chain, ops->name, s.chain);
+		log_info("firewall: switching from %s %s to %s %s",
+		    fw_cur->name,
+		    fw_cur == &fw_nft_ops ? fw_set.table : fw_set.chain,
+		    ops->name, ops == &fw_nft_ops ? s.table : s.chain);
 		fw_cur->close(false);
 		fw_cur = NULL;
 	}

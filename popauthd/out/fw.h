@@ -5,7 +5,10 @@
  * unban when the ban expires, reconcile every iptables_refresh) and main.c
  * (fw_open at start and on SIGHUP, fw_close at exit).  The backend is chosen by
  * firewall_backend: "iptables" edits the kernel through libiptc (IPv4) and
- * libip6tc (IPv6) in fw_iptc.c; "none" only logs what it would do (fw_none.c).
+ * libip6tc (IPv6) in fw_iptc.c; "nftables" keeps kernel sets with timeouts
+ * in a table of our own through libnftables (fw_nft.c, which describes it);
+ * "auto" picks nftables where iptables is iptables-nft, libiptc elsewhere;
+ * "none" only logs what it would do (fw_none.c).
  *
  * popauthd owns exactly one chain (iptables_chain, default POPAUTH) in the
  * filter table of each family and the single jump to it from INPUT at line
@@ -97,8 +100,9 @@ void fw_close(bool keep);
 
 struct fw_settings {
 	char chain[FW_CHAIN_SIZE];
-	unsigned int jump_line; /* 1-based position of the jump in INPUT */
-	size_t nports;          /* scope smtp: port ranges */
+	char table[FW_CHAIN_SIZE]; /* nftables_table */
+	unsigned int jump_line;    /* 1-based position of the jump in INPUT */
+	size_t nports;             /* scope smtp: port ranges */
 	uint16_t port_lo[FW_PORTS_MAX];
 	uint16_t port_hi[FW_PORTS_MAX];
 };
@@ -124,6 +128,15 @@ struct fw_ops {
 
 extern const struct fw_ops fw_none_ops;
 extern const struct fw_ops fw_iptc_ops;
+extern const struct fw_ops fw_nft_ops;
+
+#define FW_IPTABLES_PATH "/usr/sbin/iptables"
+/*
+ * fw_nft_usable - firewall_backend = auto: true when FW_IPTABLES_PATH is
+ * iptables-nft and the nftables kernel interface answers for s's table (which
+ * is not created); why says which, for the log
+ */
+bool fw_nft_usable(const struct fw_settings *s, char *why, size_t size);
 
 /* fw_scope_name - "all" or "smtp" for messages */
 const char *fw_scope_name(enum nullroute_scope scope);
