@@ -2,7 +2,8 @@
  * priv.c - drop root, keep the firewall capabilities (see priv.h).
  *
  * Why a capability drop and not a split helper: the only privileged work is a
- * libiptc commit, which needs exactly CAP_NET_ADMIN and CAP_NET_RAW; keeping
+ * libiptc commit, which needs exactly CAP_NET_ADMIN and CAP_NET_RAW (a
+ * libnftables transaction: CAP_NET_ADMIN alone; auto may pick either); keeping
  * those two in an otherwise unprivileged process is simpler than a second
  * process and a protocol between them, and everything a log line can reach runs
  * without root.  (Reading a root sendmail's /proc/PID/fd is the exception: it
@@ -258,6 +259,22 @@ priv_check_dirs(const struct conf *c)
 }
 
 /* no_new_privs - no exec of ours gains privileges (setuid, file caps) */
+/* priv_caps_text - what a dropped daemon keeps for firewall_backend b */
+static const char *
+priv_caps_text(enum fw_backend b)
+{
+	switch (b) {
+	case FW_NONE:
+		return " without capabilities";
+	case FW_NFTABLES:
+		return " with CAP_NET_ADMIN only";
+	case FW_IPTABLES:
+	case FW_AUTO:
+		return " with CAP_NET_ADMIN and CAP_NET_RAW only";
+	}
+	return "";
+}
+
 static int
 no_new_privs(void)
 {
@@ -303,7 +320,15 @@ priv_drop(const struct conf *c, bool proc_helper)
 	if (proc_helper)
 		prochelper_start(uid, gid);
 	capng_clear(CAPNG_SELECT_BOTH);
-	if (c->firewall_backend == FW_IPTABLES &&
+	/* libnftables talks netlink only; libiptc also opens a raw socket */
+	if (c->firewall_backend == FW_NFTABLES &&
+	    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+	        CAP_NET_ADMIN) < 0) {
+		log_error("run_as_user: cannot keep CAP_NET_ADMIN");
+		return -1;
+	}
+	if ((c->firewall_backend == FW_IPTABLES ||
+	        c->firewall_backend == FW_AUTO) &&
 	    capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 	        CAP_NET_ADMIN, CAP_NET_RAW, -1) < 0) {
 		log_error("run_as_user: cannot keep CAP_NET_ADMIN");
@@ -324,8 +349,6 @@ priv_drop(const struct conf *c, bool proc_helper)
 		return -1;
 	}
 	log_info("running as %s (uid %ld)%s", c->run_as_user, (long)uid,
-	    c->firewall_backend == FW_IPTABLES
-	        ? " with CAP_NET_ADMIN and CAP_NET_RAW only"
-	        : " without capabilities");
+	    priv_caps_text(c->firewall_backend));
 	return no_new_privs();
 }

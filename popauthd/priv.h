@@ -4,7 +4,8 @@
  * For main.c.  With run_as_user set and started as root, popauthd hands its
  * directories to that user, then switches to it keeping only the capabilities
  * the firewall needs (CAP_NET_ADMIN for the commit, CAP_NET_RAW for libiptc's
- * socket; none with firewall_backend = none).  A failed drop is fatal, never a
+ * socket; CAP_NET_ADMIN alone for nftables; both for auto; none with
+ * firewall_backend = none).  A failed drop is fatal, never a
  * warning.  Ownership changes never follow a link (priv.c says how); the
  * process ends with PR_SET_NO_NEW_PRIVS whether it dropped root or not.
  */

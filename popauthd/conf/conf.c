@@ -101,6 +101,7 @@ static const struct conf_key keys[] = {
     K(ipv6_prefix_window, T_DUR, "1d", 1, 0),
     K(firewall_backend, T_FW, "none", 0, 0),
     K(iptables_chain, T_STR, "POPAUTH", 1, 0),
+    K(nftables_table, T_STR, "popauthd", 1, 0),
     K(iptables_rbl_line, T_INT, "1", 1, 1000000),
     K(iptables_refresh, T_DUR, "10m", 1, 0),
     K(nullroute_scope, T_SCOPE, "all", 0, 0),
@@ -235,8 +236,12 @@ conf_set(struct conf *c, const struct conf_key *k, const char *value)
 			*(enum fw_backend *)base = FW_NONE;
 		else if (strcmp(value, "iptables") == 0)
 			*(enum fw_backend *)base = FW_IPTABLES;
+		else if (strcmp(value, "nftables") == 0)
+			*(enum fw_backend *)base = FW_NFTABLES;
+		else if (strcmp(value, "auto") == 0)
+			*(enum fw_backend *)base = FW_AUTO;
 		else
-			return "expected none or iptables";
+			return "expected none, iptables, nftables or auto";
 		return NULL;
 	case T_SCOPE:
 		if (strcmp(value, "all") == 0)
@@ -488,8 +493,7 @@ conf_dump(const struct conf *c, int fd)
 			snprintf(buf, sizeof(buf), "%.8g", *(const double *)p);
 			break;
 		case T_FW:
-			v = *(const enum fw_backend *)p == FW_NONE ? "none"
-			                                           : "iptables";
+			v = conf_fw_name(*(const enum fw_backend *)p);
 			break;
 		case T_SCOPE:
 			v = *(const enum nullroute_scope *)p == SCOPE_ALL
@@ -499,4 +503,20 @@ conf_dump(const struct conf *c, int fd)
 		}
 		dprintf(fd, "%s = %s\n", keys[i].name, v);
 	}
+}
+
+const char *
+conf_fw_name(enum fw_backend b)
+{
+	switch (b) {
+	case FW_NONE:
+		return "none";
+	case FW_IPTABLES:
+		return "iptables";
+	case FW_NFTABLES:
+		return "nftables";
+	case FW_AUTO:
+		return "auto";
+	}
+	return "?";
 }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 
-enum fw_backend { FW_NONE, FW_IPTABLES };
+enum fw_backend { FW_NONE, FW_IPTABLES, FW_NFTABLES, FW_AUTO };
 enum nullroute_scope { SCOPE_ALL, SCOPE_SMTP };
 
 struct conf_src;
@@ -67,6 +67,7 @@ struct conf {
 	/* null-routing */
 	enum fw_backend firewall_backend;
 	char *iptables_chain;
+	char *nftables_table; /* table inet NAME, ours alone */
 	long long iptables_rbl_line;
 	time_t iptables_refresh;
 	enum nullroute_scope nullroute_scope;
@@ -143,6 +144,8 @@ const char *conf_ports(const char *text, unsigned short *lo, unsigned short *hi,
     size_t max, size_t *n);
 /* conf_free - release a conf (NULL is fine) */
 void conf_free(struct conf *c);
+/* conf_fw_name - "none", "iptables", "nftables" or "auto" */
+const char *conf_fw_name(enum fw_backend b);
 /* conf_dump - write every key = value (postconf -n style) to fd */
 void conf_dump(const struct conf *c, int fd);
 

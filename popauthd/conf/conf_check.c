@@ -238,7 +238,7 @@ check_smtp(const struct conf *c, conf_error_fn *err)
 	return rc;
 }
 
-/* check_names - iptables_chain, the map names */
+/* check_names - iptables_chain, nftables_table, the map names */
 static int
 check_names(const struct conf *c, conf_error_fn *err)
 {
@@ -265,6 +265,19 @@ check_names(const struct conf *c, conf_error_fn *err)
 			    "iptables_chain = %s: reserved by iptables", ch);
 			rc = -1;
 		}
+	/* it is pasted into nft commands: an identifier, nothing else */
+	if (strlen(c->nftables_table) > 28 ||
+	    strspn(c->nftables_table,
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") == 0 ||
+	    strspn(c->nftables_table,
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	        "0123456789_") != strlen(c->nftables_table)) {
+		err(c, "nftables_table",
+		    "nftables_table = %.40s: 1 to 28 letters, digits and '_', "
+		    "starting with a letter",
+		    c->nftables_table);
+		rc = -1;
+	}
 	if (strchr(c->popauth_map, '/') != NULL) {
 		err(c, "popauth_map",
 		    "popauth_map is a name in map_directory, not a path");

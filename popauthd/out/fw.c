@@ -40,6 +40,7 @@ fw_settings_from(const struct conf *c, struct fw_settings *s)
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->chain, sizeof(s->chain), "%s", c->iptables_chain);
+	snprintf(s->table, sizeof(s->table), "%s", c->nftables_table);
 	s->jump_line = (unsigned int)c->iptables_rbl_line;
 	err = conf_ports(c->nullroute_ports, s->port_lo, s->port_hi,
 	    FW_PORTS_MAX, &s->nports);
@@ -50,15 +51,25 @@ fw_settings_from(const struct conf *c, struct fw_settings *s)
 	return 0;
 }
 
-/* fw_backend_ops - the ops for a conf's firewall_backend */
+/* fw_backend_ops - the ops for a conf's firewall_backend under s */
 static const struct fw_ops *
-fw_backend_ops(enum fw_backend b)
+fw_backend_ops(enum fw_backend b, const struct fw_settings *s)
 {
+	char why[256];
+	bool nft;
+
 	switch (b) {
 	case FW_NONE:
 		return &fw_none_ops;
 	case FW_IPTABLES:
 		return &fw_iptc_ops;
+	case FW_NFTABLES:
+		return &fw_nft_ops;
+	case FW_AUTO:
+		nft = fw_nft_usable(s, why, sizeof(why));
+		log_info("firewall_backend = auto: %s: %s",
+		    nft ? "nftables" : "iptables (libiptc)", why);
+		return nft ? &fw_nft_ops : &fw_iptc_ops;
 	}
 	log_panic("%s: unknown firewall backend %d", __func__, (int)b);
 }
@@ -66,13 +77,15 @@ fw_backend_ops(enum fw_backend b)
 int
 fw_open(const struct conf *c)
 {
-	const struct fw_ops *ops = fw_backend_ops(c->firewall_backend);
+	const struct fw_ops *ops;
 	struct fw_settings s;
 
 	if (fw_settings_from(c, &s) < 0)
 		return -1;
+	ops = fw_backend_ops(c->firewall_backend, &s);
 	if (fw_cur != NULL && fw_cur == ops &&
-	    strcmp(fw_set.chain, s.chain) == 0) {
+	    strcmp(fw_set.chain, s.chain) == 0 &&
+	    strcmp(fw_set.table, s.table) == 0) {
 		/* a reload: on failure the backend keeps the old settings */
 		if (ops->open(&s) < 0)
 			return -1;
@@ -81,8 +94,10 @@ fw_open(const struct conf *c)
 	}
 	if (fw_cur != NULL) {
 		/* the old chain would otherwise stay in the kernel unmanaged */
-		log_info("firewall: switching from %s chain %s to %s chain %s",
-		    fw_cur->name, fw_set.chain, ops->name, s.chain);
+		log_info("firewall: switching from %s %s to %s %s",
+		    fw_cur->name,
+		    fw_cur == &fw_nft_ops ? fw_set.table : fw_set.chain,
+		    ops->name, ops == &fw_nft_ops ? s.table : s.chain);
 		fw_cur->close(false);
 		fw_cur = NULL;
 	}
@@ -100,7 +115,7 @@ fw_scope_name(enum nullroute_scope scope)
 }
 
 int
-fw_ban(const struct addr *a, enum nullroute_scope scope)
+fw_ban(const struct addr *a, enum nullroute_scope scope, time_t unban)
 {
 	char ip[ADDR_STRLEN];
 
@@ -109,7 +124,7 @@ fw_ban(const struct addr *a, enum nullroute_scope scope)
 		    addr_format(a, ip, sizeof(ip)));
 		return -1;
 	}
-	return fw_cur->ban(a, scope);
+	return fw_cur->ban(a, scope, unban);
 }
 
 int
@@ -132,7 +147,8 @@ struct fw_vec {
 
 /* fw_vec_add - the add callback handed to the tracker's walk */
 static void
-fw_vec_add(void *ctx, const struct addr *a, enum nullroute_scope scope)
+fw_vec_add(
+    void *ctx, const struct addr *a, enum nullroute_scope scope, time_t unban)
 {
 	struct fw_vec *vec = ctx;
 
@@ -143,6 +159,7 @@ fw_vec_add(void *ctx, const struct addr *a, enum nullroute_scope scope)
 		vec->v = xrealloc(vec->v, vec->cap * sizeof(*vec->v));
 	}
 	vec->v[vec->n].a = *a;
+	vec->v[vec->n].unban = unban;
 	vec->v[vec->n++].scope = scope;
 }
 
@@ -162,11 +179,16 @@ fw_reconcile(fw_walk_fn *walk, void *arg)
 	if (vec.n > 1) {
 		qsort(vec.v, vec.n, sizeof(*vec.v), fw_addr_cmp);
 		for (i = 1, out = 1; i < vec.n; i++) {
-			if (fw_addr_cmp(&vec.v[i], &vec.v[out - 1]) != 0)
+			struct fw_target *last = &vec.v[out - 1];
+
+			if (fw_addr_cmp(&vec.v[i], last) != 0) {
 				vec.v[out++] = vec.v[i];
-			else if (vec.v[i].scope == SCOPE_ALL)
-				vec.v[out - 1].scope =
-				    SCOPE_ALL; /* wider wins */
+				continue;
+			}
+			if (vec.v[i].scope == SCOPE_ALL)
+				last->scope = SCOPE_ALL; /* wider wins */
+			if (vec.v[i].unban > last->unban)
+				last->unban = vec.v[i].unban; /* longer wins */
 		}
 		vec.n = out;
 	}

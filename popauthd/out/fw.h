@@ -5,7 +5,10 @@
  * unban when the ban expires, reconcile every iptables_refresh) and main.c
  * (fw_open at start and on SIGHUP, fw_close at exit).  The backend is chosen by
  * firewall_backend: "iptables" edits the kernel through libiptc (IPv4) and
- * libip6tc (IPv6) in fw_iptc.c; "none" only logs what it would do (fw_none.c).
+ * libip6tc (IPv6) in fw_iptc.c; "nftables" keeps kernel sets with timeouts
+ * in a table of our own through libnftables (fw_nft.c, which describes it);
+ * "auto" picks nftables where iptables is iptables-nft, libiptc elsewhere;
+ * "none" only logs what it would do (fw_none.c).
  *
  * popauthd owns exactly one chain (iptables_chain, default POPAUTH) in the
  * filter table of each family and the single jump to it from INPUT at line
@@ -37,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /*
  * fw_open - start the backend chosen by c->firewall_backend.  For iptables:
@@ -55,9 +59,12 @@ int fw_open(const struct conf *c);
  * fw_ban - DROP a (scope all: every packet from a; scope smtp: tcp to each of
  * nullroute_ports).  Idempotent: rules already present are not added twice;
  * a's rules of the other scope are replaced in the same commit.  Recreates
- * the chain and jump when someone deleted them.  0, or -1 (logged).
+ * the chain and jump when someone deleted them.  unban (clock_now() time)
+ * is when the tracker lifts the ban: nftables gives the kernel element that
+ * timeout, so call again when a ban is extended; iptables ignores it.
+ * 0, or -1 (logged).
  */
-int fw_ban(const struct addr *a, enum nullroute_scope scope);
+int fw_ban(const struct addr *a, enum nullroute_scope scope, time_t unban);
 
 /* fw_unban - remove every rule for a from our chain; idempotent; 0 or -1 */
 int fw_unban(const struct addr *a);
@@ -65,12 +72,13 @@ int fw_unban(const struct addr *a);
 /*
  * fw_reconcile - make our chain hold exactly the rules for the addresses that
  * walk yields (calls walk(arg, add, ctx); walk calls add(ctx, a, scope) once
- * per banned address; duplicates are fine, and scope all wins over smtp).  Re-adds missing rules, removes stale
+ * per banned address with its unban time; duplicates are fine, scope all
+ * wins over smtp, the later unban over the earlier).  Re-adds missing rules, removes stale
  * or foreign ones, recreates a deleted chain or jump.  One commit per family
  * that changed; logs what it added and removed.  0, or -1 (logged).
  */
 typedef void fw_add_fn(
-    void *ctx, const struct addr *a, enum nullroute_scope scope);
+    void *ctx, const struct addr *a, enum nullroute_scope scope, time_t unban);
 typedef void fw_walk_fn(void *arg, fw_add_fn *add, void *ctx);
 int fw_reconcile(fw_walk_fn *walk, void *arg);
 
@@ -92,8 +100,9 @@ void fw_close(bool keep);
 
 struct fw_settings {
 	char chain[FW_CHAIN_SIZE];
-	unsigned int jump_line; /* 1-based position of the jump in INPUT */
-	size_t nports;          /* scope smtp: port ranges */
+	char table[FW_CHAIN_SIZE]; /* nftables_table */
+	unsigned int jump_line;    /* 1-based position of the jump in INPUT */
+	size_t nports;             /* scope smtp: port ranges */
 	uint16_t port_lo[FW_PORTS_MAX];
 	uint16_t port_hi[FW_PORTS_MAX];
 };
@@ -102,13 +111,15 @@ struct fw_settings {
 struct fw_target {
 	struct addr a; /* first: fw_addr_cmp and bsearch work on a target */
 	enum nullroute_scope scope;
+	time_t unban; /* when the tracker lifts it (clock_now() time) */
 };
 
 struct fw_ops {
 	const char *name;
 	/* open - set up for s (copied); 0 or -1, old settings kept on -1 */
 	int (*open)(const struct fw_settings *s);
-	int (*ban)(const struct addr *a, enum nullroute_scope scope);
+	int (*ban)(
+	    const struct addr *a, enum nullroute_scope scope, time_t unban);
 	int (*unban)(const struct addr *a);
 	/* reconcile - set is sorted by fw_addr_cmp, one target per address */
 	int (*reconcile)(const struct fw_target *set, size_t n);
@@ -117,6 +128,15 @@ struct fw_ops {
 
 extern const struct fw_ops fw_none_ops;
 extern const struct fw_ops fw_iptc_ops;
+extern const struct fw_ops fw_nft_ops;
+
+#define FW_IPTABLES_PATH "/usr/sbin/iptables"
+/*
+ * fw_nft_usable - firewall_backend = auto: true when FW_IPTABLES_PATH is
+ * iptables-nft and the nftables kernel interface answers for s's table (which
+ * is not created); why says which, for the log
+ */
+bool fw_nft_usable(const struct fw_settings *s, char *why, size_t size);
 
 /* fw_scope_name - "all" or "smtp" for messages */
 const char *fw_scope_name(enum nullroute_scope scope);

@@ -339,7 +339,7 @@ iptc_open(const struct fw_settings *s)
 }
 
 static int
-iptc_ban(const struct addr *a, enum nullroute_scope scope)
+iptc_ban(const struct addr *a, enum nullroute_scope scope, time_t unban)
 {
 	const struct fam *f = fam_of(a, "null-route");
 	struct rulekey k[FW_PORTS_MAX];
@@ -350,6 +350,7 @@ iptc_ban(const struct addr *a, enum nullroute_scope scope)
 	size_t nk, nr, i, j, added = 0, ndel = 0;
 	char ip[ADDR_STRLEN];
 
+	UNUSED(unban); /* the tracker's timer lifts it: no kernel expiry here */
 	if (f == NULL || (h = begin(f)) == NULL)
 		return -1;
 	if (ensure(f, h, &iptc_set, &changed, true) < 0)

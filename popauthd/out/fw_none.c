@@ -19,10 +19,11 @@ none_open(const struct fw_settings *s)
 }
 
 static int
-none_ban(const struct addr *a, enum nullroute_scope scope)
+none_ban(const struct addr *a, enum nullroute_scope scope, time_t unban)
 {
 	char ip[ADDR_STRLEN];
 
+	(void)unban;
 	log_info("%s: would null-route%s (firewall_backend = none)",
 	    addr_format(a, ip, sizeof(ip)),
 	    scope == SCOPE_SMTP ? " for SMTP only" : "");

@@ -306,7 +306,7 @@ bl_ban_one(void *arg, void *rec)
 	struct bl_entry *e = rec;
 
 	if (e->banned)
-		wc->add(wc->ctx, &e->ip, bl_scope(e));
+		wc->add(wc->ctx, &e->ip, bl_scope(e), e->unban);
 }
 
 static void

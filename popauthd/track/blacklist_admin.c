@@ -81,7 +81,7 @@ bl_restore(const struct bl_info *bi, time_t now)
 	e->banned = e->unban > now;
 	if (e->banned) {
 		bl_nbans++;
-		fw_ban(&e->ip, bl_scope(e));
+		fw_ban(&e->ip, bl_scope(e), e->unban);
 	}
 	bl_arm(e);
 	bl_changed(NULL, &e->ip);
@@ -120,7 +120,8 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
 		e->bans++;
 		bl_nbans++;
 	}
-	fw_ban(&e->ip, bl_scope(e)); /* also widens a port-25-only ban */
+	fw_ban(
+	    &e->ip, bl_scope(e), e->unban); /* also widens a port-25-only ban */
 	bl_arm(e);
 	bl_changed(e, ip);
 	log_event("%s [%s] has been null-routed by the admin for %s: %s", buf,

@@ -84,8 +84,8 @@ bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
 		e->bans++;
 		bl_nbans++;
 	}
-	if (fresh || widen)
-		fw_ban(&e->ip, bl_scope(e));
+	/* an extension too: nftables' kernel timeout must follow the unban */
+	fw_ban(&e->ip, bl_scope(e), e->unban);
 	log_event("%s [%s] %s until %s (%s) for %s: %lu hits in %s, %lu total, "
 	          "rate = %.6f",
 	    ip, bl_host(e),

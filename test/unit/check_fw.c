@@ -149,13 +149,13 @@ START_TEST(test_ban_unban_all)
 	struct addr a4 = A("192.0.2.7"), a6 = A("2001:db8::7");
 
 	open_with(NULL, NULL, NULL);
-	ck_assert_int_eq(fw_ban(&a4, SCOPE_ALL), 0);
-	ck_assert_int_eq(fw_ban(&a6, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a4, SCOPE_ALL, 0), 0);
+	ck_assert_int_eq(fw_ban(&a6, SCOPE_ALL, 0), 0);
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -j DROP");
 	HAS(V6, "-A POPAUTH -s 2001:db8::7/128 -j DROP");
 	/* idempotent: a second ban adds nothing */
-	ck_assert_int_eq(fw_ban(&a4, SCOPE_ALL), 0);
-	ck_assert_int_eq(fw_ban(&a6, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a4, SCOPE_ALL, 0), 0);
+	ck_assert_int_eq(fw_ban(&a6, SCOPE_ALL, 0), 0);
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -j DROP");
 	HAS(V6, "-A POPAUTH -s 2001:db8::7/128 -j DROP");
 	ck_assert_int_eq(fw_unban(&a4), 0);
@@ -173,8 +173,8 @@ START_TEST(test_ban_smtp_scope)
 	struct addr a4 = A("192.0.2.7"), a6 = A("2001:db8::7");
 
 	open_with("nullroute_ports=25, 465-466", NULL, NULL);
-	ck_assert_int_eq(fw_ban(&a4, SCOPE_SMTP), 0);
-	ck_assert_int_eq(fw_ban(&a6, SCOPE_SMTP), 0);
+	ck_assert_int_eq(fw_ban(&a4, SCOPE_SMTP, 0), 0);
+	ck_assert_int_eq(fw_ban(&a6, SCOPE_SMTP, 0), 0);
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -p tcp -m tcp --dport 25 -j DROP");
 	HAS(V4,
 	    "-A POPAUTH -s 192.0.2.7/32 -p tcp -m tcp --dport 465:466 "
@@ -185,7 +185,7 @@ START_TEST(test_ban_smtp_scope)
 	HAS(V6,
 	    "-A POPAUTH -s 2001:db8::7/128 -p tcp -m tcp --dport 465:466 "
 	    "-j DROP");
-	ck_assert_int_eq(fw_ban(&a4, SCOPE_SMTP), 0);
+	ck_assert_int_eq(fw_ban(&a4, SCOPE_SMTP, 0), 0);
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -p tcp -m tcp --dport 25 -j DROP");
 	ck_assert_int_eq(fw_unban(&a4), 0);
 	ck_assert_int_eq(fw_unban(&a6), 0);
@@ -211,7 +211,7 @@ walk(void *arg, fw_add_fn *add, void *ctx)
 	ck_assert_ptr_eq(arg, walk_set);
 	for (i = 0; i < NITEMS(walk_set); i++) {
 		a = A(walk_set[i]);
-		add(ctx, &a, walk_scope);
+		add(ctx, &a, walk_scope, 0);
 	}
 }
 
@@ -221,9 +221,9 @@ START_TEST(test_reconcile)
 	struct addr b7 = A("2001:db8::7");
 
 	open_with(NULL, NULL, NULL);
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
-	ck_assert_int_eq(fw_ban(&a8, SCOPE_ALL), 0);
-	ck_assert_int_eq(fw_ban(&b7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
+	ck_assert_int_eq(fw_ban(&a8, SCOPE_ALL, 0), 0);
+	ck_assert_int_eq(fw_ban(&b7, SCOPE_ALL, 0), 0);
 	/* the admin's own rule outside our chain, and junk inside it */
 	sh("iptables-legacy -w -A INPUT -s 198.51.100.1/32 -j ACCEPT");
 	sh("iptables-legacy -w -A POPAUTH -s 10.0.0.0/8 -j ACCEPT");
@@ -265,7 +265,7 @@ walk_net(void *arg, fw_add_fn *add, void *ctx)
 	ck_assert_ptr_eq(arg, net_set);
 	for (i = 0; i < NITEMS(net_set); i++) {
 		a = A(net_set[i]);
-		add(ctx, &a, SCOPE_ALL);
+		add(ctx, &a, SCOPE_ALL, 0);
 	}
 }
 
@@ -275,7 +275,7 @@ START_TEST(test_ban_net64)
 
 	ck_assert_int_eq(n.family, ADDR_NET6);
 	open_with(NULL, NULL, NULL);
-	ck_assert_int_eq(fw_ban(&n, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&n, SCOPE_ALL, 0), 0);
 	HAS(V6, "-A POPAUTH -s 2001:db8:6:6::/64 -j DROP");
 	LACKS(V6, "-A POPAUTH -s 2001:db8:6:6::/128 -j DROP");
 	/* reconcile reads the /64 rule back as ours and keeps it */
@@ -287,7 +287,7 @@ START_TEST(test_ban_net64)
 	HAS(V6, "-A POPAUTH -s 2001:db8:6:6::/128 -j DROP");
 	ck_assert_int_eq(fw_unban(&h), 0);
 	/* a /64 rule the tracker no longer holds is stale */
-	ck_assert_int_eq(fw_ban(&n, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&n, SCOPE_ALL, 0), 0);
 	ck_assert_int_eq(fw_reconcile(walk, (void *)walk_set), 0);
 	LACKS(V6, "-A POPAUTH -s 2001:db8:6:6::/64 -j DROP");
 }
@@ -298,7 +298,7 @@ START_TEST(test_reconcile_scope_change)
 	struct addr a7 = A("192.0.2.7");
 
 	open_with(NULL, NULL, NULL);
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
 	/* the tracker now wants smtp only (a reload changed the family's
 	 * scope): the next reconcile rewrites the rules */
 	walk_scope = SCOPE_SMTP;
@@ -319,9 +319,9 @@ dup_walk(void *arg, fw_add_fn *add, void *ctx)
 	struct addr a = A("192.0.2.9");
 
 	UNUSED(arg);
-	add(ctx, &a, SCOPE_SMTP);
-	add(ctx, &a, SCOPE_ALL);
-	add(ctx, &a, SCOPE_SMTP);
+	add(ctx, &a, SCOPE_SMTP, 0);
+	add(ctx, &a, SCOPE_ALL, 0);
+	add(ctx, &a, SCOPE_SMTP, 0);
 }
 
 START_TEST(test_ban_scope_per_ban)
@@ -330,14 +330,14 @@ START_TEST(test_ban_scope_per_ban)
 
 	open_with("nullroute_ports=25,587", NULL, NULL);
 	/* two bans of different families side by side */
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_SMTP), 0);
-	ck_assert_int_eq(fw_ban(&a8, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_SMTP, 0), 0);
+	ck_assert_int_eq(fw_ban(&a8, SCOPE_ALL, 0), 0);
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -p tcp -m tcp --dport 25 -j DROP");
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -p tcp -m tcp --dport 587 -j DROP");
 	HAS(V4, "-A POPAUTH -s 192.0.2.8/32 -j DROP");
 	LACKS(V4, "-A POPAUTH -s 192.0.2.7/32 -j DROP");
 	/* a guesser that later earns a full null-route: replaced, not added */
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -j DROP");
 	LACKS(
 	    V4, "-A POPAUTH -s 192.0.2.7/32 -p tcp -m tcp --dport 25 -j DROP");
@@ -359,7 +359,7 @@ START_TEST(test_ban_heals_missing_chain)
 	open_with(NULL, NULL, NULL);
 	sh("iptables-legacy -w -D INPUT -j POPAUTH && "
 	   "iptables-legacy -w -X POPAUTH");
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
 	HAS(V4, "-A INPUT -j POPAUTH");
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -j DROP");
 }
@@ -371,8 +371,8 @@ START_TEST(test_close_removes)
 
 	open_with(NULL, NULL, NULL);
 	sh("iptables-legacy -w -A INPUT -s 198.51.100.1/32 -j ACCEPT");
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
-	ck_assert_int_eq(fw_ban(&b7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
+	ck_assert_int_eq(fw_ban(&b7, SCOPE_ALL, 0), 0);
 	fw_close(false);
 	LACKS(V4, "-N POPAUTH");
 	LACKS(V4, "-A INPUT -j POPAUTH");
@@ -381,7 +381,7 @@ START_TEST(test_close_removes)
 	LACKS(V6, "-A INPUT -j POPAUTH");
 	HAS(V4, "-A INPUT -s 198.51.100.1/32 -j ACCEPT");
 	/* closed: calls refuse instead of touching the kernel */
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), -1);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), -1);
 	LACKS(V4, "-N POPAUTH");
 	fw_close(false);
 }
@@ -392,7 +392,7 @@ START_TEST(test_close_keeps)
 	struct addr a7 = A("192.0.2.7");
 
 	open_with(NULL, NULL, NULL);
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
 	fw_close(true);
 	HAS(V4, "-N POPAUTH");
 	HAS(V4, "-A INPUT -j POPAUTH");
@@ -400,7 +400,7 @@ START_TEST(test_close_keeps)
 	HAS(V6, "-A INPUT -j POPAUTH");
 	/* a restart adopts the kept chain without duplicating anything */
 	open_with(NULL, NULL, NULL);
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
 	HAS(V4, "-A INPUT -j POPAUTH");
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -j DROP");
 }
@@ -429,7 +429,7 @@ START_TEST(test_rename_chain_on_reload)
 	struct addr a7 = A("192.0.2.7");
 
 	open_with(NULL, NULL, NULL);
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
 	open_with("iptables_chain=POPAUTH2", NULL, NULL);
 	LACKS(V4, "-N POPAUTH");
 	LACKS(V4, "-A INPUT -j POPAUTH");
@@ -457,7 +457,7 @@ START_TEST(test_none_backend_logs_only)
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_eq(fw_open(c), 0);
 	conf_free(c);
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
 	ck_assert_int_eq(fw_unban(&a7), 0);
 	ck_assert_int_eq(fw_reconcile(walk, (void *)walk_set), 0);
 	fw_close(false);
@@ -511,12 +511,12 @@ START_TEST(test_waits_for_xtables_lock)
 	/* an iptables -w holding the lock: we wait, then give up, untouched */
 	ck_assert_int_eq(flock(fd, LOCK_EX), 0);
 	t0 = mono_ms();
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), -1);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), -1);
 	ck_assert_int_ge(mono_ms() - t0, 1500);
 	/* (iptables-legacy -w would wait for the lock too) */
 	ck_assert_int_eq(flock(fd, LOCK_UN), 0);
 	LACKS(V4, "-A POPAUTH -s 192.0.2.7/32 -j DROP");
-	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL), 0);
+	ck_assert_int_eq(fw_ban(&a7, SCOPE_ALL, 0), 0);
 	HAS(V4, "-A POPAUTH -s 192.0.2.7/32 -j DROP");
 	close(fd);
 	unlink(lock);
