@@ -117,7 +117,10 @@ grep CapEff /proc/\$pid/status >"$T/ns.caps"
 s="vm postfix/smtpd[1]: NOQUEUE: reject:"
 {
 echo "\$(date '+%b %e %H:%M:%S') \$s RCPT from unknown[198.51.100.44]: 554 5.7.1 Service unavailable; Client host [198.51.100.44] blocked using zen.spamhaus.org; x; from=<a@b> to=<c@d> proto=ESMTP helo=<x>"
+# repeats: nullroute_min_hits (5) make a rate worth a ban
+for n in 1 2 3 4; do
 echo "\$(date '+%b %e %H:%M:%S') \$s CONNECT from unknown[198.51.100.44]: 554 5.7.1 <unknown[198.51.100.44]>: Client host rejected: Your IP address has been blacklisted by zen.spamhaus.org. Visit their website or write to argue. x; proto=SMTP"
+done
 } >"$FIFO"
 for i in \$(seq 100); do iptables-legacy -S POPAUTH 2>/dev/null | grep -q 198.51.100.44 && break; sleep 0.05; done
 iptables-legacy -S POPAUTH >"$T/ns.rules" 2>&1
