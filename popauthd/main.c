@@ -20,6 +20,7 @@
 #include "linetest.h"
 #include "log.h"
 #include "logline.h"
+#include "metrics.h"
 #include "priv.h"
 #include "prochelper.h"
 #include "rule.h"
@@ -119,7 +120,8 @@ open_input(const char *name)
 	(1024 * 1024) /* bytes per wake-up: timers stay on time */
 
 static struct input *input;
-static int input_watched = -1; /* the descriptor the loop watches */
+static int input_watched = -1;    /* the descriptor the loop watches */
+static long long metrics_ms = -1; /* until the metrics file is due */
 
 static void
 daemon_line(void *arg, char *line, size_t len)
@@ -162,13 +164,19 @@ daemon_turn(void *arg)
 	UNUSED(arg);
 	engine_run_timers();
 	engine_tick();
+	metrics_ms = metrics_poll();
 }
 
+/* daemon_timeout - the engine's next deadline, or the metrics file's */
 static long long
 daemon_timeout(void *arg)
 {
+	long long t = engine_timeout_ms();
+
 	UNUSED(arg);
-	return engine_timeout_ms();
+	if (metrics_ms >= 0 && (t < 0 || metrics_ms < t))
+		t = metrics_ms;
+	return t;
 }
 
 static void
@@ -443,7 +451,10 @@ main(int argc, char **argv)
 	pid_write(pidfd);
 	input = f;
 	input_watch();
+	metrics_init(input);
 	rc = event_loop(&daemon_hooks);
+	engine_flush_all();
+	metrics_write(); /* the last counts, after the final commit */
 stop:
 	prochelper_stop();
 	ctl_close();

@@ -35,6 +35,8 @@ struct conf {
 	char *control_group;
 	bool log_syslog;
 	bool log_debug;
+	char *metrics_file;      /* Prometheus textfile; "" = none */
+	time_t metrics_interval; /* how often it is rewritten */
 	/* POP-before-SMTP */
 	time_t popauth_expire;
 	long long map_flush_delay_ms; /* coalescing window for map rewrites */

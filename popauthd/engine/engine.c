@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define ENGINE_PERIODIC_MS   10000
 #define ENGINE_CHECKPOINT_MS (5 * 60 * 1000)
@@ -47,6 +48,7 @@ static struct engine_stats stats;
 static struct logline_year year;
 static bool replay;
 static long long last_flush_ms[2], last_checkpoint_ms;
+static double flush_started[2]; /* a background flush's start (metrics) */
 /* after a failure (disk full, read-only directory): retry later, not every tick */
 static long long retry_map_ms[2], retry_commit_ms;
 static unsigned int map_fails[2], commit_fails;
@@ -283,14 +285,41 @@ engine_commit(void)
 	}
 	/* the change lists stay; back off up to 30 s */
 	commit_fails++;
+	stats.commit_failures++;
 	retry_commit_ms =
 	    mono_ms() + (commit_fails < 8 ? 250LL << commit_fails : 30000);
+}
+
+/* mono_secs - a monotonic clock fine enough to time a map write */
+static double
+mono_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* engine_flush_timed - count one map write of secs seconds (metrics) */
+static void
+engine_flush_timed(double secs)
+{
+	static const double bounds[ENGINE_FLUSH_BUCKETS] = ENGINE_FLUSH_BOUNDS;
+	size_t b = 0;
+
+	while (b < ENGINE_FLUSH_BUCKETS && secs > bounds[b])
+		b++;
+	stats.flush_le[b]++;
+	stats.flushes++;
+	stats.flush_seconds += secs;
 }
 
 /* engine_flush_done - account for a finished write of map i (1 ok, -1 failed) */
 static void
 engine_flush_done(int i, struct map *m, int rc, long long now)
 {
+	if (rc < 0)
+		stats.map_failures++;
 	if (rc > 0) {
 		log_events_release(engine_ready, NULL);
 		if (map_fails[i] > 0)
@@ -317,6 +346,7 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 		rc = force ? map_wait(m) : map_poll(m);
 		if (rc == 0)
 			return;
+		engine_flush_timed(mono_secs() - flush_started[i]);
 		engine_flush_done(i, m, rc, now);
 	}
 	if (!map_dirty(m))
@@ -327,11 +357,14 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 		return;
 	map_size_hint(m, n);
 	last_flush_ms[i] = now;
+	flush_started[i] = mono_secs();
 	/* a big table is written by a child, so the loop keeps answering */
 	if (!force && n >= ENGINE_MAP_BG_MIN && !map_delta_cheap(m) &&
 	    map_flush_bg(m, walk, NULL) == 0)
 		return;
-	engine_flush_done(i, m, map_flush(m, walk, NULL) == 0 ? 1 : -1, now);
+	rc = map_flush(m, walk, NULL);
+	engine_flush_timed(mono_secs() - flush_started[i]);
+	engine_flush_done(i, m, rc == 0 ? 1 : -1, now);
 }
 
 void
