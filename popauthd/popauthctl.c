@@ -137,12 +137,12 @@ cmd_read(char **argv, size_t argc)
 		    ctl_lines_add, &l, msg, sizeof(msg));
 		/* status answers "is it running?" for scripts too */
 		if (code == 0 && strcmp(argv[0], "status") == 0) {
-			ctl_print(argv[0], what, &l, opt_json);
+			ctl_print(argv[0], what, &l, opt_json, cf);
 			code = CTL_EX_UNAVAILABLE;
 		}
 	}
 	if (code == 0 || (code == CTL_EX_NOTFOUND && opt_json))
-		ctl_print(argv[0], what, &l, opt_json);
+		ctl_print(argv[0], what, &l, opt_json, cf);
 	ctl_lines_free(&l);
 	if (code != 0 || msg[0] != '\0')
 		fprintf(stderr, "popauthctl: %s\n", msg);

@@ -3,6 +3,7 @@
  * (see ctl_print.h).
  */
 #include "ctl_print.h"
+#include "conf.h"
 #include "ctl_json.h"
 #include "export.h"
 #include "util.h"
@@ -122,10 +123,59 @@ print_table(const char *what, const struct ctl_lines *l)
 		putchar('\n');
 }
 
-static void
-print_show(const struct ctl_lines *l)
+/* field - the value of record field name, or "" */
+static const char *
+field(const struct export_kind *k, char **f, size_t n, const char *name)
 {
-	char copy[EXPORT_LINE_MAX], *f[16], t[32];
+	size_t j;
+
+	for (j = 0; j < k->nfields && j + 1 < n; j++)
+		if (strcmp(k->fields[j].name, name) == 0)
+			return f[j + 1];
+	return "";
+}
+
+/*
+ * show_human - a field of show in human units: unban and ban_kind only
+ * for a ban in force, the frequency per minute beside its threshold; false
+ * when the field is to be left out
+ */
+static bool
+show_human(const struct export_kind *k, char **f, size_t n, const char *name,
+    const char *v, const struct conf *c, char *buf, size_t size)
+{
+	bool banned = strcmp(field(k, f, n, "banned"), "1") == 0;
+	char t[32];
+	double d;
+
+	if (strcmp(k->kind, "black") != 0)
+		return false;
+	if (strcmp(name, "unban") == 0) {
+		if (banned)
+			snprintf(buf, size, "%s", when(t, sizeof(t), v));
+		else
+			snprintf(buf, size, "not banned");
+		return true;
+	}
+	if (strcmp(name, "freq") == 0 && parse_double(v, &d) == 0) {
+		if (c != NULL)
+			snprintf(buf, size, "%.1f/min (threshold %.1f/min)",
+			    d * 60, c->nullroute_freq_thresh * 60);
+		else
+			snprintf(buf, size, "%.1f/min", d * 60);
+		return true;
+	}
+	if (strcmp(name, "ban_kind") == 0 && !banned) {
+		buf[0] = '\0';
+		return true;
+	}
+	return false;
+}
+
+static void
+print_show(const struct ctl_lines *l, const struct conf *c)
+{
+	char copy[EXPORT_LINE_MAX], *f[16], t[32], human[96];
 	size_t i, j, n;
 
 	for (i = 0; i < l->n; i++) {
@@ -145,6 +195,12 @@ print_show(const struct ctl_lines *l)
 
 			if (k->parent != NULL && k->fields[j].type == EXP_IP)
 				continue;
+			if (show_human(
+			        k, f, n, name, v, c, human, sizeof(human))) {
+				if (human[0] != '\0')
+					printf("  %-14s %s\n", name, human);
+				continue;
+			}
 			if (strcmp(name, "first") == 0 ||
 			    strcmp(name, "last") == 0 ||
 			    strcmp(name, "expires") == 0 ||
@@ -178,8 +234,8 @@ print_status(const struct ctl_lines *l)
 
 /* output - print records of command cmd (what: list's argument) */
 void
-ctl_print(
-    const char *cmd, const char *what, const struct ctl_lines *l, bool json)
+ctl_print(const char *cmd, const char *what, const struct ctl_lines *l,
+    bool json, const struct conf *c)
 {
 	size_t i;
 
@@ -202,7 +258,7 @@ ctl_print(
 	if (strcmp(cmd, "status") == 0)
 		print_status(l);
 	else if (strcmp(cmd, "show") == 0)
-		print_show(l);
+		print_show(l, c);
 	else
 		print_table(what, l);
 }
