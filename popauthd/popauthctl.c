@@ -51,6 +51,7 @@ usage(void)
 	    "error\n"
 	    "  list relay|blacklist|fishing|bans\n"
 	    "  show IP                      everything known about IP\n"
+	    "  explain IP                   the log lines behind IP's records\n"
 	    "  grant IP [DURATION]          allow IP to relay\n"
 	    "  ban IP [DURATION] [REASON]   list and null-route IP\n"
 	    "  unban IP                     lift IP's ban (it stays listed)\n"
@@ -110,7 +111,7 @@ cmd_read(char **argv, size_t argc)
 	    strcmp(what, "bans") != 0)
 		ctl_die(CTL_EX_USAGE,
 		    "list what? relay, blacklist, fishing or bans");
-	if (strcmp(argv[0], "show") == 0) {
+	if (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "explain") == 0) {
 		if (argc != 2)
 			usage();
 		check_ip(argv[1], false);
@@ -526,7 +527,8 @@ main(int argc, char **argv)
 	cf = c;
 	ctl_client_init(c);
 	if (strcmp(args[0], "status") == 0 || strcmp(args[0], "list") == 0 ||
-	    strcmp(args[0], "show") == 0 || strcmp(args[0], "export") == 0)
+	    strcmp(args[0], "show") == 0 || strcmp(args[0], "export") == 0 ||
+	    strcmp(args[0], "explain") == 0)
 		rc = cmd_read(args, nargs);
 	else if (strcmp(args[0], "grant") == 0 || strcmp(args[0], "ban") == 0 ||
 	    strcmp(args[0], "unban") == 0 || strcmp(args[0], "delist") == 0 ||

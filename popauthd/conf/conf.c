@@ -61,6 +61,8 @@ static const struct conf_key keys[] = {
     K(log_debug, T_BOOL, "no", 0, 0),
     K(metrics_file, T_STR, "", 0, 0),
     K(metrics_interval, T_DUR, "15s", 1, 0),
+    K(evidence_per_ip, T_INT, "8", 0, 64),
+    K(evidence_max_ips, T_INT, "20000", 1, 100000000),
     K(popauth_expire, T_DUR, "30m", 1, 0),
     K(map_flush_delay_ms, T_DUR_MS, "50ms", 0, 0),
     K(login_pair_window, T_DUR, "2m", 1, 0),

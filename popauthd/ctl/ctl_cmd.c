@@ -14,6 +14,7 @@
 #include "blacklist.h"
 #include "clock.h"
 #include "engine.h"
+#include "evidence.h"
 #include "export.h"
 #include "fish.h"
 #include "grant.h"
@@ -126,6 +127,8 @@ ctl_status(void (*fn)(void *arg, const char *line), void *arg)
 	stat_add(fn, arg, "blacklisted", "%zu", bl_count());
 	stat_add(fn, arg, "bans", "%zu", bl_bans());
 	stat_add(fn, arg, "fishing", "%zu", fish_count());
+	stat_add(fn, arg, "evidence.ips", "%zu", evidence_count());
+	stat_add(fn, arg, "evidence.refused", "%llu", evidence_refused());
 	cs = ctl_stats();
 	stat_add(fn, arg, "control.clients", "%zu", cs->clients);
 	stat_add(fn, arg, "control.evicted", "%llu", cs->evicted);
@@ -158,6 +161,12 @@ static void
 put_fish(void *arg, const struct fish_info *fi)
 {
 	export_fish(fi, ctl_reply_line, arg);
+}
+
+static void
+put_evidence(void *arg, const struct addr *ip, const struct evidence_item *it)
+{
+	export_evidence(ip, it, ctl_reply_line, arg);
 }
 
 /*
@@ -473,7 +482,7 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 			    "list what? relay, blacklist, fishing or bans");
 		return 0;
 	}
-	if (strcmp(cmd, "show") == 0) {
+	if (strcmp(cmd, "show") == 0 || strcmp(cmd, "explain") == 0) {
 		bool any;
 
 		if ((rc = get_ip(argv, argc, 1, false, &a, msg, msgsize)) != 0)
@@ -481,6 +490,15 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 		any = grant_get(&a, put_grant, r);
 		any = bl_get(&a, put_bl, r) || any;
 		any = fish_get(&a, put_fish, r) || any;
+		/* evidence of live records only, as offline: reaped soon */
+		if (any && strcmp(cmd, "explain") == 0)
+			evidence_get(&a, put_evidence, r);
+		if (!any && strcmp(cmd, "explain") == 0)
+			return ctl_say(msg, msgsize, CTL_EX_NOTFOUND,
+			    "%s: no record: popauthd has not granted, listed "
+			    "or banned it (try: popauthd --test FILE on a log "
+			    "line of it)",
+			    argv[1]);
 		if (!any)
 			return ctl_say(msg, msgsize, CTL_EX_NOTFOUND,
 			    "%s: not granted, listed or fishing", argv[1]);

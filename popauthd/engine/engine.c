@@ -11,6 +11,7 @@
  * its end.
  */
 #include "engine.h"
+#include "evidence.h"
 #include "fish.h"
 #include "alert.h"
 #include "blacklist.h"
@@ -27,6 +28,7 @@
 #include "timer.h"
 #include "trigger.h"
 #include "whitelist.h"
+#include "witness.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -109,6 +111,10 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 	if (sm_init(c, st, replay) < 0 || gt_init(c, st, replay) < 0 ||
 	    reaper_init(c, replay) < 0)
 		return -1;
+	if (evidence_init(c, st) < 0)
+		return -1;
+	evidence_reap(
+	    witness_alive); /* records that expired while we were down */
 	last_reconcile = clock_now();
 	last_checkpoint_ms = mono_ms();
 	engine_tick();
@@ -179,6 +185,7 @@ engine_line(char *line, size_t len)
 {
 	struct logline ll;
 	struct event ev;
+	struct witness before;
 	char user[256];
 
 	stats.lines++;
@@ -195,6 +202,8 @@ engine_line(char *line, size_t len)
 		return;
 	stats.matched++;
 	stats.events[ev.kind]++;
+	if (cf->evidence_per_ip > 0)
+		witness_before(&ev, &before);
 	switch (ev.kind) {
 	case EV_LOGIN:
 		grant_login(
@@ -228,6 +237,8 @@ engine_line(char *line, size_t len)
 	case EV_NKINDS:
 		log_panic("%s: bad event kind", __func__);
 	}
+	if (cf->evidence_per_ip > 0)
+		witness_after(&ev, &before, line, len, clock_now());
 }
 
 /* engine_ready - log_ready_fn: both tables hold the changes tagged */
@@ -255,7 +266,7 @@ static void
 engine_commit(void)
 {
 	if (!grant_dirty() && !bl_dirty() && !fish_dirty() && !sm_dirty() &&
-	    !gt_dirty()) {
+	    !gt_dirty() && !evidence_dirty()) {
 		engine_events_durable();
 		return;
 	}
@@ -263,8 +274,9 @@ engine_commit(void)
 		return;
 	if (state_begin(st) == 0) {
 		if (grant_sync() == 0 && bl_sync() == 0 && fish_sync() == 0 &&
-		    sm_sync() == 0 && gt_sync() == 0) {
+		    sm_sync() == 0 && gt_sync() == 0 && evidence_sync() == 0) {
 			if (state_commit(st) == 0) {
+				evidence_synced();
 				grant_synced();
 				bl_synced();
 				fish_synced();
@@ -471,6 +483,7 @@ engine_periodic(void)
 		bl_reconcile();
 		last_reconcile = clock_now();
 	}
+	evidence_reap(witness_alive); /* the records it explained are gone */
 	if (now - last_checkpoint_ms >= ENGINE_CHECKPOINT_MS) {
 		state_checkpoint(st);
 		last_checkpoint_ms = now;
@@ -497,6 +510,7 @@ engine_reload(struct conf *c, struct ruleset *rs)
 	sm_conf(c);
 	gt_conf(c);
 	reaper_conf(c);
+	evidence_conf(c);
 	last_reconcile = clock_now();
 	conf_free(oldc);
 	rule_free(oldrs);
@@ -521,6 +535,7 @@ engine_stop(void)
 	sm_fini();
 	gt_fini();
 	reaper_fini();
+	evidence_fini();
 	trigger_fini();
 	grant_fini();
 	lpair_free(pairs);

@@ -11,6 +11,7 @@
 #include "alert.h"
 #include "blacklist.h"
 #include "engine.h"
+#include "evidence.h"
 #include "fish.h"
 #include "fw.h"
 #include "grant.h"
@@ -145,6 +146,12 @@ body(FILE *fp)
 	    (unsigned long long)bl_bans());
 	one(fp, "fishing", "gauge", "Clients with fishing records.",
 	    (unsigned long long)fish_count());
+	one(fp, "evidence_ips", "gauge",
+	    "Addresses with log lines kept for popauthctl explain.",
+	    (unsigned long long)evidence_count());
+	one(fp, "evidence_refused_total", "counter",
+	    "Addresses whose evidence was not kept (evidence_max_ips).",
+	    evidence_refused());
 	one(fp, "blacklist_evicted_total", "counter",
 	    "Blacklist entries dropped to make room (max_tracked_ips).",
 	    bs->evicted);
