@@ -29,8 +29,8 @@ struct evidence_line {
 struct evidence {
 	struct addr ip;
 	bool dirty;
-	uint32_t n;
-	struct evidence_line v[EVIDENCE_KEEP_MAX];
+	uint32_t n, cap; /* cap grows to evidence_per_ip, not to the max */
+	struct evidence_line *v;
 };
 
 static struct track tr;
@@ -59,7 +59,20 @@ evidence_free(struct evidence *e)
 
 	for (i = 0; i < e->n; i++)
 		line_free(&e->v[i]);
+	free(e->v);
 	free(e);
+}
+
+/* room - a free slot at e->v[e->n] */
+static void
+room(struct evidence *e)
+{
+	if (e->n < e->cap)
+		return;
+	e->cap = e->cap == 0 ? 2 : e->cap * 2;
+	if (e->cap > EVIDENCE_KEEP_MAX)
+		e->cap = EVIDENCE_KEEP_MAX;
+	e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
 }
 
 /* drop_oldest - make room: the first line goes */
@@ -144,6 +157,7 @@ load_line(void *arg, const struct addr *ip, const struct evidence_item *it)
 	}
 	if (e->n == EVIDENCE_KEEP_MAX)
 		drop_oldest(e);
+	room(e);
 	e->v[e->n].when = it->when;
 	e->v[e->n].rule = xstrdup(it->rule);
 	e->v[e->n].event = xstrdup(it->event);
@@ -221,6 +235,7 @@ evidence_add(const struct addr *ip, time_t when, const char *rule,
 	}
 	while (e->n > 0 && e->n >= keep)
 		drop_oldest(e);
+	room(e);
 	e->v[e->n].when = when;
 	e->v[e->n].rule = copy(rule, strlen(rule), 64);
 	e->v[e->n].event = copy(event, strlen(event), 32);
