@@ -362,9 +362,26 @@ cmd_flush(char **argv, size_t argc, char *msg, size_t size)
 	    b, f, g);
 }
 
+/* admin_evidence - the request as the evidence behind a changed record */
+static void
+admin_evidence(const struct addr *a, time_t now, char **argv, size_t argc,
+    unsigned int uid, const char *outcome)
+{
+	char line[512];
+	size_t i, n;
+
+	n = (size_t)snprintf(line, sizeof(line), "popauthctl (uid %u):", uid);
+	for (i = 0; i < argc && n < sizeof(line); i++)
+		n += (size_t)snprintf(
+		    line + n, sizeof(line) - n, " %s", argv[i]);
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	evidence_add(a, now, "popauthctl", argv[0], outcome, line, n);
+}
+
 /* cmd_change - grant, ban, unban, delist */
 static int
-cmd_change(char **argv, size_t argc, char *msg, size_t size)
+cmd_change(char **argv, size_t argc, unsigned int uid, char *msg, size_t size)
 {
 	const struct conf *c = engine_conf();
 	time_t now = clock_now(), secs;
@@ -385,6 +402,9 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 		         size)) != 0)
 			return rc;
 		grant_set(&a, "popauthctl", now, secs);
+		snprintf(reason, sizeof(reason), "granted by the admin for %s",
+		    dur_format(secs, dur, sizeof(dur)));
+		admin_evidence(&a, now, argv, argc, uid, reason);
 		changed();
 		return ctl_say(msg, size, 0, "%s: relay granted for %s", ip,
 		    dur_format(secs, dur, sizeof(dur)));
@@ -403,6 +423,9 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 		            ? argv[3]
 		            : "banned by the admin"));
 		bl_admin_ban(&a, now, secs, reason);
+		snprintf(reason, sizeof(reason), "banned by the admin for %s",
+		    dur_format(secs, dur, sizeof(dur)));
+		admin_evidence(&a, now, argv, argc, uid, reason);
 		changed();
 		return ctl_say(msg, size, 0, "%s: banned for %s", ip,
 		    dur_format(secs, dur, sizeof(dur)));
@@ -414,6 +437,8 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 		if (!bl_admin_unban(&a, now))
 			return ctl_say(
 			    msg, size, CTL_EX_NOTFOUND, "%s: not banned", ip);
+		admin_evidence(&a, now, argv, argc, uid,
+		    "ban lifted by the admin; still listed");
 		changed();
 		return ctl_say(
 		    msg, size, 0, "%s: ban lifted; still blacklisted", ip);
@@ -513,7 +538,7 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 	}
 	if (strcmp(cmd, "grant") == 0 || strcmp(cmd, "ban") == 0 ||
 	    strcmp(cmd, "unban") == 0 || strcmp(cmd, "delist") == 0)
-		return cmd_change(argv, argc, msg, msgsize);
+		return cmd_change(argv, argc, uid, msg, msgsize);
 	if (strcmp(cmd, "flush") == 0)
 		return cmd_flush(argv, argc, msg, msgsize);
 	if (strcmp(cmd, "import") == 0) {

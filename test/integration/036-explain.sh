@@ -98,6 +98,15 @@ ctl explain 198.51.100.20 >"$T/e4" || fail "explain after kill -9 exit $?"
 grep -q -- '-> listed by zen.spamhaus.org: r-198.51.100.20' "$T/e4" ||
 	fail "after kill -9: $(cat "$T/e4")"
 
+note "what the admin did is evidence too"
+ctl ban 198.51.100.30 1h spam run >/dev/null || fail "ban"
+ctl unban 198.51.100.30 >/dev/null || fail "unban"
+ctl explain 198.51.100.30 >"$T/e5" || fail "explain of an admin ban exit $?"
+in_order "$T/e5" 'rule popauthctl, event ban' '-> banned by the admin for 1h' \
+	'\| popauthctl \(uid [0-9]+\): ban 198\.51\.100\.30 1h spam run' \
+	'rule popauthctl, event unban' '-> ban lifted by the admin; still listed' \
+	'^  not banned' || fail "admin story: $(cat "$T/e5")"
+
 note "removed with the record"
 evidence_ips() { ctl status | awk '$1 == "evidence.ips" { print $2 }'; }
 n=$(evidence_ips)
