@@ -151,9 +151,18 @@ engine_pair(const struct event *ev, const char *user, time_t now)
 	const struct lpair_stats *ps;
 
 	switch (lpair_event(pairs, ev, now, &ip)) {
-	case LPAIR_PAIRED:
+	case LPAIR_PAIRED: {
+		struct witness before;
+
+		/* the done line names no client: the evidence is its message */
+		if (cf->evidence_per_ip > 0)
+			witness_before(&ip, &before);
 		grant_login(&ip, user, now);
+		if (cf->evidence_per_ip > 0 && ev->line != NULL)
+			witness_after(&ip, ev, &before, ev->line->msg,
+			    ev->line->msglen, now);
 		return;
+	}
 	case LPAIR_REFUSED:
 		/* counted; said at most once a minute */
 		if (now - pairs_warned < 60)
@@ -203,7 +212,7 @@ engine_line(char *line, size_t len)
 	stats.matched++;
 	stats.events[ev.kind]++;
 	if (cf->evidence_per_ip > 0)
-		witness_before(&ev, &before);
+		witness_before(ev.has_ip ? &ev.ip : NULL, &before);
 	switch (ev.kind) {
 	case EV_LOGIN:
 		grant_login(
@@ -238,7 +247,8 @@ engine_line(char *line, size_t len)
 		log_panic("%s: bad event kind", __func__);
 	}
 	if (cf->evidence_per_ip > 0)
-		witness_after(&ev, &before, line, len, clock_now());
+		witness_after(ev.has_ip ? &ev.ip : NULL, &ev, &before, line,
+		    len, clock_now());
 }
 
 /* engine_ready - log_ready_fn: both tables hold the changes tagged */

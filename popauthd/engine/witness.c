@@ -63,10 +63,10 @@ snap(const struct addr *ip, struct witness *w)
 }
 
 void
-witness_before(const struct event *ev, struct witness *w)
+witness_before(const struct addr *ip, struct witness *w)
 {
-	if (ev->has_ip)
-		snap(&ev->ip, w);
+	if (ip != NULL)
+		snap(ip, w);
 }
 
 bool
@@ -111,16 +111,16 @@ say(char *out, size_t size, const char *fmt, ...)
 }
 
 void
-witness_after(const struct event *ev, const struct witness *b, const char *line,
-    size_t len, time_t now)
+witness_after(const struct addr *ip, const struct event *ev,
+    const struct witness *b, const char *line, size_t len, time_t now)
 {
 	struct witness a;
 	char out[EVIDENCE_OUTCOME_MAX], t[32];
 	const char *why;
 
-	if (!ev->has_ip)
+	if (ip == NULL)
 		return;
-	snap(&ev->ip, &a);
+	snap(ip, &a);
 	out[0] = '\0';
 	if (a.granted && !b->granted)
 		say(out, sizeof(out), "granted until %s",
@@ -142,11 +142,10 @@ witness_after(const struct event *ev, const struct witness *b, const char *line,
 	if (a.fishing && a.unique != b->unique)
 		say(out, sizeof(out), "fishing: %lu unique recipients",
 		    a.unique);
-	if (ev->kind != EV_LOGIN && !a.listed &&
-	    (why = trigger_exempt(&ev->ip)) != NULL)
+	if (ev->kind != EV_LOGIN && ev->kind != EV_LOGIN_DONE && !a.listed &&
+	    (why = trigger_exempt(ip)) != NULL)
 		say(out, sizeof(out), "not listed: client %s", why);
 	if (out[0] == '\0' || !(a.granted || a.listed || a.fishing))
 		return;
-	evidence_add(
-	    &ev->ip, now, ev->rule, ev_kind_name(ev->kind), out, line, len);
+	evidence_add(ip, now, ev->rule, ev_kind_name(ev->kind), out, line, len);
 }

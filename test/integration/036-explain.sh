@@ -98,6 +98,14 @@ ctl explain 198.51.100.20 >"$T/e4" || fail "explain after kill -9 exit $?"
 grep -q -- '-> listed by zen.spamhaus.org: r-198.51.100.20' "$T/e4" ||
 	fail "after kill -9: $(cat "$T/e4")"
 
+note "a two-line login: the done line, which names no client, is the evidence"
+pa_feed "$(at 0) mx popa3d[4242]: Session from 203.0.113.40" \
+	"$(at 0) mx popa3d[4242]: Authentication passed for carol"
+wait_for map_has 203.0.113.40 || fail "two-line login not granted"
+ctl explain 203.0.113.40 >"$T/e6" || fail "explain of a paired login exit $?"
+in_order "$T/e6" 'event login_done' '-> granted until' \
+	'\| Authentication passed for carol' || fail "paired login: $(cat "$T/e6")"
+
 note "what the admin did is evidence too"
 ctl ban 198.51.100.30 1h spam run >/dev/null || fail "ban"
 ctl unban 198.51.100.30 >/dev/null || fail "unban"
