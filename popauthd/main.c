@@ -14,12 +14,14 @@
 #include "conf.h"
 #include "ctl.h"
 #include "ctl_cmd.h"
+#include "ctl_status.h"
 #include "engine.h"
 #include "event.h"
 #include "input.h"
 #include "linetest.h"
 #include "log.h"
 #include "logline.h"
+#include "metrics.h"
 #include "priv.h"
 #include "prochelper.h"
 #include "rule.h"
@@ -120,7 +122,8 @@ open_input(const char *name)
 	(1024 * 1024) /* bytes per wake-up: timers stay on time */
 
 static struct input *input;
-static int input_watched = -1; /* the descriptor the loop watches */
+static int input_watched = -1;    /* the descriptor the loop watches */
+static long long metrics_ms = -1; /* until the metrics file is due */
 
 static void
 daemon_line(void *arg, char *line, size_t len)
@@ -163,13 +166,19 @@ daemon_turn(void *arg)
 	UNUSED(arg);
 	engine_run_timers();
 	engine_tick();
+	metrics_ms = metrics_poll();
 }
 
+/* daemon_timeout - the engine's next deadline, or the metrics file's */
 static long long
 daemon_timeout(void *arg)
 {
+	long long t = engine_timeout_ms();
+
 	UNUSED(arg);
-	return engine_timeout_ms();
+	if (metrics_ms >= 0 && (t < 0 || metrics_ms < t))
+		t = metrics_ms;
+	return t;
 }
 
 static void
@@ -484,7 +493,10 @@ main(int argc, char **argv)
 	daemon_ready(0);
 	input = f;
 	input_watch();
+	metrics_init(input);
 	rc = event_loop(&daemon_hooks);
+	engine_flush_all();
+	metrics_write(); /* the last counts, after the final commit */
 stop:
 	daemon_ready(rc); /* a failed start: the waiting parent exits with rc */
 	prochelper_stop();

@@ -51,6 +51,7 @@ usage(void)
 	    "error\n"
 	    "  list relay|blacklist|fishing|bans\n"
 	    "  show IP                      everything known about IP\n"
+	    "  explain IP                   the log lines behind IP's records\n"
 	    "  grant IP [DURATION]          allow IP to relay\n"
 	    "  ban IP [DURATION] [REASON]   list and null-route IP\n"
 	    "  revoke IP                    end IP's relay grant now\n"
@@ -111,7 +112,7 @@ cmd_read(char **argv, size_t argc)
 	    strcmp(what, "bans") != 0)
 		ctl_die(CTL_EX_USAGE,
 		    "list what? relay, blacklist, fishing or bans");
-	if (strcmp(argv[0], "show") == 0) {
+	if (strcmp(argv[0], "show") == 0 || strcmp(argv[0], "explain") == 0) {
 		if (argc != 2)
 			usage();
 		check_ip(argv[1], false);
@@ -138,12 +139,12 @@ cmd_read(char **argv, size_t argc)
 		    ctl_lines_add, &l, msg, sizeof(msg));
 		/* status answers "is it running?" for scripts too */
 		if (code == 0 && strcmp(argv[0], "status") == 0) {
-			ctl_print(argv[0], what, &l, opt_json);
+			ctl_print(argv[0], what, &l, opt_json, cf);
 			code = CTL_EX_UNAVAILABLE;
 		}
 	}
 	if (code == 0 || (code == CTL_EX_NOTFOUND && opt_json))
-		ctl_print(argv[0], what, &l, opt_json);
+		ctl_print(argv[0], what, &l, opt_json, cf);
 	ctl_lines_free(&l);
 	if (msg[0] != '\0')
 		fprintf(stderr, "popauthctl: %s\n", msg);
@@ -528,7 +529,8 @@ main(int argc, char **argv)
 	cf = c;
 	ctl_client_init(c);
 	if (strcmp(args[0], "status") == 0 || strcmp(args[0], "list") == 0 ||
-	    strcmp(args[0], "show") == 0 || strcmp(args[0], "export") == 0)
+	    strcmp(args[0], "show") == 0 || strcmp(args[0], "export") == 0 ||
+	    strcmp(args[0], "explain") == 0)
 		rc = cmd_read(args, nargs);
 	else if (strcmp(args[0], "grant") == 0 || strcmp(args[0], "ban") == 0 ||
 	    strcmp(args[0], "revoke") == 0 || strcmp(args[0], "unban") == 0 ||

@@ -35,6 +35,10 @@ struct conf {
 	char *control_group;
 	bool log_syslog;
 	bool log_debug;
+	char *metrics_file;         /* Prometheus textfile; "" = none */
+	time_t metrics_interval;    /* how often it is rewritten */
+	long long evidence_per_ip;  /* log lines kept per address; 0 = none */
+	long long evidence_max_ips; /* addresses with evidence, at most */
 	/* POP-before-SMTP */
 	time_t popauth_expire;
 	long long map_flush_delay_ms; /* coalescing window for map rewrites */

@@ -11,9 +11,11 @@
  * is logged with the caller's uid.
  */
 #include "ctl_cmd.h"
+#include "ctl_status.h"
 #include "blacklist.h"
 #include "clock.h"
 #include "engine.h"
+#include "evidence.h"
 #include "export.h"
 #include "fish.h"
 #include "grant.h"
@@ -31,107 +33,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifndef POPAUTHD_VERSION
-#define POPAUTHD_VERSION "0.1.0"
-#endif
-
-static void stat_add(void (*fn)(void *, const char *), void *arg,
-    const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void
-stat_add(void (*fn)(void *, const char *), void *arg, const char *name,
-    const char *fmt, ...)
-{
-	char value[512], esc[1024], line[1200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(value, sizeof(value), fmt, ap);
-	va_end(ap);
-	log_escape(esc, sizeof(esc), value, strlen(value));
-	snprintf(line, sizeof(line), "stat\t%s\t%s", name, esc);
-	fn(arg, line);
-}
-
 static ctl_reload_fn *reload_fn;
-static long long started_ms;
 
 void
 ctl_cmd_init(ctl_reload_fn *reload)
 {
 	reload_fn = reload;
-	started_ms = mono_ms();
-}
-
-time_t
-ctl_uptime(void)
-{
-	return (time_t)((mono_ms() - started_ms) / 1000);
-}
-
-void
-ctl_status(void (*fn)(void *arg, const char *line), void *arg)
-{
-	const struct engine_stats *s = engine_stats();
-	const struct ruleset *rs = engine_rules();
-	const struct conf *c = engine_conf();
-	const struct lpair_stats *ps;
-	const struct ctl_stats *cs;
-	char name[160];
-	size_t i;
-	int k;
-
-	stat_add(fn, arg, "version", "%s", POPAUTHD_VERSION);
-	stat_add(fn, arg, "pid", "%ld", (long)getpid());
-	stat_add(fn, arg, "uptime", "%lld", (long long)ctl_uptime());
-	stat_add(fn, arg, "lines", "%llu", s->lines);
-	stat_add(fn, arg, "matched", "%llu", s->matched);
-	stat_add(fn, arg, "unparsed", "%llu", s->unparsed);
-	for (k = 0; k < EV_NKINDS; k++) {
-		snprintf(name, sizeof(name), "event.%s",
-		    ev_kind_name((enum ev_kind)k));
-		stat_add(fn, arg, name, "%llu", s->events[k]);
-	}
-	{
-		const struct bl_bound_stats *bs = bl_bound_stats();
-
-		stat_add(fn, arg, "blacklist.evicted", "%llu", bs->evicted);
-		stat_add(fn, arg, "blacklist.refused", "%llu", bs->refused);
-		stat_add(
-		    fn, arg, "blacklist.ipv6_prefixes", "%llu", bs->prefixes);
-	}
-	if ((ps = engine_pair_stats()) != NULL) {
-		stat_add(fn, arg, "login_pair.pending", "%zu", ps->pending);
-		stat_add(fn, arg, "login_pair.paired", "%llu", ps->paired);
-		stat_add(fn, arg, "login_pair.unpaired", "%llu", ps->unpaired);
-		stat_add(fn, arg, "login_pair.expired", "%llu", ps->expired);
-		stat_add(fn, arg, "login_pair.refused", "%llu",
-		    ps->dropped_full + ps->dropped_source + ps->dropped_key);
-	}
-	for (i = 0; rs != NULL && i < rule_count(rs); i++) {
-		const char *rname = "?";
-		unsigned long long hits = rule_hits(rs, i, &rname);
-
-		snprintf(name, sizeof(name), "rule.%s", rname);
-		stat_add(fn, arg, name, "%llu", hits);
-	}
-	if (c != NULL) {
-		snprintf(name, sizeof(name), "map.%s", c->popauth_map);
-		stat_add(fn, arg, name, "%zu", grant_count());
-		snprintf(name, sizeof(name), "map.%s", c->blacklist_map);
-		stat_add(fn, arg, name, "%zu", bl_count());
-	}
-	stat_add(fn, arg, "grants", "%zu", grant_count());
-	stat_add(fn, arg, "blacklisted", "%zu", bl_count());
-	stat_add(fn, arg, "bans", "%zu", bl_bans());
-	stat_add(fn, arg, "fishing", "%zu", fish_count());
-	cs = ctl_stats();
-	stat_add(fn, arg, "control.clients", "%zu", cs->clients);
-	stat_add(fn, arg, "control.evicted", "%llu", cs->evicted);
-	stat_add(fn, arg, "control.timeouts", "%llu", cs->timeouts);
-	stat_add(fn, arg, "control.refused", "%llu", cs->refused);
-	stat_add(fn, arg, "last_error", "%s", log_last_error());
+	ctl_status_start();
 }
 
 /* the callbacks that turn tracker records into reply lines */
@@ -158,6 +66,12 @@ static void
 put_fish(void *arg, const struct fish_info *fi)
 {
 	export_fish(fi, ctl_reply_line, arg);
+}
+
+static void
+put_evidence(void *arg, const struct addr *ip, const struct evidence_item *it)
+{
+	export_evidence(ip, it, ctl_reply_line, arg);
 }
 
 /*
@@ -353,9 +267,26 @@ cmd_flush(char **argv, size_t argc, char *msg, size_t size)
 	    b, f, g);
 }
 
+/* admin_evidence - the request as the evidence behind a changed record */
+static void
+admin_evidence(const struct addr *a, time_t now, char **argv, size_t argc,
+    unsigned int uid, const char *outcome)
+{
+	char line[512];
+	size_t i, n;
+
+	n = (size_t)snprintf(line, sizeof(line), "popauthctl (uid %u):", uid);
+	for (i = 0; i < argc && n < sizeof(line); i++)
+		n += (size_t)snprintf(
+		    line + n, sizeof(line) - n, " %s", argv[i]);
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	evidence_add(a, now, "popauthctl", argv[0], outcome, line, n);
+}
+
 /* cmd_change - grant, revoke, ban, unban, delist */
 static int
-cmd_change(char **argv, size_t argc, char *msg, size_t size)
+cmd_change(char **argv, size_t argc, unsigned int uid, char *msg, size_t size)
 {
 	const struct conf *c = engine_conf();
 	time_t now = clock_now(), secs;
@@ -376,6 +307,9 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 		         size)) != 0)
 			return rc;
 		grant_set(&a, "popauthctl", now, secs);
+		snprintf(reason, sizeof(reason), "granted by the admin for %s",
+		    dur_format(secs, dur, sizeof(dur)));
+		admin_evidence(&a, now, argv, argc, uid, reason);
 		changed();
 		return ctl_say(msg, size, 0, "%s: relay granted for %s", ip,
 		    dur_format(secs, dur, sizeof(dur)));
@@ -394,6 +328,9 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 		            ? argv[3]
 		            : "banned by the admin"));
 		bl_admin_ban(&a, now, secs, reason);
+		snprintf(reason, sizeof(reason), "banned by the admin for %s",
+		    dur_format(secs, dur, sizeof(dur)));
+		admin_evidence(&a, now, argv, argc, uid, reason);
 		changed();
 		return ctl_say(msg, size, 0, "%s: banned for %s", ip,
 		    dur_format(secs, dur, sizeof(dur)));
@@ -405,6 +342,7 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 		if (!grant_revoke(&a))
 			return ctl_say(
 			    msg, size, CTL_EX_NOTFOUND, "%s: not granted", ip);
+		admin_evidence(&a, now, argv, argc, uid, "grant revoked");
 		changed();
 		return ctl_say(msg, size, 0, "%s: relay grant revoked", ip);
 	}
@@ -412,6 +350,8 @@ cmd_change(char **argv, size_t argc, char *msg, size_t size)
 		if (!bl_admin_unban(&a, now))
 			return ctl_say(
 			    msg, size, CTL_EX_NOTFOUND, "%s: not banned", ip);
+		admin_evidence(&a, now, argv, argc, uid,
+		    "ban lifted by the admin; still listed");
 		changed();
 		return ctl_say(
 		    msg, size, 0, "%s: ban lifted; still blacklisted", ip);
@@ -480,7 +420,7 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 			    "list what? relay, blacklist, fishing or bans");
 		return 0;
 	}
-	if (strcmp(cmd, "show") == 0) {
+	if (strcmp(cmd, "show") == 0 || strcmp(cmd, "explain") == 0) {
 		bool any;
 
 		if ((rc = get_ip(argv, argc, 1, false, &a, msg, msgsize)) != 0)
@@ -488,6 +428,15 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 		any = grant_get(&a, put_grant, r);
 		any = bl_get(&a, put_bl, r) || any;
 		any = fish_get(&a, put_fish, r) || any;
+		/* evidence of live records only, as offline: reaped soon */
+		if (any && strcmp(cmd, "explain") == 0)
+			evidence_get(&a, put_evidence, r);
+		if (!any && strcmp(cmd, "explain") == 0)
+			return ctl_say(msg, msgsize, CTL_EX_NOTFOUND,
+			    "%s: no record: popauthd has not granted, listed "
+			    "or banned it (try: popauthd --test FILE on a log "
+			    "line of it)",
+			    argv[1]);
 		if (!any)
 			return ctl_say(msg, msgsize, CTL_EX_NOTFOUND,
 			    "%s: not granted, listed or fishing", argv[1]);
@@ -503,7 +452,7 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 	if (strcmp(cmd, "grant") == 0 || strcmp(cmd, "revoke") == 0 ||
 	    strcmp(cmd, "ban") == 0 || strcmp(cmd, "unban") == 0 ||
 	    strcmp(cmd, "delist") == 0)
-		return cmd_change(argv, argc, msg, msgsize);
+		return cmd_change(argv, argc, uid, msg, msgsize);
 	if (strcmp(cmd, "flush") == 0)
 		return cmd_flush(argv, argc, msg, msgsize);
 	if (strcmp(cmd, "import") == 0) {
@@ -521,49 +470,4 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 		return ctl_say(msg, msgsize, 0, "reloaded");
 	}
 	return ctl_say(msg, msgsize, CTL_EX_USAGE, "unknown command");
-}
-
-/* status_add - append "name=value" to a log line, writing it out when full */
-struct status_log {
-	char line[1400];
-	size_t len;
-};
-
-static void
-status_flush(struct status_log *sl)
-{
-	if (sl->len > 0)
-		log_info("status: %s", sl->line);
-	sl->len = 0;
-	sl->line[0] = '\0';
-}
-
-static void
-status_line(void *arg, const char *line)
-{
-	struct status_log *sl = arg;
-	const char *name = strchr(line, '\t'), *value;
-	int n;
-
-	if (name == NULL || (value = strchr(name + 1, '\t')) == NULL)
-		return;
-	name++;
-	if (sl->len + strlen(line) + 4 > sizeof(sl->line))
-		status_flush(sl);
-	n = snprintf(sl->line + sl->len, sizeof(sl->line) - sl->len,
-	    "%s%.*s=%s", sl->len > 0 ? ", " : "", (int)(value - name), name,
-	    value + 1);
-	if (n > 0 && (size_t)n < sizeof(sl->line) - sl->len)
-		sl->len += (size_t)n;
-}
-
-void
-ctl_log_status(void)
-{
-	struct status_log sl;
-
-	sl.len = 0;
-	sl.line[0] = '\0';
-	ctl_status(status_line, &sl);
-	status_flush(&sl);
 }

@@ -27,7 +27,7 @@
  * what export.c wrote with %.6f, shortest first: 0.500000 as 0.5 */
 #define CTL_JSON_DUMP JSON_REAL_PRECISION(15)
 
-static const char *const top[] = {"grant", "black", "fish"};
+static const char *const top[] = {"grant", "black", "fish", "evidence"};
 
 /* field - the i-th tab-separated field of line (0 = kind) */
 static const char *
@@ -166,9 +166,13 @@ void
 ctl_json_write(FILE *out, char **lines, size_t n, const char *kind, bool export)
 {
 	json_t *stats;
-	size_t i, nn, len;
+	size_t i, nn, len, ntop;
 
 	json_set_alloc_funcs(xmalloc, free);
+	/* explain: the records and their evidence; show and export: no evidence */
+	ntop = strcmp(kind, "explain") == 0 ? NITEMS(top) : NITEMS(top) - 1;
+	if (strcmp(kind, "explain") == 0)
+		kind = "";
 	if (*kind != '\0') {
 		put_kind(out, lines, n, export_kind_find(kind, strlen(kind)));
 		fputc('\n', out);
@@ -195,7 +199,7 @@ ctl_json_write(FILE *out, char **lines, size_t n, const char *kind, bool export)
 	fputc('{', out);
 	if (export)
 		fputs("\n\"popauthd_export\": 1,", out);
-	for (i = 0; i < NITEMS(top); i++) {
+	for (i = 0; i < ntop; i++) {
 		const struct export_kind *k =
 		    export_kind_find(top[i], strlen(top[i]));
 
@@ -345,7 +349,8 @@ ctl_json_records(const char *text, size_t len,
 		    CTL_JSON_DEPTH_MAX);
 		goto done;
 	}
-	for (i = 0; i < NITEMS(top); i++) {
+	/* evidence (last in top) is never imported */
+	for (i = 0; i < NITEMS(top) - 1; i++) {
 		const struct export_kind *k =
 		    export_kind_find(top[i], strlen(top[i]));
 		json_t *arr = json_object_get(root, k->json_key);

@@ -19,7 +19,8 @@
 /*
  * ctl_json_write - records lines[0..n) as JSON to out.  kind "": an object
  * with one array per top-level kind (grants, blacklist, fishing; status as
- * an object of name: value); kind "grant"/"black"/"fish": only that array.
+ * an object of name: value); kind "grant"/"black"/"fish": only that array;
+ * kind "explain": as "", with an "evidence" array too.
  * export: add "popauthd_export": 1.
  */
 void ctl_json_write(

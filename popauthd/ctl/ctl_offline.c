@@ -12,6 +12,7 @@
 #include "ctl_offline.h"
 #include "blacklist.h"
 #include "ctl.h"
+#include "evidence.h"
 #include "export.h"
 #include "fish.h"
 #include "grant.h"
@@ -189,6 +190,21 @@ load_fish(void *arg, const void *k, size_t kl, const void *v, size_t vl)
 	return fish_info_decode(k, kl, v, vl, rd_fish, rd);
 }
 
+static void
+rd_evidence(void *arg, const struct addr *ip, const struct evidence_item *it)
+{
+	struct rd *rd = arg;
+
+	if (wanted(rd, ip))
+		export_evidence(ip, it, rd->fn, rd->arg);
+}
+
+static int
+load_evidence(void *arg, const void *k, size_t kl, const void *v, size_t vl)
+{
+	return evidence_decode(k, kl, v, vl, rd_evidence, arg);
+}
+
 static void stat_line(struct rd *rd, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -215,7 +231,7 @@ ctl_offline_read(const struct conf *c, const char *what, const struct addr *ip,
 	struct state_table *t;
 	int lock, code = 0;
 	bool all = strcmp(what, "status") == 0 || strcmp(what, "export") == 0 ||
-	    strcmp(what, "show") == 0;
+	    strcmp(what, "show") == 0 || strcmp(what, "explain") == 0;
 
 	memset(&rd, 0, sizeof(rd));
 	rd.c = c;
@@ -245,6 +261,11 @@ ctl_offline_read(const struct conf *c, const char *what, const struct addr *ip,
 	    ((t = state_table(s, "fishing")) == NULL ||
 	        state_load(t, load_fish, &rd) < 0))
 		code = CTL_EX_SOFTWARE;
+	/* evidence of live records only: the daemon reaps the rest */
+	if (code == 0 && strcmp(what, "explain") == 0 && rd.found > 0 &&
+	    ((t = state_table(s, "evidence")) == NULL ||
+	        state_load(t, load_evidence, &rd) < 0))
+		code = CTL_EX_SOFTWARE;
 	state_close(s);
 	offline_unlock(c, lock);
 	if (code != 0)
@@ -260,9 +281,15 @@ ctl_offline_read(const struct conf *c, const char *what, const struct addr *ip,
 	if (ip != NULL && rd.found == 0) {
 		char buf[ADDR_STRLEN];
 
+		addr_format(ip, buf, sizeof(buf));
+		if (strcmp(what, "explain") == 0)
+			return ctl_say(msg, msgsize, CTL_EX_NOTFOUND,
+			    "%s: no record: popauthd has not granted, listed "
+			    "or banned it (try: popauthd --test FILE on a log "
+			    "line of it)",
+			    buf);
 		return ctl_say(msg, msgsize, CTL_EX_NOTFOUND,
-		    "%s: not granted, listed or fishing",
-		    addr_format(ip, buf, sizeof(buf)));
+		    "%s: not granted, listed or fishing", buf);
 	}
 	return 0;
 }

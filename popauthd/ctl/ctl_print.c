@@ -3,6 +3,7 @@
  * (see ctl_print.h).
  */
 #include "ctl_print.h"
+#include "conf.h"
 #include "ctl_json.h"
 #include "export.h"
 #include "util.h"
@@ -122,10 +123,59 @@ print_table(const char *what, const struct ctl_lines *l)
 		putchar('\n');
 }
 
-static void
-print_show(const struct ctl_lines *l)
+/* field - the value of record field name, or "" */
+static const char *
+field(const struct export_kind *k, char **f, size_t n, const char *name)
 {
-	char copy[EXPORT_LINE_MAX], *f[16], t[32];
+	size_t j;
+
+	for (j = 0; j < k->nfields && j + 1 < n; j++)
+		if (strcmp(k->fields[j].name, name) == 0)
+			return f[j + 1];
+	return "";
+}
+
+/*
+ * show_human - a field of show in human units: unban and ban_kind only
+ * for a ban in force, the frequency per minute beside its threshold; false
+ * when the field is to be left out
+ */
+static bool
+show_human(const struct export_kind *k, char **f, size_t n, const char *name,
+    const char *v, const struct conf *c, char *buf, size_t size)
+{
+	bool banned = strcmp(field(k, f, n, "banned"), "1") == 0;
+	char t[32];
+	double d;
+
+	if (strcmp(k->kind, "black") != 0)
+		return false;
+	if (strcmp(name, "unban") == 0) {
+		if (banned)
+			snprintf(buf, size, "%s", when(t, sizeof(t), v));
+		else
+			snprintf(buf, size, "not banned");
+		return true;
+	}
+	if (strcmp(name, "freq") == 0 && parse_double(v, &d) == 0) {
+		if (c != NULL)
+			snprintf(buf, size, "%.1f/min (threshold %.1f/min)",
+			    d * 60, c->nullroute_freq_thresh * 60);
+		else
+			snprintf(buf, size, "%.1f/min", d * 60);
+		return true;
+	}
+	if (strcmp(name, "ban_kind") == 0 && !banned) {
+		buf[0] = '\0';
+		return true;
+	}
+	return false;
+}
+
+static void
+print_show(const struct ctl_lines *l, const struct conf *c)
+{
+	char copy[EXPORT_LINE_MAX], *f[16], t[32], human[96];
 	size_t i, j, n;
 
 	for (i = 0; i < l->n; i++) {
@@ -145,6 +195,12 @@ print_show(const struct ctl_lines *l)
 
 			if (k->parent != NULL && k->fields[j].type == EXP_IP)
 				continue;
+			if (show_human(
+			        k, f, n, name, v, c, human, sizeof(human))) {
+				if (human[0] != '\0')
+					printf("  %-14s %s\n", name, human);
+				continue;
+			}
 			if (strcmp(name, "first") == 0 ||
 			    strcmp(name, "last") == 0 ||
 			    strcmp(name, "expires") == 0 ||
@@ -164,6 +220,81 @@ print_show(const struct ctl_lines *l)
 	}
 }
 
+/* epoch - a record's time field as time_t (0 when bad) */
+static time_t
+epoch(const char *v)
+{
+	long long t;
+
+	return parse_long(v, -1, 1LL << 40, &t) < 0 ? 0 : (time_t)t;
+}
+
+/*
+ * print_explain - the story of one address: each kept line, oldest first,
+ * with its rule, event and decision, then what holds now and what happens
+ * next
+ */
+static void
+print_explain(const struct ctl_lines *l, const struct conf *c)
+{
+	char copy[EXPORT_LINE_MAX], *f[16], t1[32], t2[32];
+	size_t i, n, story = 0;
+
+	for (i = 0; i < l->n; i++) {
+		n = fields(l->v[i], copy, sizeof(copy), f);
+		if (strcmp(f[0], "evidence") != 0 || n < 7)
+			continue;
+		if (story++ == 0)
+			printf("%s: what happened, oldest first\n", f[1]);
+		printf("  %s  rule %s, event %s\n", when(t1, sizeof(t1), f[2]),
+		    f[3], f[4]);
+		printf("      -> %s\n", f[5]);
+		printf("      | %s\n", f[6]);
+	}
+	if (story == 0 && l->n > 0)
+		printf("no log lines kept (evidence_per_ip = 0, or the records "
+		       "came from popauthctl or an import)\n");
+	printf("now:\n");
+	for (i = 0; i < l->n; i++) {
+		n = fields(l->v[i], copy, sizeof(copy), f);
+		if (strcmp(f[0], "grant") == 0 && n >= 6) {
+			printf(
+			    "  relay granted until %s (%s logins); then the "
+			    "grant expires unless the client logs in again\n",
+			    when(t1, sizeof(t1), f[5]), f[4]);
+		} else if (strcmp(f[0], "black") == 0 && n >= 15) {
+			time_t last = epoch(f[3]), unban = epoch(f[4]);
+			time_t base = unban > last ? unban : last;
+
+			printf("  blacklisted by %s: %s; %s hits, %s ban(s)\n",
+			    f[12], f[13], f[6], f[7]);
+			if (strcmp(f[10], "1") == 0)
+				printf("  banned (%s) until %s, then unbanned; "
+				       "still listed\n",
+				    f[14], when(t1, sizeof(t1), f[4]));
+			else
+				printf("  not banned\n");
+			if (c != NULL) {
+				snprintf(t2, sizeof(t2), "%lld",
+				    (long long)(base + c->rbl_cache_expire));
+				printf(
+				    "  the entry expires %s (rbl_cache_expire "
+				    "after its last hit or unban)\n",
+				    when(t1, sizeof(t1), t2));
+			}
+		} else if (strcmp(f[0], "fish") == 0 && n >= 5) {
+			printf("  fishing: %s unique recipients", f[2]);
+			if (c != NULL) {
+				snprintf(t2, sizeof(t2), "%lld",
+				    (long long)(epoch(f[4]) + c->fish_expire));
+				printf("; the record expires %s",
+				    when(t1, sizeof(t1), t2));
+			}
+			putchar('\n');
+		}
+	}
+}
+
 static void
 print_status(const struct ctl_lines *l)
 {
@@ -178,8 +309,8 @@ print_status(const struct ctl_lines *l)
 
 /* output - print records of command cmd (what: list's argument) */
 void
-ctl_print(
-    const char *cmd, const char *what, const struct ctl_lines *l, bool json)
+ctl_print(const char *cmd, const char *what, const struct ctl_lines *l,
+    bool json, const struct conf *c)
 {
 	size_t i;
 
@@ -191,6 +322,8 @@ ctl_print(
 	if (json) {
 		const char *kind = "";
 
+		if (strcmp(cmd, "explain") == 0)
+			kind = "explain";
 		if (strcmp(cmd, "list") == 0)
 			kind = strcmp(what, "relay") == 0  ? "grant"
 			    : strcmp(what, "fishing") == 0 ? "fish"
@@ -202,7 +335,9 @@ ctl_print(
 	if (strcmp(cmd, "status") == 0)
 		print_status(l);
 	else if (strcmp(cmd, "show") == 0)
-		print_show(l);
+		print_show(l, c);
+	else if (strcmp(cmd, "explain") == 0)
+		print_explain(l, c);
 	else
 		print_table(what, l);
 }

@@ -18,8 +18,13 @@ struct ctl_lines {
 	size_t n, cap;
 };
 
-/* ctl_print - print the records of command cmd (what: list's argument) */
-void ctl_print(
-    const char *cmd, const char *what, const struct ctl_lines *l, bool json);
+struct conf;
+
+/*
+ * ctl_print - print the records of command cmd (what: list's argument);
+ * c (may be NULL) gives show its thresholds
+ */
+void ctl_print(const char *cmd, const char *what, const struct ctl_lines *l,
+    bool json, const struct conf *c);
 
 #endif

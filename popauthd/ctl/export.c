@@ -12,6 +12,7 @@
  * raw control bytes into a map value or a log line.
  */
 #include "export.h"
+#include "evidence.h"
 #include "log.h"
 #include "util.h"
 
@@ -59,6 +60,14 @@ static const struct export_field pair_fields[] = {
     {"last", EXP_INT, NULL},
     {"count", EXP_INT, NULL},
 };
+static const struct export_field evidence_fields[] = {
+    {"ip", EXP_IP, NULL},
+    {"when", EXP_INT, NULL},
+    {"rule", EXP_STR, NULL},
+    {"event", EXP_STR, NULL},
+    {"outcome", EXP_STR, NULL},
+    {"line", EXP_STR, NULL},
+};
 static const struct export_field stat_fields[] = {
     {"name", EXP_STR, NULL},
     {"value", EXP_STR, NULL},
@@ -76,6 +85,7 @@ static const struct export_kind kinds[] = {
     KIND("fish", NULL, "fishing", fish_fields),
     KIND("pair", "fish", "pairs", pair_fields),
     KIND("stat", NULL, "status", stat_fields),
+    KIND("evidence", NULL, "evidence", evidence_fields),
 };
 
 const struct export_kind *
@@ -200,6 +210,22 @@ export_bl(const struct bl_info *bi, export_line_fn *fn, void *arg)
 	    bi->total_hits, bi->bans, bi->freq, (long long)bi->alerted,
 	    bi->banned ? 1 : 0, text(h, bi->host), text(l, bi->list),
 	    text(r, bi->reason), bl_ban_kind_name(bi->ban_kind));
+	fn(arg, line);
+}
+
+void
+export_evidence(const struct addr *ip, const struct evidence_item *it,
+    export_line_fn *fn, void *arg)
+{
+	char line[EXPORT_LINE_MAX], a[ADDR_STRLEN];
+	char r[EXPORT_TEXT_MAX + 1], e[EXPORT_TEXT_MAX + 1],
+	    o[EXPORT_TEXT_MAX + 1], l[EXPORT_TEXT_MAX + 1];
+	size_t len = 0;
+
+	line_add(line, &len, "evidence\t%s\t%lld\t%s\t%s\t%s\t%s",
+	    addr_format(ip, a, sizeof(a)), (long long)it->when,
+	    text(r, it->rule), text(e, it->event), text(o, it->outcome),
+	    text(l, it->line));
 	fn(arg, line);
 }
 
@@ -457,7 +483,7 @@ import_line(struct import *im, char *line, char *err, size_t errsize)
 	tab = strchr(line, '\t');
 	n = tab != NULL ? (size_t)(tab - line) : strlen(line);
 	if ((k = export_kind_find(line, n)) == NULL ||
-	    strcmp(k->kind, "stat") == 0)
+	    strcmp(k->kind, "stat") == 0 || strcmp(k->kind, "evidence") == 0)
 		return fail(err, errsize, "unknown record kind \"%.*s\"",
 		    (int)(n > 20 ? 20 : n), line);
 	memset(&f, 0, sizeof(f));

@@ -63,6 +63,13 @@ void export_grant(const struct grant_info *gi, export_line_fn *fn, void *arg);
 void export_bl(const struct bl_info *bi, export_line_fn *fn, void *arg);
 /* export_fish - fi as a fish line and its pair lines */
 void export_fish(const struct fish_info *fi, export_line_fn *fn, void *arg);
+struct evidence_item;
+/*
+ * export_evidence - one kept log line of ip as an evidence line (explain
+ * only: export does not carry evidence and import refuses it)
+ */
+void export_evidence(const struct addr *ip, const struct evidence_item *it,
+    export_line_fn *fn, void *arg);
 
 /* what import does with each complete record */
 struct import_ops {

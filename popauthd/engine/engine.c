@@ -11,6 +11,7 @@
  * its end.
  */
 #include "engine.h"
+#include "evidence.h"
 #include "fish.h"
 #include "alert.h"
 #include "blacklist.h"
@@ -27,12 +28,14 @@
 #include "timer.h"
 #include "trigger.h"
 #include "whitelist.h"
+#include "witness.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define ENGINE_PERIODIC_MS   10000
 #define ENGINE_CHECKPOINT_MS (5 * 60 * 1000)
@@ -47,6 +50,7 @@ static struct engine_stats stats;
 static struct logline_year year;
 static bool replay;
 static long long last_flush_ms[2], last_checkpoint_ms;
+static double flush_started[2]; /* a background flush's start (metrics) */
 /* after a failure (disk full, read-only directory): retry later, not every tick */
 static long long retry_map_ms[2], retry_commit_ms;
 static unsigned int map_fails[2], commit_fails;
@@ -107,6 +111,10 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 	if (sm_init(c, st, replay) < 0 || gt_init(c, st, replay) < 0 ||
 	    reaper_init(c, replay) < 0)
 		return -1;
+	if (evidence_init(c, st) < 0)
+		return -1;
+	evidence_reap(
+	    witness_alive); /* records that expired while we were down */
 	last_reconcile = clock_now();
 	last_checkpoint_ms = mono_ms();
 	engine_tick();
@@ -143,9 +151,18 @@ engine_pair(const struct event *ev, const char *user, time_t now)
 	const struct lpair_stats *ps;
 
 	switch (lpair_event(pairs, ev, now, &ip)) {
-	case LPAIR_PAIRED:
+	case LPAIR_PAIRED: {
+		struct witness before;
+
+		/* the done line names no client: the evidence is its message */
+		if (cf->evidence_per_ip > 0)
+			witness_before(&ip, &before);
 		grant_login(&ip, user, now);
+		if (cf->evidence_per_ip > 0 && ev->line != NULL)
+			witness_after(&ip, ev, &before, ev->line->msg,
+			    ev->line->msglen, now);
 		return;
+	}
 	case LPAIR_REFUSED:
 		/* counted; said at most once a minute */
 		if (now - pairs_warned < 60)
@@ -177,6 +194,7 @@ engine_line(char *line, size_t len)
 {
 	struct logline ll;
 	struct event ev;
+	struct witness before;
 	char user[256];
 
 	stats.lines++;
@@ -193,6 +211,8 @@ engine_line(char *line, size_t len)
 		return;
 	stats.matched++;
 	stats.events[ev.kind]++;
+	if (cf->evidence_per_ip > 0)
+		witness_before(ev.has_ip ? &ev.ip : NULL, &before);
 	switch (ev.kind) {
 	case EV_LOGIN:
 		grant_login(
@@ -226,6 +246,9 @@ engine_line(char *line, size_t len)
 	case EV_NKINDS:
 		log_panic("%s: bad event kind", __func__);
 	}
+	if (cf->evidence_per_ip > 0)
+		witness_after(ev.has_ip ? &ev.ip : NULL, &ev, &before, line,
+		    len, clock_now());
 }
 
 /* engine_ready - log_ready_fn: both tables hold the changes tagged */
@@ -253,7 +276,7 @@ static void
 engine_commit(void)
 {
 	if (!grant_dirty() && !bl_dirty() && !fish_dirty() && !sm_dirty() &&
-	    !gt_dirty()) {
+	    !gt_dirty() && !evidence_dirty()) {
 		engine_events_durable();
 		return;
 	}
@@ -261,8 +284,9 @@ engine_commit(void)
 		return;
 	if (state_begin(st) == 0) {
 		if (grant_sync() == 0 && bl_sync() == 0 && fish_sync() == 0 &&
-		    sm_sync() == 0 && gt_sync() == 0) {
+		    sm_sync() == 0 && gt_sync() == 0 && evidence_sync() == 0) {
 			if (state_commit(st) == 0) {
+				evidence_synced();
 				grant_synced();
 				bl_synced();
 				fish_synced();
@@ -283,14 +307,41 @@ engine_commit(void)
 	}
 	/* the change lists stay; back off up to 30 s */
 	commit_fails++;
+	stats.commit_failures++;
 	retry_commit_ms =
 	    mono_ms() + (commit_fails < 8 ? 250LL << commit_fails : 30000);
+}
+
+/* mono_secs - a monotonic clock fine enough to time a map write */
+static double
+mono_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* engine_flush_timed - count one map write of secs seconds (metrics) */
+static void
+engine_flush_timed(double secs)
+{
+	static const double bounds[ENGINE_FLUSH_BUCKETS] = ENGINE_FLUSH_BOUNDS;
+	size_t b = 0;
+
+	while (b < ENGINE_FLUSH_BUCKETS && secs > bounds[b])
+		b++;
+	stats.flush_le[b]++;
+	stats.flushes++;
+	stats.flush_seconds += secs;
 }
 
 /* engine_flush_done - account for a finished write of map i (1 ok, -1 failed) */
 static void
 engine_flush_done(int i, struct map *m, int rc, long long now)
 {
+	if (rc < 0)
+		stats.map_failures++;
 	if (rc > 0) {
 		log_events_release(engine_ready, NULL);
 		if (map_fails[i] > 0)
@@ -317,6 +368,7 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 		rc = force ? map_wait(m) : map_poll(m);
 		if (rc == 0)
 			return;
+		engine_flush_timed(mono_secs() - flush_started[i]);
 		engine_flush_done(i, m, rc, now);
 	}
 	if (!map_dirty(m))
@@ -327,11 +379,14 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 		return;
 	map_size_hint(m, n);
 	last_flush_ms[i] = now;
+	flush_started[i] = mono_secs();
 	/* a big table is written by a child, so the loop keeps answering */
 	if (!force && n >= ENGINE_MAP_BG_MIN && !map_delta_cheap(m) &&
 	    map_flush_bg(m, walk, NULL) == 0)
 		return;
-	engine_flush_done(i, m, map_flush(m, walk, NULL) == 0 ? 1 : -1, now);
+	rc = map_flush(m, walk, NULL);
+	engine_flush_timed(mono_secs() - flush_started[i]);
+	engine_flush_done(i, m, rc == 0 ? 1 : -1, now);
 }
 
 void
@@ -438,6 +493,7 @@ engine_periodic(void)
 		bl_reconcile();
 		last_reconcile = clock_now();
 	}
+	evidence_reap(witness_alive); /* the records it explained are gone */
 	if (now - last_checkpoint_ms >= ENGINE_CHECKPOINT_MS) {
 		state_checkpoint(st);
 		last_checkpoint_ms = now;
@@ -464,6 +520,7 @@ engine_reload(struct conf *c, struct ruleset *rs)
 	sm_conf(c);
 	gt_conf(c);
 	reaper_conf(c);
+	evidence_conf(c);
 	last_reconcile = clock_now();
 	conf_free(oldc);
 	rule_free(oldrs);
@@ -488,6 +545,7 @@ engine_stop(void)
 	sm_fini();
 	gt_fini();
 	reaper_fini();
+	evidence_fini();
 	trigger_fini();
 	grant_fini();
 	lpair_free(pairs);

@@ -112,16 +112,22 @@ phrase_match(const char *text)
 	return false;
 }
 
+const char *
+trigger_exempt(const struct addr *ip)
+{
+	if (wl != NULL && whitelist_match(wl, ip))
+		return "whitelisted";
+	if (grant_active(ip))
+		return "holds a POP-before-SMTP grant";
+	return NULL;
+}
+
 /* exempt - true (and logged) when ip must not be listed */
 static bool
 exempt(const struct event *ev, const char *ip)
 {
-	const char *why = NULL;
+	const char *why = trigger_exempt(&ev->ip);
 
-	if (whitelist_match(wl, &ev->ip))
-		why = "whitelisted";
-	else if (grant_active(&ev->ip))
-		why = "holds a POP-before-SMTP grant";
 	if (why == NULL)
 		return false;
 	log_info(

@@ -21,5 +21,7 @@ void trigger_conf(const struct conf *c, struct whitelist *wl);
 void trigger_event(const struct event *ev, time_t now);
 /* trigger_fini - free the whitelist */
 void trigger_fini(void);
+/* trigger_exempt - why ip is never listed ("whitelisted", ...), or NULL */
+const char *trigger_exempt(const struct addr *ip);
 
 #endif

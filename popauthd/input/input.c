@@ -46,8 +46,14 @@ fifo_ops_close(void *h)
 	fifo_close(h);
 }
 
+static unsigned long long
+fifo_ops_dropped(const void *h)
+{
+	return fifo_dropped(h);
+}
+
 static const struct input_ops fifo_ops = {"fifo", fifo_ops_fd, fifo_ops_read,
-    fifo_ops_finish, fifo_ops_check, fifo_ops_close};
+    fifo_ops_finish, fifo_ops_check, fifo_ops_close, fifo_ops_dropped};
 
 /* input_new - wrap backend handle h (NULL stays NULL) */
 static struct input *
@@ -106,4 +112,10 @@ int
 input_check(struct input *in)
 {
 	return in->ops->check(in->h);
+}
+
+unsigned long long
+input_dropped(const struct input *in)
+{
+	return in != NULL ? in->ops->dropped(in->h) : 0;
 }

@@ -28,6 +28,8 @@ struct input_ops {
 	void (*finish)(void *h, input_line_fn *fn, void *arg); /* last line */
 	int (*check)(void *h); /* the periodic look: reopen when replaced */
 	void (*close)(void *h);
+	/* dropped - over-long lines dropped whole so far (metrics) */
+	unsigned long long (*dropped)(const void *h);
 };
 
 /* input_open - the daemon's source as c names it; NULL (logged) on error */
@@ -44,5 +46,7 @@ int input_read(struct input *in, size_t budget, input_line_fn *fn, void *arg);
 void input_finish(struct input *in, input_line_fn *fn, void *arg);
 /* input_check - reopen when the source was removed or replaced; 0 or -1 */
 int input_check(struct input *in);
+/* input_dropped - over-long lines dropped so far (0 for NULL) */
+unsigned long long input_dropped(const struct input *in);
 
 #endif

@@ -51,6 +51,13 @@ struct alert_job {
 static struct alert_job alert_q[ALERT_QUEUE_MAX]; /* FIFO, [0] oldest */
 static size_t alert_n;
 static long long alert_retry_ms = 60000;
+static struct alert_stats alert_st;
+
+const struct alert_stats *
+alert_stats(void)
+{
+	return &alert_st;
+}
 
 size_t
 alert_pending(void)
@@ -303,7 +310,9 @@ alert_failed(const struct conf *c, size_t i, const char *why, long long now)
 	long long k;
 
 	j->pid = 0;
+	alert_st.failed++;
 	if (j->tries > c->alert_retries) {
+		alert_st.dropped++;
 		log_error(
 		    "%s: unable to notify %s of null-route need against %s "
 		    "[%s] for %lld attempts: %s, gave up after %lld tries",
@@ -378,6 +387,7 @@ alert_send(const struct conf *c, const struct alert_info *ai)
 	char ip[ADDR_STRLEN];
 
 	addr_format(&ai->ip, ip, sizeof(ip));
+	alert_st.raised++;
 	if (*c->alert_smtp_server == '\0') {
 		log_info("%s: no null-route alert mail (alert_smtp_server is "
 		         "empty)",
@@ -385,6 +395,7 @@ alert_send(const struct conf *c, const struct alert_info *ai)
 		return;
 	}
 	if (alert_n == ALERT_QUEUE_MAX) {
+		alert_st.dropped++;
 		log_warn(
 		    "%s: null-route alert dropped: %d alerts already queued",
 		    ip, ALERT_QUEUE_MAX);
@@ -452,6 +463,7 @@ alert_poll(const struct conf *c)
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
 			log_info("%s: %s has been notified to null-route %s",
 			    j->ip, j->rcpt, j->ip);
+			alert_st.sent++;
 			alert_drop(i--);
 			continue;
 		}
@@ -529,6 +541,7 @@ alert_finish(const struct conf *c, long long max_ms)
 		log_warn("%s: null-route alert to %s dropped at exit, not sent "
 		         "(%s)",
 		    j->ip, j->rcpt, j->why);
+		alert_st.dropped++;
 		alert_drop(0);
 	}
 }

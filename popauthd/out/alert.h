@@ -62,6 +62,16 @@ void alert_finish(const struct conf *c, long long max_ms);
 /* alert_finish_ms - how long alert_finish needs to try everything queued */
 long long alert_finish_ms(const struct conf *c);
 
+struct alert_stats {
+	unsigned long long raised; /* alert_send calls: null-routes to report */
+	unsigned long long sent;   /* delivered */
+	unsigned long long failed; /* delivery attempts that failed */
+	unsigned long long dropped; /* never sent: queue full, gave up, exit */
+};
+
+/* alert_stats - counters since start (borrowed) */
+const struct alert_stats *alert_stats(void);
+
 /* alert_pending - number of alerts queued or in flight */
 size_t alert_pending(void);
 

@@ -18,6 +18,13 @@
 
 static const struct fw_ops *fw_cur; /* NULL until fw_open succeeds */
 static struct fw_settings fw_set;
+static unsigned long long fw_failed; /* metrics: calls that returned -1 */
+
+unsigned long long
+fw_failures(void)
+{
+	return fw_failed;
+}
 
 int
 fw_addr_cmp(const void *x, const void *y)
@@ -122,9 +129,14 @@ fw_ban(const struct addr *a, enum nullroute_scope scope, time_t unban)
 	if (fw_cur == NULL) {
 		log_warn("%s: cannot null-route: firewall not open",
 		    addr_format(a, ip, sizeof(ip)));
+		fw_failed++;
 		return -1;
 	}
-	return fw_cur->ban(a, scope, unban);
+	if (fw_cur->ban(a, scope, unban) < 0) {
+		fw_failed++;
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -135,9 +147,14 @@ fw_unban(const struct addr *a)
 	if (fw_cur == NULL) {
 		log_warn("%s: cannot lift null-route: firewall not open",
 		    addr_format(a, ip, sizeof(ip)));
+		fw_failed++;
 		return -1;
 	}
-	return fw_cur->unban(a);
+	if (fw_cur->unban(a) < 0) {
+		fw_failed++;
+		return -1;
+	}
+	return 0;
 }
 
 struct fw_vec {
@@ -172,6 +189,7 @@ fw_reconcile(fw_walk_fn *walk, void *arg)
 
 	if (fw_cur == NULL) {
 		log_warn("firewall: cannot reconcile: firewall not open");
+		fw_failed++;
 		return -1;
 	}
 	/* collect, then apply (STYLE.md 4): the walk never sees a half change */
@@ -193,6 +211,8 @@ fw_reconcile(fw_walk_fn *walk, void *arg)
 		vec.n = out;
 	}
 	rc = fw_cur->reconcile(vec.v, vec.n);
+	if (rc < 0)
+		fw_failed++;
 	free(vec.v);
 	return rc;
 }

@@ -82,6 +82,9 @@ typedef void fw_add_fn(
 typedef void fw_walk_fn(void *arg, fw_add_fn *add, void *ctx);
 int fw_reconcile(fw_walk_fn *walk, void *arg);
 
+/* fw_failures - ban, unban and reconcile calls that failed since start */
+unsigned long long fw_failures(void);
+
 /*
  * fw_close - at exit: keep (nullroute_keep_on_exit) leaves chain, rules and
  * jump in the kernel so bans survive a restart (the next fw_open and

@@ -30,7 +30,7 @@
 
 /* every table a tracker opens: priv.c hands only these to run_as_user */
 static const char *const state_names[] = {
-    "grants", "blacklist", "fishing", "greytrap", "sendmail"};
+    "grants", "blacklist", "fishing", "greytrap", "sendmail", "evidence"};
 
 struct state_table {
 	struct state *s;

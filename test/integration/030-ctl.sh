@@ -62,9 +62,21 @@ v=$(map_q 203.0.113.9 rbl_checks)
 [ "$(ctl list bans --json | jq -r '.[0].ip')" = 203.0.113.9 ] || fail "list bans"
 [ "$(ctl show 203.0.113.9 --json | jq -r '.blacklist[0].banned')" = true ] ||
 	fail "show: not banned"
+# show in human units: the unban time, the rate beside its threshold (the
+# default 0.03333333/s), the ban's kind; JSON keeps the raw numbers
+ctl show 203.0.113.9 >"$T/show"
+grep -qE '^  unban +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}$' "$T/show" || fail "show: unban: $(cat "$T/show")"
+grep -qE '^  freq +0\.0/min \(threshold 2\.0/min\)$' "$T/show" || fail "show: freq: $(cat "$T/show")"
+grep -qE '^  ban_kind +nullroute$' "$T/show" || fail "show: ban_kind: $(cat "$T/show")"
+[ "$(ctl show 203.0.113.9 --json | jq -r '.blacklist[0].freq')" = 0 ] || fail "show --json: freq changed"
 ctl unban 203.0.113.9 >/dev/null || fail "unban exit $?"
 [ "$(ctl show 203.0.113.9 --json | jq -r '.blacklist[0].banned')" = false ] ||
 	fail "unban: still banned"
+ctl show 203.0.113.9 >"$T/show"
+grep -qE '^  unban +not banned$' "$T/show" || fail "show after unban: $(cat "$T/show")"
+grep -q 'ban_kind' "$T/show" && fail "show: ban_kind of no ban: $(cat "$T/show")"
+[ "$(ctl show 203.0.113.9 --json | jq -r '.blacklist[0] | has("ban_kind")')" = true ] ||
+	fail "show --json lost ban_kind"
 [ "$(ctl list bans --json | jq length)" = 0 ] || fail "unban: list bans not empty"
 map_has 203.0.113.9 rbl_checks "$v" || fail "unban: entry must stay listed"
 ctl unban 203.0.113.9 2>/dev/null
