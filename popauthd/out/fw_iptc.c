@@ -578,10 +578,6 @@ iptc_close(bool keep)
 }
 
 const struct fw_ops fw_iptc_ops = {
-    "iptables",
-    iptc_open,
-    iptc_ban,
-    iptc_unban,
-    iptc_reconcile,
-    iptc_close,
+    "iptables", iptc_open, iptc_ban, iptc_unban, iptc_reconcile, iptc_close,
+    NULL, /* no timers: list bans says unknown */
 };
