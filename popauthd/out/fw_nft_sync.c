@@ -142,6 +142,8 @@ read_sets(const struct fw_settings *s, struct kset ks[NK_COUNT * 2])
 static const struct kelem *
 kfind(const struct kset *ks, const struct addr *a)
 {
+	if (ks->n == 0)
+		return NULL; /* v may be NULL: bsearch's pointer must not be */
 	return bsearch(a, ks->v, ks->n, sizeof(*ks->v), fw_addr_cmp);
 }
 
@@ -149,6 +151,8 @@ kfind(const struct kset *ks, const struct addr *a)
 static const struct fw_target *
 tfind(const struct fw_target *set, size_t n, const struct addr *a)
 {
+	if (n == 0)
+		return NULL; /* set may be NULL: no bans at all */
 	return bsearch(a, set, n, sizeof(*set), fw_addr_cmp);
 }
 
@@ -186,7 +190,9 @@ fw_nft_reconcile(const struct fw_target *set, size_t n)
 	for (idx = 0; idx < NK_COUNT * 2; idx++) {
 		const char *name = fw_nft_sets[idx / 2].name[idx % 2];
 
-		qsort(ks[idx].v, ks[idx].n, sizeof(*ks[idx].v), fw_addr_cmp);
+		if (ks[idx].n > 1) /* v is NULL when empty: no qsort(NULL) */
+			qsort(ks[idx].v, ks[idx].n, sizeof(*ks[idx].v),
+			    fw_addr_cmp);
 		if (ks[idx].foreign) {
 			/* we name elements only by struct addr: start over */
 			log_info("nftables: set %s held elements popauthd "
