@@ -18,6 +18,7 @@
 #include "evidence.h"
 #include "export.h"
 #include "fish.h"
+#include "fw.h"
 #include "grant.h"
 #include "log.h"
 #include "loginpair.h"
@@ -52,14 +53,24 @@ put_grant(void *arg, const struct grant_info *gi)
 static void
 put_bl(void *arg, const struct bl_info *bi)
 {
-	export_bl(bi, ctl_reply_line, arg);
+	export_bl(bi, -1, ctl_reply_line, arg);
 }
+
+/* list bans: the reply and the kernel's timers (fw_kernel_left) */
+struct ban_list {
+	struct ctl_reply *r;
+	struct fw_left *left;
+	size_t n;
+};
 
 static void
 put_ban(void *arg, const struct bl_info *bi)
 {
+	struct ban_list *bl = arg;
+
 	if (bi->banned)
-		export_bl(bi, ctl_reply_line, arg);
+		export_bl(bi, fw_left_find(bl->left, bl->n, &bi->ip),
+		    ctl_reply_line, bl->r);
 }
 
 static void
@@ -411,9 +422,14 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 			grant_each(put_grant, r);
 		else if (strcmp(what, "blacklist") == 0)
 			bl_each(put_bl, r);
-		else if (strcmp(what, "bans") == 0)
-			bl_each(put_ban, r);
-		else if (strcmp(what, "fishing") == 0)
+		else if (strcmp(what, "bans") == 0) {
+			struct ban_list bl = {r, NULL, 0};
+
+			/* one kernel read for the whole list; -1: unknown */
+			(void)fw_kernel_left(&bl.left, &bl.n);
+			bl_each(put_ban, &bl);
+			free(bl.left);
+		} else if (strcmp(what, "fishing") == 0)
 			fish_each(put_fish, r);
 		else
 			return ctl_say(msg, msgsize, CTL_EX_USAGE,

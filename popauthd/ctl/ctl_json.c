@@ -116,6 +116,11 @@ jrec(const struct export_kind *k, const char *line, bool child)
 
 		if (child && f->type == EXP_IP)
 			continue;
+		if (n == 0 && f->dflt != NULL) {
+			/* a line from an older daemon lacks a later field */
+			s = f->dflt;
+			n = strlen(s);
+		}
 		if (strcmp(f->name, "banned") == 0)
 			v = json_boolean(n == 1 && *s == '1');
 		else if (f->type == EXP_INT || f->type == EXP_NUM)

@@ -149,7 +149,7 @@ rd_bl(void *arg, const struct bl_info *bi)
 	if (strcmp(rd->what, "status") == 0 ||
 	    (strcmp(rd->what, "bans") == 0 && !bi->banned))
 		return;
-	export_bl(bi, rd->fn, rd->arg);
+	export_bl(bi, -1, rd->fn, rd->arg); /* the daemon reads the kernel */
 }
 
 static void

@@ -31,6 +31,27 @@ when(char *buf, size_t size, const char *epoch)
 	return buf;
 }
 
+/* left - kernel_left seconds as "29m58s" (dur_format without spaces), or
+ * "-" when unknown (-1, absent: an older daemon, iptables or none) */
+static const char *
+left(char *buf, size_t size, const char *secs)
+{
+	char d[64];
+	long long t;
+	size_t i, o = 0;
+
+	if (secs == NULL || parse_long(secs, -1, 1LL << 40, &t) < 0 || t < 0) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	dur_format((time_t)t, d, sizeof(d));
+	for (i = 0; d[i] != '\0' && o + 1 < size; i++)
+		if (d[i] != ' ')
+			buf[o++] = d[i];
+	buf[o] = '\0';
+	return buf;
+}
+
 /* fields - split a record line (a copy) into at most 16 fields */
 static size_t
 fields(const char *line, char *copy, size_t size, char **f)
@@ -64,8 +85,9 @@ print_table(const char *what, const struct ctl_lines *l)
 		printf("%-39s %6s %-19s %s\n", "IP", "UNIQUE", "LAST ATTEMPT",
 		    "RECIPIENTS");
 	else if (strcmp(what, "bans") == 0)
-		printf("%-39s %-19s %4s %6s %-20s %s\n", "IP", "BANNED UNTIL",
-		    "BANS", "HITS", "LISTED BY", "REASON");
+		printf("%-39s %-19s %-11s %4s %6s %-20s %s\n", "IP",
+		    "BANNED UNTIL", "KERNEL", "BANS", "HITS", "LISTED BY",
+		    "REASON");
 	else
 		printf("%-39s %-19s %6s %-19s %-20s %s\n", "IP", "LAST HIT",
 		    "HITS", "BANNED UNTIL", "LISTED BY", "REASON");
@@ -105,10 +127,12 @@ print_table(const char *what, const struct ctl_lines *l)
 			}
 		} else if (strcmp(f[0], "black") == 0 && n >= 14) {
 			if (strcmp(what, "bans") == 0)
-				printf("%s%-39s %-19s %4s %6s %-20s %s",
+				printf("%s%-39s %-19s %-11s %4s %6s %-20s %s",
 				    rows++ > 0 ? "\n" : "", f[1],
-				    when(t1, sizeof(t1), f[4]), f[7], f[6],
-				    f[12], f[13]);
+				    when(t1, sizeof(t1), f[4]),
+				    left(
+				        t2, sizeof(t2), n >= 16 ? f[15] : NULL),
+				    f[7], f[6], f[12], f[13]);
 			else
 				printf("%s%-39s %-19s %6s %-19s %-20s %s",
 				    rows++ > 0 ? "\n" : "", f[1],

@@ -45,6 +45,7 @@ static const struct export_field black_fields[] = {
     {"banned", EXP_INT, NULL}, {"host", EXP_STR, NULL}, {"list", EXP_STR, NULL},
     {"reason", EXP_STR, NULL},
     {"ban_kind", EXP_STR, "nullroute"}, /* since 0.1: exports before lack it */
+    {"kernel_left", EXP_INT, "-1"}, /* since 0.1: -1 unknown; not imported */
 };
 static const struct export_field fish_fields[] = {
     {"ip", EXP_IP, NULL},
@@ -195,7 +196,8 @@ export_grant(const struct grant_info *gi, export_line_fn *fn, void *arg)
 }
 
 void
-export_bl(const struct bl_info *bi, export_line_fn *fn, void *arg)
+export_bl(const struct bl_info *bi, long long kernel_left, export_line_fn *fn,
+    void *arg)
 {
 	char line[EXPORT_LINE_MAX], ip[ADDR_STRLEN];
 	char h[EXPORT_TEXT_MAX + 1], l[EXPORT_TEXT_MAX + 1],
@@ -204,12 +206,13 @@ export_bl(const struct bl_info *bi, export_line_fn *fn, void *arg)
 
 	line_add(line, &len,
 	    "black\t%s\t%lld\t%lld\t%lld\t%lu\t%lu\t%lu\t%.6f\t%lld\t%d\t%s\t%"
-	    "s\t%s\t%s",
+	    "s\t%s\t%s\t%lld",
 	    addr_format(&bi->ip, ip, sizeof(ip)), (long long)bi->first,
 	    (long long)bi->last, (long long)bi->unban, bi->period_hits,
 	    bi->total_hits, bi->bans, bi->freq, (long long)bi->alerted,
 	    bi->banned ? 1 : 0, text(h, bi->host), text(l, bi->list),
-	    text(r, bi->reason), bl_ban_kind_name(bi->ban_kind));
+	    text(r, bi->reason), bl_ban_kind_name(bi->ban_kind),
+	    kernel_left < 0 ? -1LL : kernel_left);
 	fn(arg, line);
 }
 

@@ -9,7 +9,7 @@
  *     grant  IP first last count expires
  *     user   IP name first last count          (follows its grant)
  *     black  IP first last unban period_hits total_hits bans freq alerted
- *            banned host list reason
+ *            banned host list reason ban_kind kernel_left
  *     fish   IP unique first_unique last
  *     pair   IP to from first last count       (follows its fish)
  *     stat   name value
@@ -59,8 +59,13 @@ typedef void export_line_fn(void *arg, const char *line);
 
 /* export_grant - gi as a grant line and its user lines */
 void export_grant(const struct grant_info *gi, export_line_fn *fn, void *arg);
-/* export_bl - bi as a black line */
-void export_bl(const struct bl_info *bi, export_line_fn *fn, void *arg);
+/*
+ * export_bl - bi as a black line; kernel_left: seconds the firewall's kernel
+ * timer has left for bi's ban (fw_kernel_left), -1 unknown.  Import reads it
+ * and ignores it: the kernel is set from the state, not from a file.
+ */
+void export_bl(const struct bl_info *bi, long long kernel_left,
+    export_line_fn *fn, void *arg);
 /* export_fish - fi as a fish line and its pair lines */
 void export_fish(const struct fish_info *fi, export_line_fn *fn, void *arg);
 struct evidence_item;

@@ -217,6 +217,46 @@ fw_reconcile(fw_walk_fn *walk, void *arg)
 	return rc;
 }
 
+int
+fw_kernel_left(struct fw_left **v, size_t *n)
+{
+	*v = NULL;
+	*n = 0;
+	if (fw_cur == NULL || fw_cur->left == NULL)
+		return -1;
+	if (fw_cur->left(v, n) < 0) {
+		free(*v);
+		*v = NULL;
+		*n = 0;
+		return -1;
+	}
+	if (*n > 1) {
+		size_t i, out;
+
+		qsort(*v, *n, sizeof(**v), fw_addr_cmp);
+		/* a client in two sets (a scope change in flight): the longer */
+		for (i = 1, out = 1; i < *n; i++) {
+			if (fw_addr_cmp(&(*v)[i], &(*v)[out - 1]) != 0)
+				(*v)[out++] = (*v)[i];
+			else if ((*v)[i].left > (*v)[out - 1].left)
+				(*v)[out - 1].left = (*v)[i].left;
+		}
+		*n = out;
+	}
+	return 0;
+}
+
+long long
+fw_left_find(const struct fw_left *v, size_t n, const struct addr *a)
+{
+	const struct fw_left *hit;
+
+	if (v == NULL || n == 0)
+		return -1;
+	hit = bsearch(a, v, n, sizeof(*v), fw_addr_cmp);
+	return hit != NULL ? hit->left : -1;
+}
+
 void
 fw_close(bool keep)
 {

@@ -85,6 +85,23 @@ int fw_reconcile(fw_walk_fn *walk, void *arg);
 /* fw_failures - ban, unban and reconcile calls that failed since start */
 unsigned long long fw_failures(void);
 
+/* one address's kernel timer, as fw_kernel_left reports it */
+struct fw_left {
+	struct addr a;  /* first: fw_addr_cmp and bsearch work on it */
+	long long left; /* seconds until the kernel drops a's ban */
+};
+
+/*
+ * fw_kernel_left - what the kernel has left of each ban (for list bans):
+ * *v (caller frees) gets *n entries sorted by fw_addr_cmp.  nftables reads
+ * its sets' element timers (one `nft -j list table`); an element without a
+ * timer is left out.  -1 when the backend cannot tell (iptables rules and
+ * none have no timers) or the query failed (logged): print "unknown".
+ */
+int fw_kernel_left(struct fw_left **v, size_t *n);
+/* fw_left_find - a's seconds in v (from fw_kernel_left), or -1: unknown */
+long long fw_left_find(const struct fw_left *v, size_t n, const struct addr *a);
+
 /*
  * fw_close - at exit: keep (nullroute_keep_on_exit) leaves chain, rules and
  * jump in the kernel so bans survive a restart (the next fw_open and
@@ -127,6 +144,8 @@ struct fw_ops {
 	/* reconcile - set is sorted by fw_addr_cmp, one target per address */
 	int (*reconcile)(const struct fw_target *set, size_t n);
 	void (*close)(bool keep);
+	/* left - as fw_kernel_left, unsorted; NULL: the backend cannot tell */
+	int (*left)(struct fw_left **v, size_t *n);
 };
 
 extern const struct fw_ops fw_none_ops;

@@ -461,7 +461,7 @@ reconcile1(const struct fam *f, const struct fw_target *set, size_t n)
 	seen = xcalloc(n * per + 1, sizeof(*seen));
 	del = xcalloc(nr + 1, sizeof(*del));
 	for (i = 0; i < nr; i++) {
-		if (r[i].ours &&
+		if (r[i].ours && n > 0 && /* set is NULL when n is 0 */
 		    (hit = bsearch(&r[i].k.a, set, n, sizeof(*set),
 		         fw_addr_cmp)) != NULL) {
 			size_t at = (size_t)(hit - set);
@@ -578,10 +578,6 @@ iptc_close(bool keep)
 }
 
 const struct fw_ops fw_iptc_ops = {
-    "iptables",
-    iptc_open,
-    iptc_ban,
-    iptc_unban,
-    iptc_reconcile,
-    iptc_close,
+    "iptables", iptc_open, iptc_ban, iptc_unban, iptc_reconcile, iptc_close,
+    NULL, /* no timers: list bans says unknown */
 };

@@ -28,49 +28,41 @@
  * Errors: a refused transaction changes nothing; it is logged with nft's own
  * message and the next fw_reconcile (iptables_refresh) retries.
  */
-#include "fw.h"
+#include "fw_nft_int.h"
 #include "clock.h"
 #include "log.h"
 #include "util.h"
 
-#include <jansson.h>
 #include <nftables/libnftables.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* the six sets: kind (IPv4 host, IPv6 host, IPv6 /64) by scope */
-enum nft_kind { NK_4, NK_6, NK_NET6, NK_COUNT };
-
-static const struct nft_setdef {
-	const char *name[2]; /* [SCOPE_ALL], [SCOPE_SMTP] */
-	const char *type;
-	const char *flags;
-	const char *match; /* the rule's selector */
-} nft_sets[NK_COUNT] = {
+const struct nft_setdef fw_nft_sets[NK_COUNT] = {
     {{"ban4", "ban4_smtp"}, "ipv4_addr", "timeout", "ip saddr"},
     {{"ban6", "ban6_smtp"}, "ipv6_addr", "timeout", "ip6 saddr"},
     {{"ban6net", "ban6net_smtp"}, "ipv6_addr", "interval,timeout", "ip6 saddr"},
-};
-
-#define NFT_LOG_MAX 20 /* per-element reconcile lines before a summary */
-
-struct nbuf {
-	char *p;
-	size_t n, cap;
 };
 
 static struct nft_ctx *nft;
 static struct fw_settings nft_set;
 static bool nft_ok; /* open succeeded */
 
-/* nb_add - append printf text to b */
-static void nb_add(struct nbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+struct nft_ctx *
+fw_nft_ctx(void)
+{
+	return nft;
+}
 
-static void
-nb_add(struct nbuf *b, const char *fmt, ...)
+const struct fw_settings *
+fw_nft_settings(void)
+{
+	return nft_ok ? &nft_set : NULL;
+}
+
+void
+fw_nft_nb_add(struct nbuf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int len;
@@ -90,8 +82,8 @@ nb_add(struct nbuf *b, const char *fmt, ...)
 }
 
 /* nb_init - an empty buffer */
-static void
-nb_init(struct nbuf *b)
+void
+fw_nft_nb_init(struct nbuf *b)
 {
 	b->cap = 4096;
 	b->n = 0;
@@ -100,8 +92,8 @@ nb_init(struct nbuf *b)
 }
 
 /* kind_of - which set family a belongs to */
-static enum nft_kind
-kind_of(const struct addr *a)
+enum nft_kind
+fw_nft_kind(const struct addr *a)
 {
 	if (a->family == 4)
 		return NK_4;
@@ -109,27 +101,28 @@ kind_of(const struct addr *a)
 }
 
 /* nb_setup - declare table, sets and chain under s (idempotent) */
-static void
-nb_setup(struct nbuf *b, const struct fw_settings *s)
+void
+fw_nft_nb_setup(struct nbuf *b, const struct fw_settings *s)
 {
 	const char *t = s->table;
 	char ports[FW_PORTS_MAX * 12 + 8];
 	size_t i, k, pn = 0;
 	int sc;
 
-	nb_add(b, "add table inet %s\n", t);
+	fw_nft_nb_add(b, "add table inet %s\n", t);
 	for (k = 0; k < NK_COUNT; k++)
 		for (sc = 0; sc < 2; sc++)
-			nb_add(b, "add set inet %s %s { type %s; flags %s; }\n",
-			    t, nft_sets[k].name[sc], nft_sets[k].type,
-			    nft_sets[k].flags);
-	nb_add(b,
+			fw_nft_nb_add(b,
+			    "add set inet %s %s { type %s; flags %s; }\n", t,
+			    fw_nft_sets[k].name[sc], fw_nft_sets[k].type,
+			    fw_nft_sets[k].flags);
+	fw_nft_nb_add(b,
 	    "add chain inet %s input { type filter hook input priority -10; "
 	    "policy accept; }\nflush chain inet %s input\n",
 	    t, t);
 	for (k = 0; k < NK_COUNT; k++)
-		nb_add(b, "add rule inet %s input %s @%s drop\n", t,
-		    nft_sets[k].match, nft_sets[k].name[SCOPE_ALL]);
+		fw_nft_nb_add(b, "add rule inet %s input %s @%s drop\n", t,
+		    fw_nft_sets[k].match, fw_nft_sets[k].name[SCOPE_ALL]);
 	ports[0] = '\0';
 	for (i = 0; i < s->nports && pn < sizeof(ports); i++) {
 		int w = s->port_lo[i] == s->port_hi[i]
@@ -146,25 +139,28 @@ nb_setup(struct nbuf *b, const struct fw_settings *s)
 	if (s->nports == 0)
 		return; /* conf_ports refuses an empty list; nothing to match */
 	for (k = 0; k < NK_COUNT; k++)
-		nb_add(b,
+		fw_nft_nb_add(b,
 		    "add rule inet %s input tcp dport { %s } %s @%s drop\n", t,
-		    ports, nft_sets[k].match, nft_sets[k].name[SCOPE_SMTP]);
+		    ports, fw_nft_sets[k].match,
+		    fw_nft_sets[k].name[SCOPE_SMTP]);
 }
 
 /* nb_del - delete a from set name, whether or not it is there */
-static void
-nb_del(struct nbuf *b, const char *set, const struct addr *a)
+void
+fw_nft_nb_del(struct nbuf *b, const char *set, const struct addr *a)
 {
 	char ip[ADDR_STRLEN];
 
 	addr_format(a, ip, sizeof(ip));
-	nb_add(b, "add element inet %s %s { %s }\n", nft_set.table, set, ip);
-	nb_add(b, "delete element inet %s %s { %s }\n", nft_set.table, set, ip);
+	fw_nft_nb_add(
+	    b, "add element inet %s %s { %s }\n", nft_set.table, set, ip);
+	fw_nft_nb_add(
+	    b, "delete element inet %s %s { %s }\n", nft_set.table, set, ip);
 }
 
 /* remaining - seconds of a ban until unban; 0: no kernel timeout */
-static long long
-remaining(time_t unban)
+long long
+fw_nft_remaining(time_t unban)
 {
 	long long left;
 
@@ -175,27 +171,29 @@ remaining(time_t unban)
 }
 
 /* nb_put - add a to set name, timing out at unban */
-static void
-nb_put(struct nbuf *b, const char *set, const struct addr *a, time_t unban)
+void
+fw_nft_nb_put(
+    struct nbuf *b, const char *set, const struct addr *a, time_t unban)
 {
 	char ip[ADDR_STRLEN];
-	long long left = remaining(unban);
+	long long left = fw_nft_remaining(unban);
 
 	addr_format(a, ip, sizeof(ip));
 	if (left > 0)
-		nb_add(b, "add element inet %s %s { %s timeout %llds }\n",
+		fw_nft_nb_add(b,
+		    "add element inet %s %s { %s timeout %llds }\n",
 		    nft_set.table, set, ip, left);
 	else
-		nb_add(b, "add element inet %s %s { %s }\n", nft_set.table, set,
-		    ip);
+		fw_nft_nb_add(b, "add element inet %s %s { %s }\n",
+		    nft_set.table, set, ip);
 }
 
 /*
  * run - one transaction; 0, or -1 with nft's message logged after what.
  * With out, the output buffer is copied there (caller frees).
  */
-static int
-run(const char *text, const char *what, char **out)
+int
+fw_nft_run(const char *text, const char *what, char **out)
 {
 	const char *err;
 	int rc;
@@ -251,9 +249,9 @@ nft_open(const struct fw_settings *s)
 	if (ctx_open() < 0)
 		return -1;
 	nft_set = *s;
-	nb_init(&b);
-	nb_setup(&b, s);
-	rc = run(b.p, "cannot set up the table", NULL);
+	fw_nft_nb_init(&b);
+	fw_nft_nb_setup(&b, s);
+	rc = fw_nft_run(b.p, "cannot set up the table", NULL);
 	free(b.p);
 	if (rc < 0) {
 		const char *err = nft_ctx_get_error_buffer(nft);
@@ -275,7 +273,7 @@ nft_open(const struct fw_settings *s)
 static int
 nft_ban(const struct addr *a, enum nullroute_scope scope, time_t unban)
 {
-	const struct nft_setdef *d = &nft_sets[kind_of(a)];
+	const struct nft_setdef *d = &fw_nft_sets[fw_nft_kind(a)];
 	char ip[ADDR_STRLEN], what[ADDR_STRLEN + 32];
 	struct nbuf b;
 	int rc;
@@ -285,25 +283,25 @@ nft_ban(const struct addr *a, enum nullroute_scope scope, time_t unban)
 		log_warn("%s: cannot null-route: nftables not open", ip);
 		return -1;
 	}
-	nb_init(&b);
-	nb_setup(&b, &nft_set);
+	fw_nft_nb_init(&b);
+	fw_nft_nb_setup(&b, &nft_set);
 	/* the other scope's element goes; ours is re-added with the timeout */
-	nb_del(&b, d->name[SCOPE_ALL], a);
-	nb_del(&b, d->name[SCOPE_SMTP], a);
-	nb_put(&b, d->name[scope], a, unban);
+	fw_nft_nb_del(&b, d->name[SCOPE_ALL], a);
+	fw_nft_nb_del(&b, d->name[SCOPE_SMTP], a);
+	fw_nft_nb_put(&b, d->name[scope], a, unban);
 	snprintf(what, sizeof(what), "%s: null-route not applied", ip);
-	rc = run(b.p, what, NULL);
+	rc = fw_nft_run(b.p, what, NULL);
 	free(b.p);
 	if (rc == 0)
 		log_debug("%s: set %s: timeout %llds", ip, d->name[scope],
-		    remaining(unban));
+		    fw_nft_remaining(unban));
 	return rc;
 }
 
 static int
 nft_unban(const struct addr *a)
 {
-	const struct nft_setdef *d = &nft_sets[kind_of(a)];
+	const struct nft_setdef *d = &fw_nft_sets[fw_nft_kind(a)];
 	char ip[ADDR_STRLEN], what[ADDR_STRLEN + 32];
 	struct nbuf b;
 	int rc;
@@ -313,236 +311,13 @@ nft_unban(const struct addr *a)
 		log_warn("%s: cannot lift null-route: nftables not open", ip);
 		return -1;
 	}
-	nb_init(&b);
-	nb_setup(&b, &nft_set);
-	nb_del(&b, d->name[SCOPE_ALL], a);
-	nb_del(&b, d->name[SCOPE_SMTP], a);
+	fw_nft_nb_init(&b);
+	fw_nft_nb_setup(&b, &nft_set);
+	fw_nft_nb_del(&b, d->name[SCOPE_ALL], a);
+	fw_nft_nb_del(&b, d->name[SCOPE_SMTP], a);
 	snprintf(what, sizeof(what), "%s: null-route not lifted", ip);
-	rc = run(b.p, what, NULL);
+	rc = fw_nft_run(b.p, what, NULL);
 	free(b.p);
-	return rc;
-}
-
-/* one element as the kernel holds it */
-struct kelem {
-	struct addr a;
-	long long expires; /* seconds left; -1: no timeout */
-};
-
-struct kset {
-	struct kelem *v;
-	size_t n, cap;
-	bool foreign; /* holds something we cannot name as a struct addr */
-};
-
-/* elem_addr - a set element's value as a struct addr; 0 or -1 */
-static int
-elem_addr(json_t *val, struct addr *a)
-{
-	json_t *pfx;
-	const char *s;
-
-	if (json_is_string(val)) {
-		s = json_string_value(val);
-		if (addr_parse(s, strlen(s), a) < 0)
-			return -1;
-		return a->family == ADDR_NET6 ? -1 : 0;
-	}
-	if ((pfx = json_object_get(val, "prefix")) != NULL &&
-	    json_is_string(json_object_get(pfx, "addr")) &&
-	    json_integer_value(json_object_get(pfx, "len")) == 64) {
-		struct addr host;
-
-		s = json_string_value(json_object_get(pfx, "addr"));
-		if (addr_parse(s, strlen(s), &host) < 0 || host.family != 6)
-			return -1;
-		addr_net64(&host, a);
-		return 0;
-	}
-	return -1;
-}
-
-/* kset_add - one element of a set's JSON "elem" array into ks */
-static void
-kset_add(struct kset *ks, json_t *el, enum nft_kind k)
-{
-	json_t *obj = json_object_get(el, "elem");
-	json_t *val = obj != NULL ? json_object_get(obj, "val") : el;
-	json_t *exp = obj != NULL ? json_object_get(obj, "expires") : NULL;
-	struct kelem e;
-
-	if (elem_addr(val, &e.a) < 0 || kind_of(&e.a) != k) {
-		ks->foreign = true;
-		return;
-	}
-	e.expires =
-	    json_is_integer(exp) ? (long long)json_integer_value(exp) : -1;
-	if (ks->n == ks->cap) {
-		ks->cap = ks->cap == 0 ? 64 : ks->cap * 2;
-		ks->v = xrealloc(ks->v, ks->cap * sizeof(*ks->v));
-	}
-	ks->v[ks->n++] = e;
-}
-
-/*
- * read_sets - our table's six sets as the kernel holds them, into ks
- * (indexed kind * 2 + scope); a missing table reads as empty.  0 or -1.
- */
-static int
-read_sets(struct kset ks[NK_COUNT * 2])
-{
-	char cmd[80], *text = NULL;
-	json_t *root, *arr, *it;
-	unsigned int flags = nft_ctx_output_get_flags(nft);
-	size_t i, j;
-	int rc;
-
-	snprintf(cmd, sizeof(cmd), "list table inet %s", nft_set.table);
-	nft_ctx_output_set_flags(nft, flags | NFT_CTX_OUTPUT_JSON);
-	rc = nft_run_cmd_from_buffer(nft, cmd);
-	if (rc == 0)
-		text = xstrdup(nft_ctx_get_output_buffer(nft));
-	nft_ctx_output_set_flags(nft, flags);
-	if (rc != 0)
-		return 0; /* no table (deleted by hand): all missing */
-	root = json_loads(text, 0, NULL);
-	free(text);
-	if (root == NULL ||
-	    !json_is_array(arr = json_object_get(root, "nftables"))) {
-		log_warn("nftables: cannot read table inet %s: bad JSON",
-		    nft_set.table);
-		json_decref(root);
-		return -1;
-	}
-	json_array_foreach(arr, i, it)
-	{
-		json_t *set = json_object_get(it, "set"), *elems, *el;
-		const char *name;
-		size_t k, idx;
-
-		if (set == NULL ||
-		    (name = json_string_value(json_object_get(set, "name"))) ==
-		        NULL)
-			continue;
-		for (idx = 0; idx < NK_COUNT * 2; idx++)
-			if (strcmp(name, nft_sets[idx / 2].name[idx % 2]) == 0)
-				break;
-		if (idx == NK_COUNT * 2)
-			continue; /* not one of ours: the setup leaves it be */
-		k = idx / 2;
-		elems = json_object_get(set, "elem");
-		json_array_foreach(elems, j, el)
-		    kset_add(&ks[idx], el, (enum nft_kind)k);
-	}
-	json_decref(root);
-	return 0;
-}
-
-/* kfind - the element for a in ks (sorted), or NULL */
-static const struct kelem *
-kfind(const struct kset *ks, const struct addr *a)
-{
-	if (ks->n == 0)
-		return NULL; /* bsearch wants a base even for no elements */
-	return bsearch(a, ks->v, ks->n, sizeof(*ks->v), fw_addr_cmp);
-}
-
-/* tfind - is a wanted in scope sc? */
-static const struct fw_target *
-tfind(const struct fw_target *set, size_t n, const struct addr *a)
-{
-	if (n == 0)
-		return NULL;
-	return bsearch(a, set, n, sizeof(*set), fw_addr_cmp);
-}
-
-/* stale - the kernel's expiry is more than a minute off the state's */
-static bool
-stale(const struct kelem *e, time_t unban)
-{
-	long long want = remaining(unban);
-
-	if (want == 0)
-		return e->expires >= 0; /* wanted without a timeout */
-	return e->expires < 0 || e->expires < want - 60 ||
-	    e->expires > want + 60;
-}
-
-static int
-nft_reconcile(const struct fw_target *set, size_t n)
-{
-	struct kset ks[NK_COUNT * 2];
-	struct nbuf b;
-	char ip[ADDR_STRLEN];
-	size_t i, idx, added = 0, removed = 0;
-	int rc = -1;
-
-	if (!nft_ok) {
-		log_warn("nftables: cannot reconcile: not open");
-		return -1;
-	}
-	memset(ks, 0, sizeof(ks));
-	if (read_sets(ks) < 0)
-		goto out;
-	nb_init(&b);
-	nb_setup(&b, &nft_set);
-	for (idx = 0; idx < NK_COUNT * 2; idx++) {
-		const char *name = nft_sets[idx / 2].name[idx % 2];
-
-		if (ks[idx].n > 1)
-			qsort(ks[idx].v, ks[idx].n, sizeof(*ks[idx].v),
-			    fw_addr_cmp);
-		if (ks[idx].foreign) {
-			/* we name elements only by struct addr: start over */
-			log_info("nftables: set %s held elements popauthd "
-			         "did not write; flushing it",
-			    name);
-			nb_add(
-			    &b, "flush set inet %s %s\n", nft_set.table, name);
-			removed += ks[idx].n;
-			ks[idx].n = 0;
-		}
-		/* stray elements: not wanted, or wanted in the other scope */
-		for (i = 0; i < ks[idx].n; i++) {
-			const struct fw_target *t =
-			    tfind(set, n, &ks[idx].v[i].a);
-
-			if (t != NULL && (size_t)t->scope == idx % 2)
-				continue;
-			nb_del(&b, name, &ks[idx].v[i].a);
-			if (removed++ < NFT_LOG_MAX)
-				log_info("%s: removed from set %s",
-				    addr_format(
-				        &ks[idx].v[i].a, ip, sizeof(ip)),
-				    name);
-		}
-	}
-	for (i = 0; i < n; i++) {
-		enum nft_kind k = kind_of(&set[i].a);
-		const char *name = nft_sets[k].name[set[i].scope];
-		const struct kelem *e =
-		    kfind(&ks[(size_t)k * 2 + set[i].scope], &set[i].a);
-
-		if (e != NULL && !stale(e, set[i].unban))
-			continue;
-		if (e != NULL)
-			nb_del(&b, name, &set[i].a);
-		nb_put(&b, name, &set[i].a, set[i].unban);
-		if (added++ < NFT_LOG_MAX)
-			log_info("%s: %s set %s (timeout %llds)",
-			    addr_format(&set[i].a, ip, sizeof(ip)),
-			    e != NULL ? "renewed in" : "added to", name,
-			    remaining(set[i].unban));
-	}
-	rc = run(b.p, "table not reconciled", NULL);
-	free(b.p);
-	if (rc == 0 && (added > 0 || removed > 0))
-		log_info("nftables: table inet %s reconciled: %zu element(s) "
-		         "added or renewed, %zu removed",
-		    nft_set.table, added, removed);
-out:
-	for (idx = 0; idx < NK_COUNT * 2; idx++)
-		free(ks[idx].v);
 	return rc;
 }
 
@@ -562,7 +337,7 @@ nft_close(bool keep)
 	}
 	snprintf(cmd, sizeof(cmd), "add table inet %s\ndelete table inet %s\n",
 	    nft_set.table, nft_set.table);
-	if (run(cmd, "table not removed", NULL) == 0)
+	if (fw_nft_run(cmd, "table not removed", NULL) == 0)
 		log_info("nftables: removed table inet %s and its bans",
 		    nft_set.table);
 }
@@ -572,8 +347,9 @@ const struct fw_ops fw_nft_ops = {
     nft_open,
     nft_ban,
     nft_unban,
-    nft_reconcile,
+    fw_nft_reconcile,
     nft_close,
+    fw_nft_left,
 };
 
 bool

@@ -151,7 +151,7 @@ ctl export >"$T/exp.tsv" || fail "export"
 ctl export --json >"$T/exp.json" || fail "export --json"
 jq -e '.popauthd_export == 1 and (.grants | length) == 3' "$T/exp.json" >/dev/null ||
 	fail "export --json content: $(cat "$T/exp.json")"
-awk -F'\t' '$1 == "black" && NF != 15 { exit 1 }' "$T/exp.tsv" || fail "export: broken record"
+awk -F'\t' '$1 == "black" && NF != 16 { exit 1 }' "$T/exp.tsv" || fail "export: broken record"
 # the protocol itself wants the confirmation word, not only popauthctl
 for req in $'flush\tall\n' $'flush\tall\tyes\n' $'flush\tall\tconfirm\tx\n' \
 	$'flush\tblacklist\n' $'flush\tbans\n'; do

@@ -47,6 +47,24 @@ tab_has '192\.0\.2\.20 timeout 2s' || fail "2 s ban: $(tab)"
 tab_has '192\.0\.2\.21 timeout 7d' || fail "1w ban: $(tab)"
 tab_has '2001:db8::7 timeout 1h' || fail "v6 ban: $(tab)"
 note "bans with kernel timeouts: ok"
+
+# list bans: the kernel's remaining time beside the state's
+ctl list bans >"$T/bans.txt" || fail "list bans"
+grep -qE '^IP .* KERNEL ' "$T/bans.txt" || fail "no KERNEL column: $(cat "$T/bans.txt")"
+grep -qE '^192\.0\.2\.21 .* 6d23h59m[0-9]+s ' "$T/bans.txt" ||
+	fail "1w ban's kernel time: $(cat "$T/bans.txt")"
+ctl list bans --json >"$T/bans.json" || fail "list bans --json"
+python3 - "$T/bans.json" <<'PYEOF' || fail "kernel_left: $(cat "$T/bans.json")"
+import json, sys, time
+now = time.time()
+seen = 0
+for b in json.load(open(sys.argv[1])):
+    if b["ip"] in ("192.0.2.21", "2001:db8::7"):
+        assert abs(b["kernel_left"] - (b["unban"] - now)) <= 5, b
+        seen += 1
+assert seen == 2
+PYEOF
+note "list bans: kernel time within 5 s of the state's"
 wait_for -t 5 tab_lacks '192\.0\.2\.20' || fail "2 s ban did not lift: $(tab)"
 tab_has '192\.0\.2\.21 timeout 7d' || fail "1w ban gone: $(tab)"
 note "2 s ban lifted after ${WAITED_MS} ms; 1w ban stays"

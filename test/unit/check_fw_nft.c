@@ -133,6 +133,37 @@ START_TEST(test_ban_timeout_unban)
 }
 END_TEST
 
+/* list bans: the kernel's timer per address, and "unknown" without one */
+START_TEST(test_kernel_left)
+{
+	struct addr a4 = A("192.0.2.7"), a6 = A("2001:db8::7"),
+	            n = A("2001:db8:1::/64"), other = A("192.0.2.99");
+	struct fw_left *v = NULL;
+	size_t cnt = 0;
+	long long l;
+
+	open_with(NULL, NULL);
+	ck_assert_int_eq(fw_ban(&a4, SCOPE_ALL, clock_now() + 3600), 0);
+	ck_assert_int_eq(fw_ban(&a6, SCOPE_SMTP, clock_now() + 600), 0);
+	ck_assert_int_eq(fw_ban(&n, SCOPE_ALL, clock_now() + 120), 0);
+	ck_assert_int_eq(fw_kernel_left(&v, &cnt), 0);
+	ck_assert_uint_eq(cnt, 3);
+	l = fw_left_find(v, cnt, &a4);
+	ck_assert_msg(l > 3590 && l <= 3600, "192.0.2.7: %lld", l);
+	l = fw_left_find(v, cnt, &a6);
+	ck_assert_msg(l > 590 && l <= 600, "2001:db8::7: %lld", l);
+	l = fw_left_find(v, cnt, &n);
+	ck_assert_msg(l > 110 && l <= 120, "2001:db8:1::/64: %lld", l);
+	ck_assert_int_eq(fw_left_find(v, cnt, &other), -1);
+	free(v);
+	fw_close(false);
+	/* no backend open (and iptables, none): unknown */
+	ck_assert_int_eq(fw_kernel_left(&v, &cnt), -1);
+	ck_assert_ptr_null(v);
+	ck_assert_int_eq(fw_left_find(v, cnt, &a4), -1);
+}
+END_TEST
+
 START_TEST(test_kernel_expiry)
 {
 	struct addr a4 = A("192.0.2.8");
@@ -276,6 +307,7 @@ fw_nft_suite(void)
 	tcase_add_test(tc, test_open_table);
 	tcase_add_test(tc, test_ban_timeout_unban);
 	tcase_add_test(tc, test_kernel_expiry);
+	tcase_add_test(tc, test_kernel_left);
 	tcase_add_test(tc, test_scope_and_net64);
 	tcase_add_test(tc, test_reconcile);
 	tcase_add_test(tc, test_close_keeps);
