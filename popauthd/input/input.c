@@ -7,9 +7,11 @@
  */
 #include "input.h"
 #include "fifo.h"
+#include "log.h"
 #include "util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct input {
 	const struct input_ops *ops;
@@ -72,7 +74,10 @@ input_new(const struct input_ops *ops, void *h)
 struct input *
 input_open(const struct conf *c)
 {
-	return input_new(&fifo_ops, fifo_open(c->fifo_path));
+	if (strcmp(c->input, "fifo") == 0)
+		return input_new(&fifo_ops, fifo_open(c->fifo_path));
+	log_error("input = %s: not supported by this build", c->input);
+	return NULL;
 }
 
 struct input *
