@@ -2,11 +2,13 @@
  * input.c - the log source interface (see input.h) over its backends.
  *
  * Backends: the FIFO (fifo.c, also files and stdin under --replay and
- * --test) and the systemd journal (journal.c).  A new kind of source is a new
+ * --test), a followed log file (file.c) and the systemd journal
+ * (journal.c).  A new kind of source is a new
  * struct input_ops and a case in input_open, not a new if in main.c.
  */
 #include "input.h"
 #include "fifo.h"
+#include "file.h"
 #include "journal.h"
 #include "log.h"
 #include "util.h"
@@ -120,6 +122,66 @@ static const struct input_ops journal_ops = {"journal", journal_ops_fd,
     journal_ops_dropped, journal_ops_pending, journal_ops_position,
     journal_ops_resume};
 
+static int
+file_ops_fd(void *h)
+{
+	return file_fd(h);
+}
+
+static int
+file_ops_read(void *h, size_t budget, input_line_fn *fn, void *arg)
+{
+	return file_read(h, budget, fn, arg);
+}
+
+static void
+file_ops_finish(void *h, input_line_fn *fn, void *arg)
+{
+	UNUSED(h); /* a partial line waits for its newline */
+	UNUSED(fn);
+	UNUSED(arg);
+}
+
+static int
+file_ops_check(void *h)
+{
+	return file_check(h);
+}
+
+static void
+file_ops_close(void *h)
+{
+	file_close(h);
+}
+
+static unsigned long long
+file_ops_dropped(const void *h)
+{
+	return file_dropped(h);
+}
+
+static bool
+file_ops_pending(void *h)
+{
+	return file_pending(h);
+}
+
+static size_t
+file_ops_position(void *h, void *buf, size_t size)
+{
+	return file_position(h, buf, size);
+}
+
+static int
+file_ops_resume(void *h, const void *pos, size_t len)
+{
+	return file_resume(h, pos, len);
+}
+
+static const struct input_ops file_ops = {"file", file_ops_fd, file_ops_read,
+    file_ops_finish, file_ops_check, file_ops_close, file_ops_dropped,
+    file_ops_pending, file_ops_position, file_ops_resume};
+
 /* input_new - wrap backend handle h (NULL stays NULL) */
 static struct input *
 input_new(const struct input_ops *ops, void *h)
@@ -139,6 +201,9 @@ input_open(const struct conf *c)
 {
 	if (strcmp(c->input, "fifo") == 0)
 		return input_new(&fifo_ops, fifo_open(c->fifo_path));
+	if (strcmp(c->input, "file") == 0)
+		return input_new(
+		    &file_ops, file_open(c->input_path, c->popauth_expire));
 	if (strcmp(c->input, "journal") == 0)
 		return input_new(&journal_ops,
 		    journal_open(c->journal_directory, c->popauth_expire));
