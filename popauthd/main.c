@@ -164,6 +164,9 @@ static void
 daemon_turn(void *arg)
 {
 	UNUSED(arg);
+	/* the last read stopped at its budget (a journal backlog) */
+	if (input != NULL && input_pending(input))
+		input_readable(NULL, -1);
 	engine_run_timers();
 	engine_tick();
 	metrics_ms = metrics_poll();
@@ -176,6 +179,8 @@ daemon_timeout(void *arg)
 	long long t = engine_timeout_ms();
 
 	UNUSED(arg);
+	if (input != NULL && input_pending(input))
+		return 0;
 	if (metrics_ms >= 0 && (t < 0 || metrics_ms < t))
 		t = metrics_ms;
 	return t;
@@ -476,6 +481,10 @@ main(int argc, char **argv)
 	event_signals();
 	if (engine_start(c, rs, false) < 0) {
 		rc = EX_SOFTWARE; /* the engine owns c and rs from here */
+		goto stop;
+	}
+	if (engine_set_input(f) < 0) {
+		rc = EX_SOFTWARE;
 		goto stop;
 	}
 	ctl_cmd_init(reload);

@@ -56,7 +56,10 @@ struct conf_src {
 };
 
 static const struct conf_key keys[] = {
+    K(input, T_STR, "fifo", 1, 0),
     K(fifo_path, T_STR, POPAUTHD_RUNSTATEDIR "/popauthd/maillog.fifo", 1, 0),
+    K(input_path, T_STR, POPAUTHD_LOCALSTATEDIR "/log/mail.log", 1, 0),
+    K(journal_directory, T_STR, "", 0, 0),
     K(data_directory, T_STR, POPAUTHD_LOCALSTATEDIR "/lib/popauthd", 1, 0),
     K(map_directory, T_STR, POPAUTHD_SYSCONFDIR "/postfix/popauthd", 1, 0),
     K(popauth_map, T_STR, "popauth_checks", 1, 0),

@@ -21,8 +21,12 @@ struct conf_src;
 struct conf {
 	char *config_file;    /* where it came from, for messages */
 	struct conf_src *src; /* where each key was set (conf_where) */
+	/* the log input (input.h) */
+	char *input;             /* fifo, file or journal */
+	char *fifo_path;         /* input = fifo */
+	char *input_path;        /* input = file: the followed log file */
+	char *journal_directory; /* input = journal; "" = the system journal */
 	/* paths */
-	char *fifo_path;
 	char *data_directory;
 	char *map_directory;
 	char *popauth_map;

@@ -383,6 +383,23 @@ conf_check(const struct conf *c, conf_error_fn *err)
 		    "greytrap_max_senders_ratio is a ratio, 0 to 1");
 		rc = -1;
 	}
+	if (strcmp(c->input, "fifo") != 0 && strcmp(c->input, "file") != 0 &&
+	    strcmp(c->input, "journal") != 0) {
+		err(c, "input", "input = %.60s: expected fifo, file or journal",
+		    c->input);
+		rc = -1;
+	}
+	if (strcmp(c->input, "file") == 0 && c->input_path[0] != '/') {
+		err(c, "input_path", "input_path = %.60s: not an absolute path",
+		    c->input_path);
+		rc = -1;
+	}
+	if (c->journal_directory[0] != '\0' && c->journal_directory[0] != '/') {
+		err(c, "journal_directory",
+		    "journal_directory = %.60s: not an absolute path",
+		    c->journal_directory);
+		rc = -1;
+	}
 	/* every check runs: one pass reports every bad value */
 	rc |= check_smtp(c, err);
 	rc |= check_names(c, err);

@@ -17,6 +17,8 @@
 #include "blacklist.h"
 #include "clock.h"
 #include "grant.h"
+#include "inpos.h"
+#include "input.h"
 #include "greytrap.h"
 #include "log.h"
 #include "loginpair.h"
@@ -56,6 +58,7 @@ static long long retry_map_ms[2], retry_commit_ms;
 static unsigned int map_fails[2], commit_fails;
 static time_t last_reconcile;
 static struct lpair *pairs; /* two-line logins */
+static struct input *input; /* whose position is stored (engine_set_input) */
 static time_t pairs_warned;
 
 const struct engine_stats *
@@ -271,12 +274,18 @@ engine_events_durable(void)
 	log_events_release(engine_ready, NULL);
 }
 
-/* engine_commit - write every tracker's changes in one transaction */
+/* engine_commit - write every tracker's changes and the input's position in
+ * one transaction; all: also a position that alone would wait (stop) */
 static void
-engine_commit(void)
+engine_commit(bool all)
 {
+	unsigned char pos[INPUT_POS_MAX];
+
+	if (input != NULL)
+		inpos_note(pos, input_position(input, pos, sizeof(pos)));
 	if (!grant_dirty() && !bl_dirty() && !fish_dirty() && !sm_dirty() &&
-	    !gt_dirty() && !evidence_dirty()) {
+	    !gt_dirty() && !evidence_dirty() &&
+	    !(all ? inpos_dirty() : inpos_due(mono_ms()))) {
 		engine_events_durable();
 		return;
 	}
@@ -284,7 +293,8 @@ engine_commit(void)
 		return;
 	if (state_begin(st) == 0) {
 		if (grant_sync() == 0 && bl_sync() == 0 && fish_sync() == 0 &&
-		    sm_sync() == 0 && gt_sync() == 0 && evidence_sync() == 0) {
+		    sm_sync() == 0 && gt_sync() == 0 && evidence_sync() == 0 &&
+		    inpos_sync() == 0) {
 			if (state_commit(st) == 0) {
 				evidence_synced();
 				grant_synced();
@@ -292,6 +302,7 @@ engine_commit(void)
 				fish_synced();
 				sm_synced();
 				gt_synced();
+				inpos_synced(mono_ms());
 				engine_events_durable();
 				if (commit_fails > 0)
 					log_info(
@@ -310,6 +321,21 @@ engine_commit(void)
 	stats.commit_failures++;
 	retry_commit_ms =
 	    mono_ms() + (commit_fails < 8 ? 250LL << commit_fails : 30000);
+}
+
+int
+engine_set_input(struct input *in)
+{
+	const void *pos;
+	size_t len;
+
+	if (inpos_init(st, input_kind(in)) < 0)
+		return -1;
+	len = inpos_saved(&pos);
+	if (input_resume(in, pos, len) < 0)
+		return -1;
+	input = in;
+	return 0;
 }
 
 /* mono_secs - a monotonic clock fine enough to time a map write */
@@ -402,7 +428,7 @@ engine_tick(void)
 	 */
 	if (!replay)
 		engine_flush_map(0, relay_map, grant_map_walk, false);
-	engine_commit();
+	engine_commit(false);
 	alert_poll(cf);
 	if (replay)
 		return; /* maps are written once, at the end of the replay */
@@ -414,7 +440,7 @@ engine_flush_all(void)
 {
 	if (st == NULL || relay_map == NULL || bl_map == NULL)
 		return; /* a start that failed half-way has nothing to write */
-	engine_commit();
+	engine_commit(true);
 	engine_flush_map(0, relay_map, grant_map_walk, true);
 	engine_flush_map(1, bl_map, bl_map_walk, true);
 	/* what a table could not take stays in state; say it now anyway */
@@ -457,6 +483,8 @@ engine_timeout_ms(void)
 				t = due;
 		}
 	}
+	if (inpos_dirty() && (t < 0 || t > INPOS_IDLE_MS))
+		t = INPOS_IDLE_MS; /* a moved position alone is written soon */
 	if (commit_fails > 0) {
 		long long c = retry_commit_ms - now;
 
@@ -548,6 +576,8 @@ engine_stop(void)
 	evidence_fini();
 	trigger_fini();
 	grant_fini();
+	inpos_fini();
+	input = NULL;
 	lpair_free(pairs);
 	pairs = NULL;
 	map_close(relay_map);

@@ -33,6 +33,12 @@ struct engine_stats {
 
 /* engine_start - open state, maps and trackers; replay: log-time clock; 0 or -1 */
 int engine_start(struct conf *c, struct ruleset *rs, bool replay);
+struct input;
+/*
+ * engine_set_input - store in's position with each commit from now on, and
+ * resume in after the position stored by the last run; 0 or -1 (logged)
+ */
+int engine_set_input(struct input *in);
 /* engine_line - one log line (NUL-terminated at len, may hold NULs) */
 void engine_line(char *line, size_t len);
 /* engine_tick - commit changes, flush held events, rewrite maps when due */

@@ -1,15 +1,20 @@
 /*
  * input.c - the log source interface (see input.h) over its backends.
  *
- * Today one backend, the FIFO (fifo.c), for the daemon and for files and
- * stdin under --replay and --test.  A new kind of source is a new
+ * Backends: the FIFO (fifo.c, also files and stdin under --replay and
+ * --test), a followed log file (file.c) and the systemd journal
+ * (journal.c).  A new kind of source is a new
  * struct input_ops and a case in input_open, not a new if in main.c.
  */
 #include "input.h"
 #include "fifo.h"
+#include "file.h"
+#include "journal.h"
+#include "log.h"
 #include "util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct input {
 	const struct input_ops *ops;
@@ -53,7 +58,129 @@ fifo_ops_dropped(const void *h)
 }
 
 static const struct input_ops fifo_ops = {"fifo", fifo_ops_fd, fifo_ops_read,
-    fifo_ops_finish, fifo_ops_check, fifo_ops_close, fifo_ops_dropped};
+    fifo_ops_finish, fifo_ops_check, fifo_ops_close, fifo_ops_dropped, NULL,
+    NULL, NULL};
+
+static int
+journal_ops_fd(void *h)
+{
+	return journal_fd(h);
+}
+
+static int
+journal_ops_read(void *h, size_t budget, input_line_fn *fn, void *arg)
+{
+	return journal_read(h, budget, fn, arg);
+}
+
+static void
+journal_ops_finish(void *h, input_line_fn *fn, void *arg)
+{
+	UNUSED(h); /* entries are whole */
+	UNUSED(fn);
+	UNUSED(arg);
+}
+
+static int
+journal_ops_check(void *h)
+{
+	return journal_check(h);
+}
+
+static void
+journal_ops_close(void *h)
+{
+	journal_close(h);
+}
+
+static unsigned long long
+journal_ops_dropped(const void *h)
+{
+	return journal_dropped(h);
+}
+
+static bool
+journal_ops_pending(void *h)
+{
+	return journal_pending(h);
+}
+
+static size_t
+journal_ops_position(void *h, void *buf, size_t size)
+{
+	return journal_position(h, buf, size);
+}
+
+static int
+journal_ops_resume(void *h, const void *pos, size_t len)
+{
+	return journal_resume(h, pos, len);
+}
+
+static const struct input_ops journal_ops = {"journal", journal_ops_fd,
+    journal_ops_read, journal_ops_finish, journal_ops_check, journal_ops_close,
+    journal_ops_dropped, journal_ops_pending, journal_ops_position,
+    journal_ops_resume};
+
+static int
+file_ops_fd(void *h)
+{
+	return file_fd(h);
+}
+
+static int
+file_ops_read(void *h, size_t budget, input_line_fn *fn, void *arg)
+{
+	return file_read(h, budget, fn, arg);
+}
+
+static void
+file_ops_finish(void *h, input_line_fn *fn, void *arg)
+{
+	UNUSED(h); /* a partial line waits for its newline */
+	UNUSED(fn);
+	UNUSED(arg);
+}
+
+static int
+file_ops_check(void *h)
+{
+	return file_check(h);
+}
+
+static void
+file_ops_close(void *h)
+{
+	file_close(h);
+}
+
+static unsigned long long
+file_ops_dropped(const void *h)
+{
+	return file_dropped(h);
+}
+
+static bool
+file_ops_pending(void *h)
+{
+	return file_pending(h);
+}
+
+static size_t
+file_ops_position(void *h, void *buf, size_t size)
+{
+	return file_position(h, buf, size);
+}
+
+static int
+file_ops_resume(void *h, const void *pos, size_t len)
+{
+	return file_resume(h, pos, len);
+}
+
+static const struct input_ops file_ops = {"file", file_ops_fd, file_ops_read,
+    file_ops_finish, file_ops_check, file_ops_close, file_ops_dropped,
+    file_ops_pending, file_ops_position, file_ops_resume};
 
 /* input_new - wrap backend handle h (NULL stays NULL) */
 static struct input *
@@ -72,7 +199,16 @@ input_new(const struct input_ops *ops, void *h)
 struct input *
 input_open(const struct conf *c)
 {
-	return input_new(&fifo_ops, fifo_open(c->fifo_path));
+	if (strcmp(c->input, "fifo") == 0)
+		return input_new(&fifo_ops, fifo_open(c->fifo_path));
+	if (strcmp(c->input, "file") == 0)
+		return input_new(
+		    &file_ops, file_open(c->input_path, c->popauth_expire));
+	if (strcmp(c->input, "journal") == 0)
+		return input_new(&journal_ops,
+		    journal_open(c->journal_directory, c->popauth_expire));
+	log_error("input = %s: not supported by this build", c->input);
+	return NULL;
 }
 
 struct input *
@@ -118,4 +254,29 @@ unsigned long long
 input_dropped(const struct input *in)
 {
 	return in != NULL ? in->ops->dropped(in->h) : 0;
+}
+
+const char *
+input_kind(const struct input *in)
+{
+	return in->ops->kind;
+}
+
+bool
+input_pending(const struct input *in)
+{
+	return in->ops->pending != NULL && in->ops->pending(in->h);
+}
+
+size_t
+input_position(struct input *in, void *buf, size_t size)
+{
+	return in->ops->position != NULL ? in->ops->position(in->h, buf, size)
+	                                 : 0;
+}
+
+int
+input_resume(struct input *in, const void *pos, size_t len)
+{
+	return in->ops->resume != NULL ? in->ops->resume(in->h, pos, len) : 0;
 }

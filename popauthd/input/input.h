@@ -1,17 +1,22 @@
 /*
  * input.h - where the daemon's log lines come from, behind one interface.
  *
- * For main.c (the loop's input, --replay and --test).  A source is one
- * struct input_ops; the daemon picks one from the conf at start (today
- * the syslog FIFO, fifo.c; a followed file and the systemd journal are the
- * next kinds) and sees only this interface.  Lines reach fn NUL-terminated
- * at len, may hold NUL bytes, and are valid during the call only.
+ * For main.c (the loop's input, --replay and --test) and engine.c (the
+ * position it stores).  A source is one struct input_ops; the daemon picks
+ * one from the conf (input = fifo | file | journal) at start and sees only
+ * this interface.  Lines reach fn NUL-terminated at len, may hold NUL bytes,
+ * and are valid during the call only.  A source that can go back (the
+ * journal, a file) has a position: opaque bytes the engine writes in the
+ * same state transaction as what the lines before it did, and hands back to
+ * input_resume at the next start, so a stop or a kill -9 neither loses nor
+ * repeats a line that was acted on.
  */
 #ifndef POPAUTHD_INPUT_H
 #define POPAUTHD_INPUT_H
 
 #include "conf.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct input;
@@ -30,7 +35,14 @@ struct input_ops {
 	void (*close)(void *h);
 	/* dropped - over-long lines dropped whole so far (metrics) */
 	unsigned long long (*dropped)(const void *h);
+	/* the rest may be NULL: a source without a position (the FIFO) */
+	bool (*pending)(void *h); /* the last read stopped at its budget */
+	size_t (*position)(void *h, void *buf, size_t size);
+	int (*resume)(void *h, const void *pos, size_t len);
 };
+
+/* the longest position a source hands out */
+#define INPUT_POS_MAX 1024
 
 /* input_open - the daemon's source as c names it; NULL (logged) on error */
 struct input *input_open(const struct conf *c);
@@ -48,5 +60,21 @@ void input_finish(struct input *in, input_line_fn *fn, void *arg);
 int input_check(struct input *in);
 /* input_dropped - over-long lines dropped so far (0 for NULL) */
 unsigned long long input_dropped(const struct input *in);
+/* input_kind - "fifo", "file", "journal": the key of the stored position */
+const char *input_kind(const struct input *in);
+/* input_pending - more is ready than the last read took: read again now */
+bool input_pending(const struct input *in);
+/*
+ * input_position - where the source stands after the last line handed out,
+ * into buf (at most size bytes); its length, 0 when none or not moved since
+ * input_resume
+ */
+size_t input_position(struct input *in, void *buf, size_t size);
+/*
+ * input_resume - go on after pos (len bytes, from input_position in an
+ * earlier run); len 0: no stored position, start popauth_expire back.  0, or
+ * -1 (logged).  A source without a position ignores it.
+ */
+int input_resume(struct input *in, const void *pos, size_t len);
 
 #endif

@@ -29,8 +29,8 @@
 #define STATE_LOG_DIGITS 10 /* log.0000000001 */
 
 /* every table a tracker opens: priv.c hands only these to run_as_user */
-static const char *const state_names[] = {
-    "grants", "blacklist", "fishing", "greytrap", "sendmail", "evidence"};
+static const char *const state_names[] = {"grants", "blacklist", "fishing",
+    "greytrap", "sendmail", "evidence", "input"};
 
 struct state_table {
 	struct state *s;

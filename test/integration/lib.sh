@@ -253,7 +253,9 @@ pidfile_is() {
 # _pa_ready - FIFO and pid file are there, or the daemon died
 _pa_ready() {
 	pa_alive || return 0
-	[ -p "$FIFO" ] && pidfile_is "$PA_PID"
+	# input = journal or file: no FIFO; the pid file is written after the input opened
+	{ [ -p "$FIFO" ] || grep -qE '^input = (journal|file)$' "$CONF"; } &&
+		pidfile_is "$PA_PID"
 }
 
 # pa_start [ARGS...] - start "$POPAUTHD -f -c $CONF ARGS" in the background and

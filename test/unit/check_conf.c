@@ -233,6 +233,7 @@ static const struct {
     {"firewall_backend = NONE\n", 1, "firewall_backend"},
     {"nullroute_scope = udp\n", 1, "nullroute_scope"},
     {"fifo_path =\n", 1, "fifo_path"},
+    {"input =\n", 1, "input"},
     {"map_directory = \n", 1, "map_directory"},
     {"popauth_expire 30m\n", 1, "="},
     {"= 30m\n", 1, "name"},
@@ -286,6 +287,10 @@ static const struct {
     {"greytrap_max_senders_ratio = 2\n", 1, "ratio"},
     {"sendmail_listen = nonsense:port\n", 1, "sendmail_listen"},
     {"stalled_session_pattern = (\n", 1, "stalled_session_pattern"},
+    {"input = syslog\n", 1, "input"},
+    {"input = FIFO\n", 1, "expected fifo, file or journal"},
+    {"input = file\ninput_path = mail.log\n", 2, "input_path"},
+    {"journal_directory = j\n", 1, "journal_directory"},
 };
 
 START_TEST(test_cross)
@@ -311,6 +316,9 @@ static const char *const good_cases[] = {
     "spamcop_reject_codes = 553, 554\n",
     "run_as_user = nobody\n",
     "control_group = root\n",
+    "input = journal\njournal_directory = /var/log/journal\n",
+    "input = journal\n",
+    "input = file\ninput_path = /var/log/mail.log\n",
 };
 
 START_TEST(test_good_values)
