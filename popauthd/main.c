@@ -212,6 +212,25 @@ daemon_status(void *arg)
 static const struct event_hooks daemon_hooks = {daemon_turn, daemon_timeout,
     daemon_periodic, daemon_reload, daemon_status, NULL};
 
+/*
+ * open_log - what --replay and --test read: a file, "-" (stdin), or a
+ * directory of journal files (journalctl -D, systemd-journal-remote)
+ */
+static struct input *
+open_log(const char *name)
+{
+	struct stat st;
+	struct input *in;
+
+	if (strcmp(name, "-") != 0 && stat(name, &st) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		if ((in = input_open_journal_all(name)) == NULL)
+			exit(EX_USAGE);
+		return in;
+	}
+	return input_open_fd(open_input(name), name);
+}
+
 static void
 test_line(void *arg, char *line, size_t len)
 {
@@ -226,7 +245,7 @@ static int
 run_test(const struct conf *c, struct ruleset *rs, const char *name)
 {
 	struct linetest *t = linetest_new(rs, c->login_pair_window);
-	struct input *in = input_open_fd(open_input(name), name);
+	struct input *in = open_log(name);
 	int rc;
 
 	while ((rc = input_read(in, 1 << 20, test_line, t)) > 0)
@@ -254,7 +273,7 @@ run_replay(struct conf *c, struct ruleset *rs, const char *name)
 	log_set_batch(true);
 	if (engine_start(c, rs, true) < 0)
 		return EX_SOFTWARE;
-	in = input_open_fd(open_input(name), name);
+	in = open_log(name);
 	while ((rc = input_read(in, 4 << 20, replay_line, NULL)) > 0)
 		engine_tick();
 	input_finish(in, replay_line, NULL);

@@ -14,6 +14,7 @@
 #include "util.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 struct input {
@@ -209,6 +210,13 @@ input_open(const struct conf *c)
 		    journal_open(c->journal_directory, c->popauth_expire));
 	log_error("input = %s: not supported by this build", c->input);
 	return NULL;
+}
+
+struct input *
+input_open_journal_all(const char *dir)
+{
+	/* "back" reaches the epoch: the whole directory, no cursor */
+	return input_new(&journal_ops, journal_open(dir, time(NULL)));
 }
 
 struct input *

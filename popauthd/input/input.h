@@ -48,6 +48,11 @@ struct input_ops {
 struct input *input_open(const struct conf *c);
 /* input_open_fd - an open file or stdin (--replay, --test); name for logs */
 struct input *input_open_fd(int fd, const char *name);
+/*
+ * input_open_journal_all - every mail entry of the journal files in dir,
+ * oldest first, for --replay and --test; NULL (logged) on error
+ */
+struct input *input_open_journal_all(const char *dir);
 /* input_close - close and free (NULL is fine) */
 void input_close(struct input *in);
 /* input_fd - descriptor the loop waits on, or -1 */

@@ -105,4 +105,18 @@ pa_stop
 for ip in 192.0.2.61 192.0.2.63 192.0.2.64; do once "$ip"; done
 for ip in "${IPS[@]}"; do atmost_once "$ip"; done
 note "${#IPS[@]} logins across 4 kill -9: each granted, none read twice"
+
+note "--test and --replay read a journal directory too"
+"$POPAUTHD" -c "$CONF" --test "$JD" >"$T/jtest.out" 2>"$T/jtest.err" ||
+	fail "--test DIR: $(cat "$T/jtest.err")"
+grep -q '^dovecot-login login ip=192.0.2.61 user=u61$' "$T/jtest.out" ||
+	fail "--test DIR does not show the Dovecot login: $(head -3 "$T/jtest.out")"
+grep -q 'ip=192.0.2.65' "$T/jtest.out" && fail "--test DIR: another program's line matched"
+grep -q 'ip=192.0.2.62' "$T/jtest.out" && fail "--test DIR: another facility's entry was read"
+rm -rf "$DATADIR" "$MAPDIR"
+pa_run 60 -c "$CONF" --replay "$JD"
+[ "$PA_RC" -eq 0 ] || fail "--replay DIR: exit $PA_RC: $(tail -3 "$T/run.err")"
+last=${IPS[$((${#IPS[@]} - 1))]}
+map_has "$last" || fail "--replay DIR: the last login $last is not granted: $(map_count)"
+map_lacks 192.0.2.60 || fail "--replay DIR: a login hours before the end is still granted"
 exit 0
