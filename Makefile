@@ -189,6 +189,8 @@ install: deps $(OBJDIR)/popauthd $(OBJDIR)/popauthctl
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	sed $(INSTALL_SED) etc/popauthd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.service
 	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.service
+	sed $(INSTALL_SED) etc/popauthd.socket >$(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.socket
+	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.socket
 	sed $(INSTALL_SED) etc/popauthd.logrotate >$(DESTDIR)$(SYSCONFDIR)/logrotate.d/popauthd
 	chmod 644 $(DESTDIR)$(SYSCONFDIR)/logrotate.d/popauthd
 	install -m 644 etc/rules/*.rules $(DESTDIR)$(SYSCONFDIR)/popauthd/rules/

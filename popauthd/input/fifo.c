@@ -22,7 +22,8 @@
 
 struct fifo {
 	int fd;
-	char *path; /* NULL for fifo_open_fd */
+	char *path;   /* NULL for fifo_open_fd */
+	bool adopted; /* fd from systemd: the node is its, never reopened */
 	dev_t dev;
 	ino_t ino;
 	char *buf;
@@ -110,6 +111,24 @@ fifo_open_fd(int fd, const char *name)
 	free(f->path);
 	f->path = NULL;
 	UNUSED(name);
+	return f;
+}
+
+struct fifo *
+fifo_adopt(int fd, const char *path)
+{
+	struct fifo *f = fifo_new(fd, path);
+	int fl = fcntl(fd, F_GETFL);
+
+	f->adopted = true;
+	/* our children (alerts, helpers) must not hold systemd's reader */
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		log_error(
+		    "%s: fd %d from systemd: %s", path, fd, strerror(errno));
+		fifo_close(f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -221,7 +240,7 @@ fifo_check(struct fifo *f)
 {
 	struct stat st;
 
-	if (f->path == NULL)
+	if (f->path == NULL || f->adopted)
 		return 0;
 	if (stat(f->path, &st) == 0 && S_ISFIFO(st.st_mode) &&
 	    st.st_dev == f->dev && st.st_ino == f->ino)

@@ -25,6 +25,12 @@ typedef void fifo_line_fn(void *arg, char *line, size_t len);
 struct fifo *fifo_open(const char *path);
 /* fifo_open_fd - read lines from an already open fd (replay of a file or stdin) */
 struct fifo *fifo_open_fd(int fd, const char *name);
+/*
+ * fifo_adopt - read the FIFO systemd opened for us (popauthd.socket,
+ * ListenFIFO=); path is for the log.  The node and its buffer belong to
+ * systemd and outlive us, so fifo_check never reopens it.  NULL (logged).
+ */
+struct fifo *fifo_adopt(int fd, const char *path);
 /* fifo_close - close and free (NULL is fine); the FIFO node stays */
 void fifo_close(struct fifo *f);
 /* fifo_fd - descriptor to select() on */

@@ -14,8 +14,9 @@
 #include "util.h"
 
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
 
 struct input {
 	const struct input_ops *ops;
@@ -197,11 +198,53 @@ input_new(const struct input_ops *ops, void *h)
 	return in;
 }
 
+/*
+ * fifo_from_systemd - the FIFO popauthd.socket holds open for us, so lines
+ * buffered while we were down are still there; NULL with *none set when
+ * systemd passed nothing (then we make our own, as without systemd).
+ */
+static struct fifo *
+fifo_from_systemd(const char *path, bool *none)
+{
+	int n = sd_listen_fds(1); /* 1: our children must not see LISTEN_FDS */
+	int r;
+
+	*none = false;
+	if (n == 0) {
+		*none = true;
+		return NULL;
+	}
+	if (n < 0) {
+		log_error("LISTEN_FDS from systemd: %s", strerror(-n));
+		return NULL;
+	}
+	if (n != 1) {
+		log_error("systemd passed %d descriptors; popauthd.socket must "
+		          "have exactly one ListenFIFO=",
+		    n);
+		return NULL;
+	}
+	r = sd_is_fifo(SD_LISTEN_FDS_START, path);
+	if (r <= 0) {
+		log_error("the descriptor systemd passed is not the FIFO "
+		          "fifo_path = %s (ListenFIFO= in popauthd.socket must "
+		          "name the same path)",
+		    path);
+		return NULL;
+	}
+	log_info("%s: FIFO held by systemd (popauthd.socket)", path);
+	return fifo_adopt(SD_LISTEN_FDS_START, path);
+}
+
 struct input *
 input_open(const struct conf *c)
 {
-	if (strcmp(c->input, "fifo") == 0)
-		return input_new(&fifo_ops, fifo_open(c->fifo_path));
+	if (strcmp(c->input, "fifo") == 0) {
+		bool none;
+		struct fifo *f = fifo_from_systemd(c->fifo_path, &none);
+
+		return input_new(&fifo_ops, none ? fifo_open(c->fifo_path) : f);
+	}
 	if (strcmp(c->input, "file") == 0)
 		return input_new(
 		    &file_ops, file_open(c->input_path, c->popauth_expire));

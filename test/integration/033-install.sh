@@ -23,7 +23,8 @@ R=$T/root
 for f in usr/sbin/popauthd usr/sbin/popauthctl etc/popauthd/popauthd.conf \
 	etc/popauthd/whitelist usr/share/man/man8/popauthd.8 \
 	usr/share/man/man8/popauthctl.8 usr/share/man/man5/popauthd.conf.5 \
-	lib/systemd/system/popauthd.service etc/logrotate.d/popauthd; do
+	lib/systemd/system/popauthd.service lib/systemd/system/popauthd.socket \
+	etc/logrotate.d/popauthd; do
 	[ -e "$R/$f" ] || fail "make install did not install /$f"
 done
 ls "$R"/etc/popauthd/rules/*.rules >/dev/null 2>&1 || fail "no rules installed"
@@ -38,6 +39,8 @@ grep -q '^Restart=on-failure' "$R/lib/systemd/system/popauthd.service" || fail "
 if command -v systemd-analyze >/dev/null 2>&1; then
 	systemd-analyze verify "$R/lib/systemd/system/popauthd.service" 2>&1 |
 		grep -i 'error\|invalid' && fail "systemd-analyze verify"
+	systemd-analyze verify "$R/lib/systemd/system/popauthd.socket" 2>&1 |
+		grep -i 'error\|invalid\|unknown' && fail "systemd-analyze verify popauthd.socket"
 fi
 if command -v logrotate >/dev/null 2>&1; then
 	logrotate -d "$R/etc/logrotate.d/popauthd" >"$T/lr.out" 2>&1 || fail "logrotate -d: $(tail -3 "$T/lr.out")"
@@ -64,6 +67,11 @@ done
 	fail "data_directory mode $(stat -c %a "$P/var/lib/popauthd" 2>/dev/null), want 700"
 grep -qxF "ExecStart=$P/sbin/popauthd -f -c $P/etc/popauthd/popauthd.conf" \
 	"$P/lib/systemd/system/popauthd.service" || fail "unit: $(grep Exec "$P/lib/systemd/system/popauthd.service")"
+# the socket unit's FIFO is the one the installed daemon reads
+fifo=$(sed -n 's/^#fifo_path = //p' "$P/etc/popauthd/popauthd.conf")
+[ "$fifo" = "$P/run/popauthd/maillog.fifo" ] || fail "installed config: fifo_path default $fifo"
+grep -qxF "ListenFIFO=$fifo" "$P/lib/systemd/system/popauthd.socket" ||
+	fail "socket unit: $(grep ListenFIFO "$P/lib/systemd/system/popauthd.socket"), daemon reads $fifo"
 grep -qF "$P/var/log/popauthd.log" "$P/etc/logrotate.d/popauthd" || fail "logrotate file: $(head -3 "$P/etc/logrotate.d/popauthd")"
 grep -qF "#rules_directory = $P/etc/popauthd/rules" "$P/etc/popauthd/popauthd.conf" ||
 	fail "installed config shows the wrong default rules_directory"
