@@ -3,9 +3,10 @@
  *
  * The per-line path allocates nothing and writes nothing: trackers change memory
  * and note what changed.  engine_tick() then writes all of it to state in one
- * transaction, and rewrites a map at most once per map_flush_delay (the first
- * change after a quiet spell goes out at once, so a new grant reaches Postfix
- * within milliseconds).  The held event lines go out once the commit holds
+ * transaction, and rewrites a hash: map at most once per map_flush_delay (the
+ * first change after a quiet spell goes out at once, so a new grant reaches
+ * Postfix within milliseconds); an lmdb: map takes every tick's changes at
+ * once, in place.  The held event lines go out once the commit holds
  * AND the tables Postfix reads hold what they say ("has authenticated" means
  * smtpd can see the grant), except in a replay, whose tables are written at
  * its end.
@@ -95,8 +96,10 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 		clock_set_replay(0);
 	if ((st = state_open(c->data_directory, replay)) == NULL)
 		return -1;
-	relay_map = map_open(c->map_directory, c->popauth_map);
-	bl_map = map_open(c->map_directory, c->blacklist_map);
+	relay_map = map_open(
+	    c->map_directory, c->popauth_map, conf_map_name(c->map_type));
+	bl_map = map_open(
+	    c->map_directory, c->blacklist_map, conf_map_name(c->map_type));
 	if (relay_map == NULL || bl_map == NULL)
 		return -1;
 	pairs = lpair_new((size_t)c->login_pair_max,
@@ -356,6 +359,16 @@ engine_flush_done(int i, struct map *m, int rc, long long now)
 	    now + (map_fails[i] < 8 ? 250LL << map_fails[i] : 30000);
 }
 
+/*
+ * engine_flush_delay - how long m's changes may wait for more: an lmdb:
+ * table is changed in place without restarting smtpd, so not at all
+ */
+static long long
+engine_flush_delay(const struct map *m)
+{
+	return map_in_place(m) ? 0 : cf->map_flush_delay_ms;
+}
+
 static void
 engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 {
@@ -373,7 +386,7 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 	}
 	if (!map_dirty(m))
 		return;
-	if (!force && now - last_flush_ms[i] < cf->map_flush_delay_ms)
+	if (!force && now - last_flush_ms[i] < engine_flush_delay(m))
 		return;
 	if (!force && map_fails[i] > 0 && now < retry_map_ms[i])
 		return;
@@ -445,8 +458,8 @@ engine_timeout_ms(void)
 	}
 	for (i = 0; i < 2; i++) {
 		if (maps[i] != NULL && map_dirty(maps[i])) {
-			long long due =
-			    last_flush_ms[i] + cf->map_flush_delay_ms - now;
+			long long due = last_flush_ms[i] +
+			    engine_flush_delay(maps[i]) - now;
 
 			if (map_fails[i] > 0 && retry_map_ms[i] - now > due)
 				due = retry_map_ms[i] - now;

@@ -1,6 +1,7 @@
 /*
  * map.c - keep the tables that Postfix reads natively (see map.h).
  *
+ * Two kinds of table (map_be.h).  A rewritten kind (hash:):
  * map_flush writes DIR/NAME.db.tmp.PID.N through the table's backend
  * (map_be.h: map_hash.c's Berkeley DB hash:, the libdb Postfix links), syncs
  * it, sets 0644 and renames it over NAME.db: either a whole new table from
@@ -8,6 +9,11 @@
  * the live file with just the changed keys put or deleted.  Every smtpd
  * that had the old file open sees st_nlink == 0 and reopens before its next
  * session.  The live file is never truncated, deleted or edited in place.
+ * A kind changed in place (lmdb:) has no temporary file: map_flush puts and
+ * deletes the changed keys in one write transaction on the live table, or
+ * empties and refills it in one (a full rewrite); readers see either all of
+ * a transaction or none of it, and smtpd does not restart, so nothing is
+ * coalesced (map_in_place) and nothing runs in a child.
  * Ownership: struct map owns its path strings; map_put copies nothing.
  * Security: keys come from addr_map_key, values from our own templates.
  */
@@ -32,12 +38,19 @@
 #define MAP_DELTA_MAX 4096
 /* a delta copies the live file: above this, in a child (map_delta_cheap) */
 #define MAP_DELTA_INLINE_MAX (16 * 1024 * 1024)
+/* changes kept for an in-place flush: each costs one put, whatever the size */
+#define MAP_INPLACE_MAX (1024 * 1024)
+/* an in-place transaction tried again this often after MDB_MAP_FULL */
+#define MAP_GROW_TRIES 8
 
 struct map {
 	const struct map_backend *be;
 	char *dir;
 	char *name;
-	char *path; /* DIR/NAME.db */
+	char *path; /* DIR/NAME.db or DIR/NAME.lmdb */
+	void *live; /* an in-place kind's attached table */
+	dev_t dev;  /* ... and the file it has open */
+	ino_t ino;
 	bool dirty;
 	bool full;            /* the next flush rewrites everything */
 	map_value_fn *value;  /* NULL: every flush is a full rewrite */
@@ -101,14 +114,49 @@ empty_walk(void *arg, struct map_writer *w)
 	UNUSED(w);
 }
 
-struct map *
-map_open(const char *dir, const char *name)
+/* map_attach - (re)open an in-place kind's live table; 0 or -1 (logged) */
+static int
+map_attach(struct map *m)
 {
-	struct map *m = xcalloc(1, sizeof(*m));
-	size_t len = strlen(dir) + strlen(name) + 8;
 	struct stat st;
 
-	m->be = &map_hash_backend;
+	m->be->detach(m->live);
+	if ((m->live = m->be->attach(m->path, m->hint)) == NULL)
+		return -1;
+	if (stat(m->path, &st) == 0) {
+		m->dev = st.st_dev;
+		m->ino = st.st_ino;
+	}
+	return 0;
+}
+
+/* map_backend_find - the backend main.cf calls type, or NULL */
+static const struct map_backend *
+map_backend_find(const char *type)
+{
+	static const struct map_backend *const all[] = {
+	    &map_hash_backend, &map_lmdb_backend};
+	size_t i;
+
+	for (i = 0; i < NITEMS(all); i++)
+		if (strcmp(all[i]->type, type) == 0)
+			return all[i];
+	return NULL;
+}
+
+struct map *
+map_open(const char *dir, const char *name, const char *type)
+{
+	struct map *m;
+	const struct map_backend *be = map_backend_find(type);
+	size_t len = strlen(dir) + strlen(name) + 8;
+	struct stat st;
+	bool made;
+
+	if (be == NULL)
+		log_panic("%s: unknown map type %s", __func__, type);
+	m = xcalloc(1, sizeof(*m));
+	m->be = be;
 	m->dir = xstrdup(dir);
 	m->name = xstrdup(name);
 	m->path = xmalloc(len);
@@ -121,7 +169,12 @@ map_open(const char *dir, const char *name)
 	}
 	map_cleanup(m);
 	m->full = true;
-	if (stat(m->path, &st) < 0 || st.st_size == 0) {
+	made = stat(m->path, &st) < 0 || st.st_size == 0;
+	if (m->be->in_place && map_attach(m) < 0) {
+		map_close(m);
+		return NULL;
+	}
+	if (made) {
 		if (map_flush(m, empty_walk, NULL) < 0) {
 			map_close(m);
 			return NULL;
@@ -137,6 +190,8 @@ map_close(struct map *m)
 	if (m == NULL)
 		return;
 	map_wait(m);
+	if (m->be->in_place)
+		m->be->detach(m->live);
 	free(m->changed);
 	free(m->dir);
 	free(m->name);
@@ -162,7 +217,9 @@ map_set_value_fn(struct map *m, map_value_fn *value)
 void
 map_change(struct map *m, const struct addr *a)
 {
-	if (m->value == NULL || m->full || m->nchanged >= MAP_DELTA_MAX) {
+	size_t max = m->be->in_place ? MAP_INPLACE_MAX : MAP_DELTA_MAX;
+
+	if (m->value == NULL || m->full || m->nchanged >= max) {
 		map_touch(m);
 		return;
 	}
@@ -219,18 +276,32 @@ map_flushes(const struct map *m)
 }
 
 bool
+map_in_place(const struct map *m)
+{
+	return m->be->in_place;
+}
+
+bool
 map_check(struct map *m)
 {
 	struct stat st;
+	bool ok = stat(m->path, &st) == 0 && st.st_size > 0;
 
-	if (stat(m->path, &st) == 0 && st.st_size > 0)
+	/* in place: our open file must still be the one Postfix opens */
+	if (ok &&
+	    (!m->be->in_place ||
+	        (m->live != NULL && st.st_dev == m->dev &&
+	            st.st_ino == m->ino)))
 		return false;
-	if (!m->dirty)
-		log_warn("%s: table missing or empty (removed by hand?); "
+	if (!m->dirty || m->live == NULL)
+		log_warn("%s: table missing, empty or replaced (by hand?); "
 		         "writing it again from state",
 		    m->path);
-	m->changes++;
-	m->dirty = true;
+	if (m->be->in_place && map_attach(m) < 0) {
+		m->be->detach(m->live);
+		m->live = NULL; /* map_flush tries again */
+	}
+	map_touch(m);
 	return true;
 }
 
@@ -444,11 +515,62 @@ flush_delta(struct map *m)
 	return 0;
 }
 
+/*
+ * flush_in_place - one write transaction on the live table: emptied and
+ * refilled from walk(arg) (full), or the changed keys put or deleted; all
+ * of it again after the table grew
+ */
+static int
+flush_in_place(struct map *m, map_walk_fn *walk, void *arg)
+{
+	char key[ADDR_STRLEN], vbuf[1024];
+	bool full = m->full || m->value == NULL;
+	struct map_writer w;
+	int tries, rc = -1;
+	size_t i;
+
+	if (m->live == NULL && map_attach(m) < 0)
+		return -1;
+	for (tries = 0; tries < MAP_GROW_TRIES; tries++) {
+		memset(&w, 0, sizeof(w));
+		w.be = m->be;
+		w.tmp = m->path;
+		if ((w.h = m->be->begin(m->live, m->path, full, m->hint)) ==
+		    NULL)
+			return -1;
+		if (full)
+			walk(arg, &w);
+		for (i = 0; !full && i < m->nchanged; i++) {
+			const char *val =
+			    m->value(&m->changed[i], vbuf, sizeof(vbuf));
+
+			if (addr_map_key(&m->changed[i], key, sizeof(key)) ==
+			    NULL)
+				continue; /* a /64 Postfix cannot look up */
+			if (val != NULL)
+				map_put(&w, key, val);
+			else
+				writer_del(&w, key);
+		}
+		if ((rc = m->be->commit(w.h, m->path, w.err)) != 1)
+			break;
+	}
+	if (rc != 0)
+		return -1;
+	log_debug("%s: wrote %zu %s", m->path, full ? w.n : m->nchanged,
+	    full ? "records" : "changes");
+	flushed(m, full);
+	return 0;
+}
+
 bool
 map_delta_ready(const struct map *m)
 {
 	size_t limit = m->hint > 1024 ? m->hint : 1024;
 
+	/* in place: a delta never leaves a file to compact */
+	if (m->be->in_place)
+		return m->value != NULL && !m->full && m->nchanged > 0;
 	/* deletes leave room behind: a full rewrite now and then compacts */
 	return m->value != NULL && !m->full && m->nchanged > 0 &&
 	    m->since_full + m->nchanged <= limit;
@@ -459,6 +581,8 @@ map_delta_cheap(const struct map *m)
 {
 	struct stat st;
 
+	if (m->be->in_place)
+		return map_delta_ready(m);
 	return map_delta_ready(m) && stat(m->path, &st) == 0 &&
 	    st.st_size <= MAP_DELTA_INLINE_MAX;
 }
@@ -466,6 +590,8 @@ map_delta_cheap(const struct map *m)
 int
 map_flush(struct map *m, map_walk_fn *walk, void *arg)
 {
+	if (m->be->in_place)
+		return flush_in_place(m, walk, arg);
 	if (map_delta_ready(m) && flush_delta(m) == 0)
 		return 0;
 	return flush_full(m, walk, arg);
@@ -476,7 +602,8 @@ map_flush_bg(struct map *m, map_walk_fn *walk, void *arg)
 {
 	pid_t parent = getpid(), pid;
 
-	if (m->child != 0)
+	/* in place: a child's snapshot would undo what the loop writes */
+	if (m->child != 0 || m->be->in_place)
 		return -1;
 	if ((pid = fork()) < 0) {
 		log_warn("%s: fork for a background rewrite: %s", m->path,

@@ -176,7 +176,7 @@ START_TEST(test_full_ordered)
 	size_t i;
 
 	setup();
-	m = map_open(dir, "t");
+	m = map_open(dir, "t", "hash");
 	ck_assert_ptr_nonnull(m);
 	for (i = 0; i < N; i++)
 		set(i, true);
@@ -196,7 +196,7 @@ START_TEST(test_delta)
 	ino_t before;
 
 	setup();
-	m = map_open(dir, "t");
+	m = map_open(dir, "t", "hash");
 	map_set_value_fn(m, rec_value);
 	for (i = 0; i < N; i += 2)
 		set(i, true);
@@ -246,7 +246,7 @@ START_TEST(test_delta_limits)
 	size_t i;
 
 	setup();
-	m = map_open(dir, "t");
+	m = map_open(dir, "t", "hash");
 	/* without a value fn every change means a full rewrite */
 	set(1, true);
 	map_change(m, &recs[1].ip);
