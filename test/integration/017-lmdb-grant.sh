@@ -7,7 +7,8 @@
 # removed, a missing grant is written again).
 . "$(dirname "$0")/lib.sh"
 
-MAPTYPE=lmdb
+MAPTYPE=lmdb # read by lib.sh's map_* helpers
+export MAPTYPE
 pf_dir
 postconf -c "$PFDIR" -m 2>/dev/null | grep -qx lmdb || skip "postfix-lmdb is not installed"
 MAXMS=${PA_LATENCY_MAX_MS:-500}
