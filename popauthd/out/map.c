@@ -200,13 +200,12 @@ map_check(struct map *m)
 	            st.st_ino == m->ino)))
 		return false;
 	if (!m->dirty || m->live == NULL)
-		log_warn("%s: table missing, empty or replaced (by hand?); "
-		         "writing it again from state",
-		    m->path);
-	if (m->be->in_place && map_attach(m) < 0) {
-		m->be->detach(m->live);
-		m->live = NULL; /* map_flush tries again */
-	}
+		log_warn("%s: table %s; writing it again from state", m->path,
+		    ok ? "replaced (by hand?)"
+		       : "missing or empty (removed by hand?)");
+	/* a failed attach leaves m->live NULL: the next flush tries again */
+	if (m->be->in_place)
+		map_attach(m);
 	map_touch(m);
 	return true;
 }
