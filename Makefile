@@ -44,7 +44,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 $(WARN)
 HARDEN   = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 LDHARDEN = -pie -Wl,-z,relro,-z,now
-LIBS     = -ldb -lpcre2-8 -lesmtp -lip4tc -lip6tc -lnftables -lcap-ng -lcares -ljansson -lsystemd -lm
+LIBS     = -ldb -llmdb -lpcre2-8 -lesmtp -lip4tc -lip6tc -lnftables -lcap-ng -lcares -ljansson -lsystemd -lm
 
 VERSION  = $(shell sed -n 's/^[0-9-]*  *Release \([0-9.]*\).*/\1/p' ChangeLog | head -1)
 

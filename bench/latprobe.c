@@ -16,6 +16,10 @@
  *     each lookup under a shared flock, the key with its trailing NUL; the
  *     table is reopened when the path names a new inode (popauthd renames a
  *     new file over the old one; smtpd notices st_nlink == 0 and restarts).
+ *   login, dnsbl with a MAP ending in .lmdb: read as Postfix's dict_lmdb
+ *     does: MDB_NOSUBDIR | MDB_NOLOCK | MDB_RDONLY, each lookup a read
+ *     transaction under a shared fcntl(2) lock on the file, MDB_MAP_RESIZED
+ *     answered by taking the new size; opened once (changed in place).
  *   ban: a DROP rule for the address in CHAIN of the filter table, read with
  *     libiptc (a snapshot of the whole table per poll, so polls are slower
  *     with a big chain: POLL_US is then a lower bound).
@@ -32,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libiptc/libiptc.h>
+#include <lmdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +51,7 @@ enum kind { K_LOGIN, K_DNSBL, K_BAN };
 struct reader {
 	const char *path;
 	DB *db;
+	MDB_env *env; /* an .lmdb table instead */
 	int lockfd;
 	dev_t dev;
 	ino_t ino;
@@ -102,8 +108,11 @@ reader_close(struct reader *r)
 {
 	if (r->db != NULL)
 		r->db->close(r->db, 0);
-	if (r->lockfd >= 0)
+	if (r->env != NULL)
+		mdb_env_close(r->env); /* closes lockfd, its own fd */
+	else if (r->lockfd >= 0)
 		close(r->lockfd);
+	r->env = NULL;
 	r->db = NULL;
 	r->lockfd = -1;
 }
@@ -144,13 +153,73 @@ reader_fresh(struct reader *r)
 	return true;
 }
 
+/* lmdb_lock - a shared (F_RDLCK) or no (F_UNLCK) fcntl lock, waiting */
+static int
+lmdb_lock(int fd, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	while (fcntl(fd, F_SETLKW, &fl) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+/* lmdb_has - reader_has for an .lmdb table, as dict_lmdb looks up */
+static bool
+lmdb_has(struct reader *r, const char *key, bool want_ok)
+{
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k, v;
+	bool ok = false;
+	int rc;
+
+	if (r->env == NULL) {
+		if (mdb_env_create(&r->env) != 0 ||
+		    mdb_env_open(r->env, r->path,
+		        MDB_NOSUBDIR | MDB_NOLOCK | MDB_RDONLY, 0644) != 0 ||
+		    mdb_env_get_fd(r->env, &r->lockfd) != 0) {
+			if (r->env != NULL)
+				mdb_env_close(r->env);
+			r->env = NULL;
+			return false;
+		}
+		r->reopens++;
+	}
+	if (lmdb_lock(r->lockfd, F_RDLCK) < 0)
+		return false;
+	rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+	if (rc == MDB_MAP_RESIZED && mdb_env_set_mapsize(r->env, 0) == 0)
+		rc = mdb_txn_begin(r->env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0) {
+		k.mv_data = (void *)(uintptr_t)key;
+		k.mv_size = strlen(key) + 1;
+		if (mdb_dbi_open(txn, NULL, 0, &dbi) == 0 &&
+		    mdb_get(txn, dbi, &k, &v) == 0)
+			ok = !want_ok || (v.mv_size >= 2 &&
+			                     memcmp(v.mv_data, "OK", 2) == 0);
+		mdb_txn_abort(txn);
+	} else {
+		fprintf(stderr, "latprobe: %s: %s\n", r->path, mdb_strerror(rc));
+	}
+	lmdb_lock(r->lockfd, F_UNLCK);
+	return ok;
+}
+
 /* reader_has - the table holds key (with its NUL); login wants value OK */
 static bool
 reader_has(struct reader *r, const char *key, bool want_ok)
 {
 	DBT k, v;
+	size_t len = strlen(r->path);
 	int rc;
 
+	if (len > 5 && strcmp(r->path + len - 5, ".lmdb") == 0)
+		return lmdb_has(r, key, want_ok);
 	if (!reader_fresh(r))
 		return false;
 	memset(&k, 0, sizeof(k));

@@ -147,15 +147,24 @@ give_path(const char *path, mode_t type, uid_t uid, gid_t gid)
 	    : -1;
 }
 
-/* give_map - MAPDIR/NAME.db, one of our two tables */
+/* give_map - MAPDIR/NAME.db (or .lmdb), one of our two tables */
 static int
-give_map(const char *dir, const char *name, uid_t uid, gid_t gid)
+give_map(const struct conf *c, const char *name, uid_t uid, gid_t gid)
 {
+	const char *dir = c->map_directory, *sfx = "";
 	char path[4096];
 
-	if (snprintf(path, sizeof(path), "%s/%s.db", dir, name) >=
+	switch (c->map_type) {
+	case MAP_HASH:
+		sfx = ".db";
+		break;
+	case MAP_LMDB:
+		sfx = ".lmdb";
+		break;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s%s", dir, name, sfx) >=
 	    (int)sizeof(path)) {
-		log_error("%s/%s.db: path too long", dir, name);
+		log_error("%s/%s%s: path too long", dir, name, sfx);
 		return -1;
 	}
 	return give_path(path, S_IFREG, uid, gid);
@@ -311,8 +320,8 @@ priv_drop(const struct conf *c, bool proc_helper)
 	gid = pw->pw_gid;
 	if (give_data(c->data_directory, uid, gid) < 0 ||
 	    give_path(c->map_directory, S_IFDIR, uid, gid) < 0 ||
-	    give_map(c->map_directory, c->popauth_map, uid, gid) < 0 ||
-	    give_map(c->map_directory, c->blacklist_map, uid, gid) < 0 ||
+	    give_map(c, c->popauth_map, uid, gid) < 0 ||
+	    give_map(c, c->blacklist_map, uid, gid) < 0 ||
 	    give_path(c->log_file, S_IFREG, uid, gid) < 0 ||
 	    give_path(c->fifo_path, S_IFIFO, uid, gid) < 0)
 		return -1;

@@ -34,7 +34,17 @@
 #define POPAUTHD_CONF POPAUTHD_SYSCONFDIR "/popauthd/popauthd.conf"
 #endif
 
-enum conf_type { T_STR, T_BOOL, T_DUR, T_DUR_MS, T_INT, T_DBL, T_FW, T_SCOPE };
+enum conf_type {
+	T_STR,
+	T_BOOL,
+	T_DUR,
+	T_DUR_MS,
+	T_INT,
+	T_DBL,
+	T_FW,
+	T_SCOPE,
+	T_MAP
+};
 
 struct conf_key {
 	const char *name;
@@ -62,6 +72,7 @@ static const struct conf_key keys[] = {
     K(journal_directory, T_STR, "", 0, 0),
     K(data_directory, T_STR, POPAUTHD_LOCALSTATEDIR "/lib/popauthd", 1, 0),
     K(map_directory, T_STR, POPAUTHD_SYSCONFDIR "/postfix/popauthd", 1, 0),
+    K(map_type, T_MAP, "hash", 0, 0),
     K(popauth_map, T_STR, "popauth_checks", 1, 0),
     K(blacklist_map, T_STR, "rbl_checks", 1, 0),
     K(rules_directory, T_STR, POPAUTHD_SYSCONFDIR "/popauthd/rules", 1, 0),
@@ -249,6 +260,14 @@ conf_set(struct conf *c, const struct conf_key *k, const char *value)
 			*(enum fw_backend *)base = FW_AUTO;
 		else
 			return "expected none, iptables, nftables or auto";
+		return NULL;
+	case T_MAP:
+		if (strcmp(value, "hash") == 0)
+			*(enum map_type *)base = MAP_HASH;
+		else if (strcmp(value, "lmdb") == 0)
+			*(enum map_type *)base = MAP_LMDB;
+		else
+			return "expected hash or lmdb";
 		return NULL;
 	case T_SCOPE:
 		if (strcmp(value, "all") == 0)
@@ -502,6 +521,9 @@ conf_dump(const struct conf *c, int fd)
 		case T_FW:
 			v = conf_fw_name(*(const enum fw_backend *)p);
 			break;
+		case T_MAP:
+			v = conf_map_name(*(const enum map_type *)p);
+			break;
 		case T_SCOPE:
 			v = *(const enum nullroute_scope *)p == SCOPE_ALL
 			    ? "all"
@@ -510,6 +532,18 @@ conf_dump(const struct conf *c, int fd)
 		}
 		dprintf(fd, "%s = %s\n", keys[i].name, v);
 	}
+}
+
+const char *
+conf_map_name(enum map_type t)
+{
+	switch (t) {
+	case MAP_HASH:
+		return "hash";
+	case MAP_LMDB:
+		return "lmdb";
+	}
+	return "?";
 }
 
 const char *

@@ -15,6 +15,7 @@
 
 enum fw_backend { FW_NONE, FW_IPTABLES, FW_NFTABLES, FW_AUTO };
 enum nullroute_scope { SCOPE_ALL, SCOPE_SMTP };
+enum map_type { MAP_HASH, MAP_LMDB };
 
 struct conf_src;
 
@@ -29,6 +30,7 @@ struct conf {
 	/* paths */
 	char *data_directory;
 	char *map_directory;
+	enum map_type map_type; /* hash: or lmdb: tables */
 	char *popauth_map;
 	char *blacklist_map;
 	char *rules_directory;
@@ -154,6 +156,8 @@ const char *conf_ports(const char *text, unsigned short *lo, unsigned short *hi,
 void conf_free(struct conf *c);
 /* conf_fw_name - "none", "iptables", "nftables" or "auto" */
 const char *conf_fw_name(enum fw_backend b);
+/* conf_map_name - "hash" or "lmdb": the map type as main.cf names it */
+const char *conf_map_name(enum map_type t);
 /* conf_dump - write every key = value (postconf -n style) to fd */
 void conf_dump(const struct conf *c, int fd);
 

@@ -3,9 +3,10 @@
  *
  * The per-line path allocates nothing and writes nothing: trackers change memory
  * and note what changed.  engine_tick() then writes all of it to state in one
- * transaction, and rewrites a map at most once per map_flush_delay (the first
- * change after a quiet spell goes out at once, so a new grant reaches Postfix
- * within milliseconds).  The held event lines go out once the commit holds
+ * transaction, and rewrites a hash: map at most once per map_flush_delay (the
+ * first change after a quiet spell goes out at once, so a new grant reaches
+ * Postfix within milliseconds); an lmdb: map takes every tick's changes at
+ * once, in place.  The held event lines go out once the commit holds
  * AND the tables Postfix reads hold what they say ("has authenticated" means
  * smtpd can see the grant), except in a replay, whose tables are written at
  * its end.
@@ -41,8 +42,8 @@
 
 #define ENGINE_PERIODIC_MS   10000
 #define ENGINE_CHECKPOINT_MS (5 * 60 * 1000)
-#define ENGINE_MAP_BG_MIN                                                      \
-	5000 /* records: from here a map is written by a child */
+/* records: from here a map is written by a child */
+#define ENGINE_MAP_BG_MIN 5000
 
 static struct conf *cf;
 static struct ruleset *rules;
@@ -53,13 +54,11 @@ static struct logline_year year;
 static bool replay;
 static long long last_flush_ms[2], last_checkpoint_ms;
 static double flush_started[2]; /* a background flush's start (metrics) */
-/* after a failure (disk full, read-only directory): retry later, not every tick */
-static long long retry_map_ms[2], retry_commit_ms;
+static long long retry_map_ms[2], retry_commit_ms; /* after a failure */
 static unsigned int map_fails[2], commit_fails;
-static time_t last_reconcile;
+static time_t last_reconcile, pairs_warned;
 static struct lpair *pairs; /* two-line logins */
 static struct input *input; /* whose position is stored (engine_set_input) */
-static time_t pairs_warned;
 
 const struct engine_stats *
 engine_stats(void)
@@ -89,6 +88,7 @@ int
 engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 {
 	struct whitelist *wl;
+	const char *mt;
 
 	cf = c;
 	rules = rs;
@@ -98,8 +98,9 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 		clock_set_replay(0);
 	if ((st = state_open(c->data_directory, replay)) == NULL)
 		return -1;
-	relay_map = map_open(c->map_directory, c->popauth_map);
-	bl_map = map_open(c->map_directory, c->blacklist_map);
+	mt = conf_map_name(c->map_type);
+	relay_map = map_open(c->map_directory, c->popauth_map, mt);
+	bl_map = map_open(c->map_directory, c->blacklist_map, mt);
 	if (relay_map == NULL || bl_map == NULL)
 		return -1;
 	pairs = lpair_new((size_t)c->login_pair_max,
@@ -382,6 +383,13 @@ engine_flush_done(int i, struct map *m, int rc, long long now)
 	    now + (map_fails[i] < 8 ? 250LL << map_fails[i] : 30000);
 }
 
+/* engine_flush_delay - lmdb: is changed in place (no smtpd restart): 0 */
+static long long
+engine_flush_delay(const struct map *m)
+{
+	return map_in_place(m) ? 0 : cf->map_flush_delay_ms;
+}
+
 static void
 engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 {
@@ -399,7 +407,7 @@ engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
 	}
 	if (!map_dirty(m))
 		return;
-	if (!force && now - last_flush_ms[i] < cf->map_flush_delay_ms)
+	if (!force && now - last_flush_ms[i] < engine_flush_delay(m))
 		return;
 	if (!force && map_fails[i] > 0 && now < retry_map_ms[i])
 		return;
@@ -471,8 +479,8 @@ engine_timeout_ms(void)
 	}
 	for (i = 0; i < 2; i++) {
 		if (maps[i] != NULL && map_dirty(maps[i])) {
-			long long due =
-			    last_flush_ms[i] + cf->map_flush_delay_ms - now;
+			long long due = last_flush_ms[i] +
+			    engine_flush_delay(maps[i]) - now;
 
 			if (map_fails[i] > 0 && retry_map_ms[i] - now > due)
 				due = retry_map_ms[i] - now;

@@ -1,5 +1,5 @@
 /*
- * map.h - the Postfix hash: tables popauthd writes (popauth_checks, rbl_checks).
+ * map.h - the Postfix tables popauthd writes (popauth_checks, rbl_checks).
  *
  * For grant.c and blacklist.c through engine.c.  The trackers own the data; a map
  * only knows whether it is dirty and how to write a complete new table from a
@@ -7,7 +7,8 @@
  * (../shared/ref/postfix-maps.md rule 5), so smtpd never reads half a table and
  * notices the change by st_nlink == 0.  Keys and values carry their trailing NUL;
  * keys are lower case.  Errors are logged; the map stays dirty and the next flush
- * retries.  This module is the place for another map type (lmdb:) later.
+ * retries.  An lmdb: table is instead changed in place, one write transaction
+ * per flush (map_in_place), which Postfix readers see whole or not at all.
  */
 #ifndef POPAUTHD_MAP_H
 #define POPAUTHD_MAP_H
@@ -27,14 +28,15 @@ typedef void map_walk_fn(void *arg, struct map_writer *w);
 typedef const char *map_value_fn(const struct addr *a, char *buf, size_t size);
 
 /*
- * map_open - take over DIR/NAME.db: create DIR if missing, remove our leftover
- * temporary files, and create a valid empty table if the file is missing or
- * empty.  NULL (logged) when DIR is unusable.  Caller owns; map_close().
+ * map_open - take over DIR/NAME.db (type "hash") or DIR/NAME.lmdb ("lmdb"):
+ * create DIR if missing, remove our leftover temporary files, and create a
+ * valid empty table if the file is missing or empty.  NULL (logged) when
+ * DIR is unusable.  Caller owns; map_close().
  */
-struct map *map_open(const char *dir, const char *name);
+struct map *map_open(const char *dir, const char *name, const char *type);
 /* map_close - release (the file stays: Postfix keeps reading it) */
 void map_close(struct map *m);
-/* map_path - "DIR/NAME.db" for messages */
+/* map_path - "DIR/NAME.db" or "DIR/NAME.lmdb" for messages */
 const char *map_path(const struct map *m);
 /* map_touch - the content changed; the next flush rewrites the whole table */
 void map_touch(struct map *m);
@@ -56,7 +58,12 @@ bool map_dirty(const struct map *m);
  */
 unsigned long long map_changes(const struct map *m);
 bool map_holds(const struct map *m, unsigned long long change);
-/* map_check - true (and dirty) if the file was removed or emptied by hand */
+/*
+ * map_in_place - true when a flush changes the live table in place (lmdb:):
+ * Postfix does not restart on a change, so there is nothing to coalesce
+ */
+bool map_in_place(const struct map *m);
+/* map_check - true (and dirty) if the file was removed, emptied or replaced by hand */
 bool map_check(struct map *m);
 /* map_flush - write the table from walk(arg) and rename it into place; 0 or -1 */
 int map_flush(struct map *m, map_walk_fn *walk, void *arg);

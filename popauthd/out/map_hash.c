@@ -126,5 +126,13 @@ hash_order(const char *key, uint32_t mask)
 	return h & mask;
 }
 
-const struct map_backend map_hash_backend = {"hash", ".db", hash_open, hash_put,
-    hash_del, hash_close, hash_order_mask, hash_order};
+const struct map_backend map_hash_backend = {
+    .type = "hash",
+    .suffix = ".db",
+    .open = hash_open,
+    .put = hash_put,
+    .del = hash_del,
+    .close = hash_close,
+    .order_mask = hash_order_mask,
+    .order = hash_order,
+};

@@ -40,6 +40,14 @@ rig_paths() {
 	DNS_ADDR=${E2E_DNS_ADDR:-$(pick_dns_addr)} || return 1
 }
 
+# MAPT - the map_type of popauthd's two tables in this pass (E2E_MAP_TYPE:
+# hash or lmdb); main.cf and the snippet listener name them with it
+MAPT=${E2E_MAP_TYPE:-hash}
+# map_sfx - the table file's suffix for MAPT
+map_sfx() {
+	if [ "$MAPT" = lmdb ]; then echo .lmdb; else echo .db; fi
+}
+
 # rig_snippet_listener - maps/main.cf.snippet, exactly as shipped but for its
 # paths and DNSBL, as the -o settings of one more smtpd (SNIPPET_PORT), with
 # the example access tables of maps/: scenario 7 tests what an admin copies
@@ -47,9 +55,10 @@ rig_snippet_listener() {
 	for t in helo_checks sender_checks recipient_checks; do
 		cp "$REPO/maps/$t" "$PFETC/$t"
 	done
-	SNIPPET_OPTS=$(python3 - "$REPO/maps/main.cf.snippet" "$MAPDIR" "$PFETC" <<'PY'
+	SNIPPET_OPTS=$(python3 - "$REPO/maps/main.cf.snippet" "$MAPDIR" "$PFETC" "$MAPT" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
+text = text.replace("hash:/etc/postfix/popauthd/", sys.argv[4] + ":/etc/postfix/popauthd/")
 text = text.replace("/etc/postfix/popauthd/", sys.argv[2] + "/")
 text = text.replace("/etc/postfix/", sys.argv[3] + "/")
 text = text.replace("zen.spamhaus.org", "zen.rbl.test")
@@ -181,9 +190,9 @@ rig_write_configs() {
 	smtpd_helo_required = yes
 	smtpd_delay_reject = yes
 	smtpd_relay_restrictions =
-	smtpd_client_restrictions = check_client_access hash:$MAPDIR/rbl_checks
+	smtpd_client_restrictions = check_client_access $MAPT:$MAPDIR/rbl_checks
 	smtpd_recipient_restrictions = permit_mynetworks,
-	    check_client_access hash:$MAPDIR/popauth_checks,
+	    check_client_access $MAPT:$MAPDIR/popauth_checks,
 	    reject_rbl_client zen.rbl.test,
 	    reject_unauth_destination
 	smtpd_error_sleep_time = 0
@@ -227,6 +236,7 @@ rig_write_configs() {
 	fifo_path = $PA_FIFO
 	data_directory = $PA_DIR/data
 	map_directory = $MAPDIR
+	map_type = $MAPT
 	rules_directory = $REPO/etc/rules
 	log_file = $PA_LOG
 	pid_file = $PA_DIR/popauthd.pid
@@ -282,7 +292,8 @@ popauthd_start() {
 popauthd_ready() {
 	_pr_pid=$(pid_of popauthd)
 	pid_alive "$_pr_pid" && [ -p "$PA_FIFO" ] &&
-	    [ -s "$MAPDIR/popauth_checks.db" ] && [ -s "$MAPDIR/rbl_checks.db" ] &&
+	    [ -s "$MAPDIR/popauth_checks$(map_sfx)" ] &&
+	    [ -s "$MAPDIR/rbl_checks$(map_sfx)" ] &&
 	    holds_open "$_pr_pid" "$PA_FIFO"
 }
 # holds_open PID PATH - PID has PATH open

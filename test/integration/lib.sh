@@ -11,12 +11,15 @@
 #   CONF FIFO DATADIR MAPDIR LOG PIDFILE PFDIR  paths inside $T
 #   PA_PID                                       pid of the last pa_start
 #   PA_RC                                        exit status from pa_stop/pa_wait
+#   MAPTYPE   the map_type the map_* helpers read (hash unless the test sets
+#             it; pa_conf map_type=lmdb makes the daemon write lmdb:)
 set -u
 
 : "${T:?T must name the temp dir of the test, see test/run-integration}"
 : "${REPO:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${POPAUTHD:=$REPO/popauthd/popauthd}"
 export T REPO POPAUTHD
+: "${MAPTYPE:=hash}"
 
 CONF=$T/popauthd.conf
 FIFO=$T/maillog.fifo
@@ -149,7 +152,7 @@ pf_dir() {
 
 # map_q IP [MAP] - what Postfix finds for IP (value on stdout, "" if none)
 map_q() {
-	postmap -c "$PFDIR" -q "$1" "hash:$MAPDIR/${2:-popauth_checks}" 2>/dev/null
+	postmap -c "$PFDIR" -q "$1" "$MAPTYPE:$MAPDIR/${2:-popauth_checks}" 2>/dev/null
 }
 
 # map_has IP [MAP [VALUE]] - the map answers VALUE (default OK) for IP
@@ -160,25 +163,27 @@ map_has() {
 # map_lacks IP [MAP] - the map is a valid table and has no entry for IP
 map_lacks() {
 	local out rc
-	out=$(postmap -c "$PFDIR" -q "$1" "hash:$MAPDIR/${2:-popauth_checks}" 2>&1)
+	out=$(postmap -c "$PFDIR" -q "$1" "$MAPTYPE:$MAPDIR/${2:-popauth_checks}" 2>&1)
 	rc=$?
 	[ "$rc" -eq 1 ] && [ -z "$out" ]
 }
 
 # map_valid [MAP] - postmap can open the table (an empty one is fine)
 map_valid() {
-	[ -s "$MAPDIR/${1:-popauth_checks}.db" ] &&
-		postmap -c "$PFDIR" -s "hash:$MAPDIR/${1:-popauth_checks}" >/dev/null 2>&1
+	local sfx=.db
+	[ "$MAPTYPE" = lmdb ] && sfx=.lmdb
+	[ -s "$MAPDIR/${1:-popauth_checks}$sfx" ] &&
+		postmap -c "$PFDIR" -s "$MAPTYPE:$MAPDIR/${1:-popauth_checks}" >/dev/null 2>&1
 }
 
 # map_count [MAP] - number of records in the table
 map_count() {
-	postmap -c "$PFDIR" -s "hash:$MAPDIR/${1:-popauth_checks}" 2>/dev/null | wc -l
+	postmap -c "$PFDIR" -s "$MAPTYPE:$MAPDIR/${1:-popauth_checks}" 2>/dev/null | wc -l
 }
 
 # map_dump [MAP] - the records, for failure messages
 map_dump() {
-	postmap -c "$PFDIR" -s "hash:$MAPDIR/${1:-popauth_checks}" 2>&1 | head -n 20
+	postmap -c "$PFDIR" -s "$MAPTYPE:$MAPDIR/${1:-popauth_checks}" 2>&1 | head -n 20
 }
 
 # case_replay NAME [name=value...] - replay $T/NAME.log on a fresh state and
