@@ -1,12 +1,10 @@
 /*
  * fifo.c - open, reopen and read the mail-log FIFO; assemble lines (see fifo.h).
  *
- * One buffer of FIFO_LINE_MAX + read size; complete lines are handed out in
- * place (no copy, no allocation per line).  While a line is over-long the reader
- * is in "skip" state until the next newline, so the line after it is always
- * parsed normally.
+ * The lines are cut by linebuf.c.
  */
 #include "fifo.h"
+#include "linebuf.h"
 #include "log.h"
 #include "util.h"
 
@@ -18,18 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FIFO_CHUNK (64 * 1024)
-
 struct fifo {
 	int fd;
 	char *path;   /* NULL for fifo_open_fd */
 	bool adopted; /* fd from systemd: the node is its, never reopened */
 	dev_t dev;
 	ino_t ino;
-	char *buf;
-	size_t len, size;
-	bool skipping;
-	unsigned long long dropped;
+	struct linebuf lb;
 };
 
 static struct fifo *
@@ -39,8 +32,7 @@ fifo_new(int fd, const char *name)
 
 	f->fd = fd;
 	f->path = xstrdup(name);
-	f->size = FIFO_LINE_MAX + FIFO_CHUNK + 1;
-	f->buf = xmalloc(f->size);
+	linebuf_init(&f->lb, f->path);
 	return f;
 }
 
@@ -110,6 +102,7 @@ fifo_open_fd(int fd, const char *name)
 
 	free(f->path);
 	f->path = NULL;
+	f->lb.name = "input";
 	UNUSED(name);
 	return f;
 }
@@ -139,8 +132,8 @@ fifo_close(struct fifo *f)
 		return;
 	if (f->fd >= 0 && f->path != NULL)
 		close(f->fd);
+	linebuf_free(&f->lb);
 	free(f->path);
-	free(f->buf);
 	free(f);
 }
 
@@ -153,47 +146,7 @@ fifo_fd(const struct fifo *f)
 unsigned long long
 fifo_dropped(const struct fifo *f)
 {
-	return f->dropped;
-}
-
-static void
-fifo_drop(struct fifo *f)
-{
-	f->dropped++;
-	if (f->dropped <= 10 || f->dropped % 1000 == 0)
-		log_warn(
-		    "%s: dropped a line longer than %d bytes (%llu so far)",
-		    f->path != NULL ? f->path : "input", FIFO_LINE_MAX,
-		    f->dropped);
-}
-
-/* fifo_lines - hand out complete lines in buf, keep the tail */
-static void
-fifo_lines(struct fifo *f, fifo_line_fn *fn, void *arg)
-{
-	char *p = f->buf, *end = f->buf + f->len, *nl;
-
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		if (f->skipping) {
-			f->skipping = false;
-		} else if ((size_t)(nl - p) > FIFO_LINE_MAX) {
-			fifo_drop(f);
-		} else {
-			*nl = '\0';
-			fn(arg, p, (size_t)(nl - p));
-		}
-		p = nl + 1;
-	}
-	f->len = (size_t)(end - p);
-	if (f->len > FIFO_LINE_MAX) {
-		/* no newline within the limit: drop what we have, skip to the next */
-		if (!f->skipping)
-			fifo_drop(f);
-		f->skipping = true;
-		f->len = 0;
-	} else if (f->len > 0 && p != f->buf) {
-		memmove(f->buf, p, f->len);
-	}
+	return f->lb.dropped;
 }
 
 int
@@ -203,7 +156,9 @@ fifo_read(struct fifo *f, size_t budget, fifo_line_fn *fn, void *arg)
 	bool any = false;
 
 	while (got < budget) {
-		ssize_t n = read(f->fd, f->buf + f->len, f->size - 1 - f->len);
+		size_t room;
+		char *at = linebuf_space(&f->lb, &room);
+		ssize_t n = read(f->fd, at, room);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -218,8 +173,7 @@ fifo_read(struct fifo *f, size_t budget, fifo_line_fn *fn, void *arg)
 			return any ? 1 : 0;
 		any = true;
 		got += (size_t)n;
-		f->len += (size_t)n;
-		fifo_lines(f, fn, arg);
+		linebuf_add(&f->lb, (size_t)n, fn, arg);
 	}
 	return 1;
 }
@@ -227,12 +181,7 @@ fifo_read(struct fifo *f, size_t budget, fifo_line_fn *fn, void *arg)
 void
 fifo_finish(struct fifo *f, fifo_line_fn *fn, void *arg)
 {
-	if (f->len > 0 && !f->skipping) {
-		f->buf[f->len] = '\0';
-		fn(arg, f->buf, f->len);
-	}
-	f->len = 0;
-	f->skipping = false;
+	linebuf_finish(&f->lb, fn, arg);
 }
 
 int

@@ -5,7 +5,7 @@
  * exists and is not a FIFO is refused, never unlinked.  It is opened O_RDWR, so
  * popauthd holds a writer itself: when syslog closes its end (a restart) the
  * reader never sees EOF and select() never spins.  Partial lines are joined;
- * lines longer than FIFO_LINE_MAX are dropped whole with a counted warning.  The
+ * lines longer than LINEBUF_LINE_MAX are dropped whole with a counted warning.  The
  * line handed to the callback is NUL-terminated at len, may hold NUL bytes, and
  * is valid during the callback only.
  */
@@ -14,8 +14,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#define FIFO_LINE_MAX (16 * 1024)
 
 struct fifo;
 

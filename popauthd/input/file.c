@@ -1,11 +1,12 @@
 /*
  * file.c - follow a log file across rotation (see file.h).
  *
- * One buffer of FILE_LINE_MAX + read size, as fifo.c; off is the file offset
- * just after the last complete line consumed (handed out or skipped), so the
- * partial line in the buffer is read again after a restart, whole.
+ * Lines are cut by linebuf.c; off is the file offset just after the last
+ * complete line consumed (handed out or skipped), so the partial line in the
+ * buffer is read again after a restart, whole.
  */
 #include "file.h"
+#include "linebuf.h"
 #include "log.h"
 #include "logline.h"
 #include "util.h"
@@ -20,28 +21,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FILE_CHUNK (64 * 1024)
-#define FILE_MARK  64 /* bytes before the offset that must still be there */
+#define FILE_MARK 64 /* bytes before the offset that must still be there */
 #define FILE_WATCH                                                             \
 	(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |     \
 	    IN_CLOSE_WRITE | IN_ATTRIB)
 
 struct file {
 	char *path;
-	int ifd;       /* inotify on the directory */
-	int fd;        /* the file being read, -1 while PATH is missing */
-	dev_t dev;     /* of fd */
-	ino_t ino;     /* of fd */
-	off_t off;     /* after the last complete line consumed */
-	char *buf;     /* the partial line, then what read() added */
-	size_t len;    /* bytes in buf: the file holds them from off on */
-	bool skipping; /* inside an over-long line */
-	bool skip_old; /* first start: lines before cutoff are skipped */
+	int ifd;           /* inotify on the directory */
+	int fd;            /* the file being read, -1 while PATH is missing */
+	dev_t dev;         /* of fd */
+	ino_t ino;         /* of fd */
+	off_t off;         /* after the last complete line consumed */
+	struct linebuf lb; /* the file holds its bytes from off on */
+	bool skip_old;     /* first start: lines before cutoff are skipped */
 	time_t back, cutoff;
 	struct logline_year yr;
 	bool moved;   /* off, dev or ino changed since the resume */
 	bool pending; /* more may be there: read again */
-	unsigned long long dropped;
+};
+
+/* the line callback with its owner, for file_give */
+struct file_cb {
+	struct file *f;
+	file_line_fn *fn;
+	void *arg;
 };
 
 struct file *
@@ -55,7 +59,7 @@ file_open(const char *path, time_t back)
 	f->path = xstrdup(path);
 	f->fd = -1;
 	f->back = back;
-	f->buf = xmalloc(FILE_LINE_MAX + FILE_CHUNK + 1);
+	linebuf_init(&f->lb, f->path);
 	if ((f->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0 ||
 	    inotify_add_watch(f->ifd, dirname(dir), FILE_WATCH) < 0) {
 		e = errno;
@@ -83,7 +87,7 @@ file_close(struct file *f)
 	if (f->ifd >= 0)
 		close(f->ifd);
 	free(f->path);
-	free(f->buf);
+	linebuf_free(&f->lb);
 	free(f);
 }
 
@@ -102,7 +106,7 @@ file_pending(const struct file *f)
 unsigned long long
 file_dropped(const struct file *f)
 {
-	return f->dropped;
+	return f->lb.dropped;
 }
 
 int
@@ -147,8 +151,7 @@ file_at(struct file *f, const char *path, off_t off)
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->off = off;
-	f->len = 0;
-	f->skipping = false;
+	linebuf_reset(&f->lb);
 	f->moved = true;
 	return 0;
 }
@@ -173,21 +176,12 @@ file_truncated(struct file *f, off_t off)
 	return file_at(f, f->path, 0);
 }
 
-/* file_drop - count an over-long line */
-static void
-file_drop(struct file *f)
-{
-	f->dropped++;
-	if (f->dropped <= 10 || f->dropped % 1000 == 0)
-		log_warn("%s: dropped a line longer than %d bytes (%llu so "
-		         "far)",
-		    f->path, FILE_LINE_MAX, f->dropped);
-}
-
 /* file_give - one complete line: skip it (first start, old) or hand it out */
 static void
-file_give(struct file *f, char *line, size_t len, file_line_fn *fn, void *arg)
+file_give(void *cbp, char *line, size_t len)
 {
+	struct file_cb *cb = cbp;
+	struct file *f = cb->f;
 	struct logline ll;
 
 	if (f->skip_old) {
@@ -196,43 +190,12 @@ file_give(struct file *f, char *line, size_t len, file_line_fn *fn, void *arg)
 			return;
 		f->skip_old = false;
 	}
-	fn(arg, line, len);
-}
-
-/* file_lines - hand out the complete lines in buf, keep the tail */
-static void
-file_lines(struct file *f, file_line_fn *fn, void *arg)
-{
-	char *p = f->buf, *end = f->buf + f->len, *nl;
-
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		if (f->skipping) {
-			f->skipping = false;
-		} else if ((size_t)(nl - p) > FILE_LINE_MAX) {
-			file_drop(f);
-		} else {
-			*nl = '\0';
-			file_give(f, p, (size_t)(nl - p), fn, arg);
-		}
-		f->off += nl + 1 - p;
-		f->moved = true;
-		p = nl + 1;
-	}
-	f->len = (size_t)(end - p);
-	if (f->len > FILE_LINE_MAX) {
-		if (!f->skipping)
-			file_drop(f);
-		f->skipping = true;
-		f->off += (off_t)f->len; /* skipped: never read again */
-		f->len = 0;
-	} else if (f->len > 0 && p != f->buf) {
-		memmove(f->buf, p, f->len);
-	}
+	cb->fn(cb->arg, line, len);
 }
 
 /* file_eof - at the end of fd: follow a rename or a truncation; true: read on */
 static bool
-file_eof(struct file *f, file_line_fn *fn, void *arg)
+file_eof(struct file *f, struct file_cb *cb)
 {
 	struct stat st, cur;
 
@@ -240,14 +203,11 @@ file_eof(struct file *f, file_line_fn *fn, void *arg)
 		return false; /* renamed, the new one not there yet */
 	if (st.st_dev != f->dev || st.st_ino != f->ino) {
 		/* renamed: the old file is read to its end; its last line too */
-		if (f->len > 0 && !f->skipping) {
-			f->buf[f->len] = '\0';
-			file_give(f, f->buf, f->len, fn, arg);
-		}
+		linebuf_finish(&f->lb, file_give, cb);
 		log_info("%s: rotated: reading the new file", f->path);
 		return file_at(f, f->path, 0) == 0;
 	}
-	if (fstat(f->fd, &cur) == 0 && cur.st_size < f->off + (off_t)f->len)
+	if (fstat(f->fd, &cur) == 0 && cur.st_size < f->off + (off_t)f->lb.len)
 		return file_truncated(f, f->off) == 0;
 	return false;
 }
@@ -255,8 +215,9 @@ file_eof(struct file *f, file_line_fn *fn, void *arg)
 int
 file_read(struct file *f, size_t budget, file_line_fn *fn, void *arg)
 {
-	char ev[4096];
-	size_t got = 0;
+	struct file_cb cb = {f, fn, arg};
+	char ev[4096], *at;
+	size_t got = 0, room, used;
 	bool any = false;
 	ssize_t n;
 	int e;
@@ -267,8 +228,8 @@ file_read(struct file *f, size_t budget, file_line_fn *fn, void *arg)
 	if (f->fd < 0 && file_at(f, f->path, 0) < 0)
 		return 0; /* not there yet: its creation wakes us */
 	while (got < budget) {
-		n = read(f->fd, f->buf + f->len,
-		    FILE_LINE_MAX + FILE_CHUNK - f->len);
+		at = linebuf_space(&f->lb, &room);
+		n = read(f->fd, at, room);
 		if (n < 0) {
 			e = errno;
 			if (e == EINTR)
@@ -277,14 +238,17 @@ file_read(struct file *f, size_t budget, file_line_fn *fn, void *arg)
 			return -1;
 		}
 		if (n == 0) {
-			if (file_eof(f, fn, arg))
+			if (file_eof(f, &cb))
 				continue;
 			return any ? 1 : 0;
 		}
 		any = true;
 		got += (size_t)n;
-		f->len += (size_t)n;
-		file_lines(f, fn, arg);
+		used = linebuf_add(&f->lb, (size_t)n, file_give, &cb);
+		if (used > 0) {
+			f->off += (off_t)used;
+			f->moved = true;
+		}
 	}
 	f->pending = true;
 	return 1;

@@ -26,8 +26,6 @@
 #include <stddef.h>
 #include <time.h>
 
-#define FILE_LINE_MAX (16 * 1024)
-
 struct file;
 
 typedef void file_line_fn(void *arg, char *line, size_t len);

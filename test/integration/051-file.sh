@@ -39,6 +39,13 @@ stay_for 1 map_lacks 192.0.2.73 || fail "a partial line was acted on"
 printf '%s\n' "${line:40}" >>"$ML"
 granted 192.0.2.73 "partial line completed"
 
+note "an over-long line (20 KiB) is dropped whole; the next line counts"
+{ head -c 20480 /dev/zero | tr '\0' x; echo; } >>"$ML"
+add 192.0.2.84
+granted 192.0.2.84 "after an over-long line"
+wait_for log_has "$ML: dropped a line longer than 16384 bytes" ||
+	fail "no warning for the over-long line"
+
 note "rotation by rename while running"
 add 192.0.2.74
 rename
@@ -88,7 +95,7 @@ done
 for ip in "${IPS[@]}"; do granted "$ip" "after kill -9"; done
 pa_stop
 [ "$PA_RC" -eq 0 ] || fail "SIGTERM: exit $PA_RC"
-for ip in $(seq -f '192.0.2.%g' 71 83); do once "$ip"; done
+for ip in $(seq -f '192.0.2.%g' 71 84); do once "$ip"; done
 for ip in "${IPS[@]}"; do
 	! grep -qE "refreshed .* from $ip( x [0-9]+)?\$" "$LOG" || fail "$ip read twice"
 	[ "$(grep -cE "relay session from $ip( x [0-9]+)?\$" "$LOG")" -le 1 ] || fail "$ip granted twice"
