@@ -209,8 +209,15 @@ daemon_status(void *arg)
 	ctl_log_status(); /* the counters of popauthctl status */
 }
 
+static void
+daemon_idle(void *arg)
+{
+	UNUSED(arg);
+	engine_idle();
+}
+
 static const struct event_hooks daemon_hooks = {daemon_turn, daemon_timeout,
-    daemon_periodic, daemon_reload, daemon_status, NULL};
+    daemon_periodic, daemon_reload, daemon_status, daemon_idle, NULL};
 
 /*
  * open_log - what --replay and --test read: a file, "-" (stdin), or a

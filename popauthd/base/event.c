@@ -5,8 +5,8 @@
  * SIGTERM/SIGINT end), the turn hook (due timers, the tick's commit and
  * maps), the periodic hook every 10 s, then sleep until the earliest of the
  * hook's timeout and any event_wake_ms, and call back the owners of the
- * descriptors that are ready.  An owner reads a bounded amount per call, so
- * timers stay on time under a flood.
+ * descriptors that are ready (none: the idle hook).  An owner reads a
+ * bounded amount per call, so timers stay on time under a flood.
  */
 #include "event.h"
 #include "clock.h"
@@ -178,6 +178,8 @@ event_loop(const struct event_hooks *h)
 			log_error("select: %s", strerror(errno));
 			continue;
 		}
+		if (n == 0 && h->idle != NULL)
+			h->idle(h->arg);
 		/* a callback may add or remove watches: walk a copy */
 		{
 			struct watch ready[EVENT_MAX_FDS];

@@ -22,6 +22,7 @@ struct event_hooks {
 	void (*periodic)(void *arg);        /* every 10 s */
 	int (*reload)(void *arg);           /* SIGHUP; 0, or -1 (old kept) */
 	void (*status)(void *arg);          /* SIGUSR1 */
+	void (*idle)(void *arg); /* a sleep ended with no descriptor ready */
 	void *arg;
 };
 

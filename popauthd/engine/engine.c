@@ -3,10 +3,10 @@
  *
  * The per-line path allocates nothing and writes nothing: trackers change memory
  * and note what changed.  engine_tick() then writes all of it to state in one
- * transaction, and rewrites a hash: map at most once per map_flush_delay (the
- * first change after a quiet spell goes out at once, so a new grant reaches
- * Postfix within milliseconds); an lmdb: map takes every tick's changes at
- * once, in place.  The held event lines go out once the commit holds
+ * transaction; mapflush.c writes the tables Postfix reads (a hash: map at
+ * most once per map_flush_delay, an lmdb: map every tick, in place), and
+ * durable.c batches the fsyncs of both (group commit), off the path by
+ * which a grant reaches Postfix.  The held event lines go out once the commit holds
  * AND the tables Postfix reads hold what they say ("has authenticated" means
  * smtpd can see the grant), except in a replay, whose tables are written at
  * its end.
@@ -17,6 +17,7 @@
 #include "alert.h"
 #include "blacklist.h"
 #include "clock.h"
+#include "durable.h"
 #include "grant.h"
 #include "inpos.h"
 #include "input.h"
@@ -25,6 +26,7 @@
 #include "loginpair.h"
 #include "logline.h"
 #include "map.h"
+#include "mapflush.h"
 #include "reaper.h"
 #include "sendmail.h"
 #include "state.h"
@@ -42,8 +44,6 @@
 
 #define ENGINE_PERIODIC_MS   10000
 #define ENGINE_CHECKPOINT_MS (5 * 60 * 1000)
-/* records: from here a map is written by a child */
-#define ENGINE_MAP_BG_MIN 5000
 
 static struct conf *cf;
 static struct ruleset *rules;
@@ -52,10 +52,9 @@ static struct map *relay_map, *bl_map;
 static struct engine_stats stats;
 static struct logline_year year;
 static bool replay;
-static long long last_flush_ms[2], last_checkpoint_ms;
-static double flush_started[2]; /* a background flush's start (metrics) */
-static long long retry_map_ms[2], retry_commit_ms; /* after a failure */
-static unsigned int map_fails[2], commit_fails;
+static long long last_checkpoint_ms;
+static long long retry_commit_ms; /* after a failure */
+static unsigned int commit_fails;
 static time_t last_reconcile, pairs_warned;
 static struct lpair *pairs; /* two-line logins */
 static struct input *input; /* whose position is stored (engine_set_input) */
@@ -103,6 +102,8 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 	bl_map = map_open(c->map_directory, c->blacklist_map, mt);
 	if (relay_map == NULL || bl_map == NULL)
 		return -1;
+	mapflush_init(relay_map, bl_map, c->map_flush_delay_ms);
+	durable_init(replay ? NULL : st, relay_map, bl_map);
 	pairs = lpair_new((size_t)c->login_pair_max,
 	    (size_t)c->login_pair_per_source, c->login_pair_window);
 	if (grant_init(c, st, relay_map) < 0)
@@ -255,14 +256,6 @@ engine_line(char *line, size_t len)
 		    len, clock_now());
 }
 
-/* engine_ready - log_ready_fn: both tables hold the changes tagged */
-static bool
-engine_ready(void *arg, unsigned long long relay, unsigned long long bl)
-{
-	UNUSED(arg);
-	return map_holds(relay_map, relay) && map_holds(bl_map, bl);
-}
-
 /* engine_events_durable - the held lines are committed: let them out when due */
 static void
 engine_events_durable(void)
@@ -272,7 +265,7 @@ engine_events_durable(void)
 		return;
 	}
 	log_events_seal(map_changes(relay_map), map_changes(bl_map));
-	log_events_release(engine_ready, NULL);
+	log_events_release(mapflush_ready, NULL);
 }
 
 /* engine_commit - write every tracker's changes and the input's position in
@@ -304,6 +297,7 @@ engine_commit(bool all)
 				sm_synced();
 				gt_synced();
 				inpos_synced(mono_ms());
+				durable_note(mono_ms());
 				engine_events_durable();
 				if (commit_fails > 0)
 					log_info(
@@ -339,90 +333,6 @@ engine_set_input(struct input *in)
 	return 0;
 }
 
-/* mono_secs - a monotonic clock fine enough to time a map write */
-static double
-mono_secs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* engine_flush_timed - count one map write of secs seconds (metrics) */
-static void
-engine_flush_timed(double secs)
-{
-	static const double bounds[ENGINE_FLUSH_BUCKETS] = ENGINE_FLUSH_BOUNDS;
-	size_t b = 0;
-
-	while (b < ENGINE_FLUSH_BUCKETS && secs > bounds[b])
-		b++;
-	stats.flush_le[b]++;
-	stats.flushes++;
-	stats.flush_seconds += secs;
-}
-
-/* engine_flush_done - account for a finished write of map i (1 ok, -1 failed) */
-static void
-engine_flush_done(int i, struct map *m, int rc, long long now)
-{
-	if (rc < 0)
-		stats.map_failures++;
-	if (rc > 0) {
-		log_events_release(engine_ready, NULL);
-		if (map_fails[i] > 0)
-			log_info("%s: written again after %u failed attempts",
-			    map_path(m), map_fails[i]);
-		map_fails[i] = 0;
-		return;
-	}
-	/* map.c said why; the map stays dirty; back off up to 30 s */
-	map_fails[i]++;
-	retry_map_ms[i] =
-	    now + (map_fails[i] < 8 ? 250LL << map_fails[i] : 30000);
-}
-
-/* engine_flush_delay - lmdb: is changed in place (no smtpd restart): 0 */
-static long long
-engine_flush_delay(const struct map *m)
-{
-	return map_in_place(m) ? 0 : cf->map_flush_delay_ms;
-}
-
-static void
-engine_flush_map(int i, struct map *m, map_walk_fn *walk, bool force)
-{
-	long long now = mono_ms();
-	size_t n = i == 0 ? grant_count() : bl_count();
-	int rc;
-
-	if (map_busy(m)) {
-		/* one background rewrite at a time: renames must not cross */
-		rc = force ? map_wait(m) : map_poll(m);
-		if (rc == 0)
-			return;
-		engine_flush_timed(mono_secs() - flush_started[i]);
-		engine_flush_done(i, m, rc, now);
-	}
-	if (!map_dirty(m))
-		return;
-	if (!force && now - last_flush_ms[i] < engine_flush_delay(m))
-		return;
-	if (!force && map_fails[i] > 0 && now < retry_map_ms[i])
-		return;
-	map_size_hint(m, n);
-	last_flush_ms[i] = now;
-	flush_started[i] = mono_secs();
-	/* a big table is written by a child, so the loop keeps answering */
-	if (!force && n >= ENGINE_MAP_BG_MIN && !map_delta_cheap(m) &&
-	    map_flush_bg(m, walk, NULL) == 0)
-		return;
-	rc = map_flush(m, walk, NULL);
-	engine_flush_timed(mono_secs() - flush_started[i]);
-	engine_flush_done(i, m, rc == 0 ? 1 : -1, now);
-}
-
 void
 engine_tick(void)
 {
@@ -435,12 +345,15 @@ engine_tick(void)
 	 * next start writes the maps from the state again.
 	 */
 	if (!replay)
-		engine_flush_map(0, relay_map, grant_map_walk, false);
+		mapflush_run(MAPFLUSH_RELAY, false);
 	engine_commit(false);
 	alert_poll(cf);
 	if (replay)
 		return; /* maps are written once, at the end of the replay */
-	engine_flush_map(1, bl_map, bl_map_walk, false);
+	mapflush_run(MAPFLUSH_BL, false);
+	if (mapflush_wrote() && map_in_place(relay_map))
+		durable_note(mono_ms());
+	durable_poll(mono_ms(), false);
 }
 
 void
@@ -449,8 +362,11 @@ engine_flush_all(void)
 	if (st == NULL || relay_map == NULL || bl_map == NULL)
 		return; /* a start that failed half-way has nothing to write */
 	engine_commit(true);
-	engine_flush_map(0, relay_map, grant_map_walk, true);
-	engine_flush_map(1, bl_map, bl_map_walk, true);
+	mapflush_run(MAPFLUSH_RELAY, true);
+	mapflush_run(MAPFLUSH_BL, true);
+	if (mapflush_wrote() && map_in_place(relay_map))
+		durable_note(mono_ms());
+	durable_sync();
 	/* what a table could not take stays in state; say it now anyway */
 	log_events_flush();
 }
@@ -469,27 +385,18 @@ engine_timeout_ms(void)
 {
 	long long t = -1, now = mono_ms();
 	time_t next = timer_next();
-	int i;
-	struct map *maps[2] = {relay_map, bl_map};
-
 	if (next >= 0) {
 		t = (long long)next * 1000 - realtime_ms();
 		if (t < 0)
 			t = 0;
 	}
-	for (i = 0; i < 2; i++) {
-		if (maps[i] != NULL && map_dirty(maps[i])) {
-			long long due = last_flush_ms[i] +
-			    engine_flush_delay(maps[i]) - now;
+	{
+		long long due = mapflush_due(now);
 
-			if (map_fails[i] > 0 && retry_map_ms[i] - now > due)
-				due = retry_map_ms[i] - now;
-
-			if (due < 0)
-				due = 0;
-			if (t < 0 || due < t)
-				t = due;
-		}
+		if (due >= 0 && (t < 0 || due < t))
+			t = due;
+		if (durable_pending())
+			t = 0; /* a look for input; none: engine_idle syncs */
 	}
 	if (inpos_dirty() && (t < 0 || t > INPOS_IDLE_MS))
 		t = INPOS_IDLE_MS; /* a moved position alone is written soon */
@@ -510,6 +417,12 @@ engine_timeout_ms(void)
 	if (t < 0 || t > ENGINE_PERIODIC_MS)
 		t = ENGINE_PERIODIC_MS;
 	return t;
+}
+
+void
+engine_idle(void)
+{
+	durable_poll(mono_ms(), true);
 }
 
 void
@@ -548,6 +461,7 @@ engine_reload(struct conf *c, struct ruleset *rs)
 	cf = c;
 	rules = rs;
 	grant_conf(c);
+	mapflush_conf(c->map_flush_delay_ms);
 	lpair_conf(pairs, (size_t)c->login_pair_max,
 	    (size_t)c->login_pair_per_source, c->login_pair_window);
 	trigger_conf(c, wl);

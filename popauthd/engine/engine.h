@@ -14,21 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* map flush durations: upper bounds of the histogram buckets, in seconds */
-#define ENGINE_FLUSH_BUCKETS 8
-#define ENGINE_FLUSH_BOUNDS                                                    \
-	{                                                                      \
-		0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5                       \
-	}
-
 struct engine_stats {
 	unsigned long long lines, matched, unparsed;
 	unsigned long long events[EV_NKINDS];
-	unsigned long long map_failures;    /* map writes that failed */
 	unsigned long long commit_failures; /* state commits that failed */
-	/* map flushes: count, total seconds, per bucket (not cumulative) */
-	unsigned long long flushes, flush_le[ENGINE_FLUSH_BUCKETS + 1];
-	double flush_seconds;
 };
 
 /* engine_start - open state, maps and trackers; replay: log-time clock; 0 or -1 */
@@ -47,6 +36,8 @@ void engine_tick(void);
 void engine_flush_all(void);
 /* engine_timeout_ms - how long the loop may sleep: next timer or map flush; -1 = forever */
 long long engine_timeout_ms(void);
+/* engine_idle - the loop found no input waiting: the batched fsyncs (durable.h) */
+void engine_idle(void);
 /* engine_run_timers - fire due timers on the event clock */
 void engine_run_timers(void);
 /* engine_reload - take a new conf and ruleset (ownership passes on success; -1 keeps the old) */

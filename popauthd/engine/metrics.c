@@ -18,6 +18,7 @@
 #include "input.h"
 #include "log.h"
 #include "loginpair.h"
+#include "mapflush.h"
 #include "rule.h"
 #include "util.h"
 
@@ -83,23 +84,23 @@ label(char *buf, size_t size, const char *v)
 
 /* flush_histogram - popauthd_map_flush_seconds, buckets cumulative */
 static void
-flush_histogram(FILE *fp, const struct engine_stats *s)
+flush_histogram(FILE *fp, const struct mapflush_stats *s)
 {
-	static const double bounds[ENGINE_FLUSH_BUCKETS] = ENGINE_FLUSH_BOUNDS;
+	static const double bounds[MAPFLUSH_BUCKETS] = MAPFLUSH_BOUNDS;
 	unsigned long long cum = 0;
 	size_t b;
 
 	head(fp, "map_flush_seconds", "histogram",
 	    "Time to write a Postfix map (relay or blacklist table).");
-	for (b = 0; b < ENGINE_FLUSH_BUCKETS; b++) {
-		cum += s->flush_le[b];
+	for (b = 0; b < MAPFLUSH_BUCKETS; b++) {
+		cum += s->le[b];
 		fprintf(fp,
 		    "popauthd_map_flush_seconds_bucket{le=\"%g\"} %llu\n",
 		    bounds[b], cum);
 	}
 	fprintf(fp, "popauthd_map_flush_seconds_bucket{le=\"+Inf\"} %llu\n",
 	    s->flushes);
-	fprintf(fp, "popauthd_map_flush_seconds_sum %.6f\n", s->flush_seconds);
+	fprintf(fp, "popauthd_map_flush_seconds_sum %.6f\n", s->seconds);
 	fprintf(fp, "popauthd_map_flush_seconds_count %llu\n", s->flushes);
 }
 
@@ -162,7 +163,7 @@ body(FILE *fp)
 	    "Two-line login starts not kept (table or source share full).",
 	    ps != NULL ? ps->dropped_full + ps->dropped_source + ps->dropped_key
 	               : 0);
-	flush_histogram(fp, s);
+	flush_histogram(fp, mapflush_stats());
 	one(fp, "alerts_total", "counter", "Null-route alerts raised.",
 	    as->raised);
 	one(fp, "alerts_sent_total", "counter", "Null-route alerts delivered.",
@@ -173,7 +174,8 @@ body(FILE *fp)
 	    "Null-route alerts never sent (queue full, gave up, exit).",
 	    as->dropped);
 	one(fp, "map_write_failures_total", "counter",
-	    "Postfix map writes that failed (retried).", s->map_failures);
+	    "Postfix map writes that failed (retried).",
+	    mapflush_stats()->failures);
 	one(fp, "state_commit_failures_total", "counter",
 	    "State database commits that failed (retried).",
 	    s->commit_failures);

@@ -23,6 +23,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,23 @@ map_attach(struct map *m)
 		m->dev = st.st_dev;
 		m->ino = st.st_ino;
 	}
+	return 0;
+}
+
+/* map_set_aside - rename an unreadable table to PATH.bad; 0 or -1 (logged) */
+static int
+map_set_aside(struct map *m)
+{
+	char bad[PATH_MAX];
+
+	if (snprintf(bad, sizeof(bad), "%s.bad", m->path) >= (int)sizeof(bad) ||
+	    rename(m->path, bad) < 0) {
+		log_error("%s: cannot move the unreadable table aside: %s",
+		    m->path, strerror(errno));
+		return -1;
+	}
+	log_error("%s: unreadable; moved to %s, written again from the state",
+	    m->path, bad);
 	return 0;
 }
 
@@ -98,8 +116,12 @@ map_open(const char *dir, const char *name, const char *type)
 	m->full = true;
 	made = stat(m->path, &st) < 0 || st.st_size == 0;
 	if (m->be->in_place && map_attach(m) < 0) {
-		map_close(m);
-		return NULL;
+		/* unreadable (a power loss before a sync): the state has it all */
+		if (made || map_set_aside(m) < 0 || map_attach(m) < 0) {
+			map_close(m);
+			return NULL;
+		}
+		made = true;
 	}
 	if (made) {
 		if (map_flush(m, empty_walk, NULL) < 0) {
@@ -109,6 +131,14 @@ map_open(const char *dir, const char *name, const char *type)
 		log_info("%s: created empty table", m->path);
 	}
 	return m;
+}
+
+int
+map_sync(struct map *m)
+{
+	if (m == NULL || !m->be->in_place || m->live == NULL)
+		return 0;
+	return m->be->sync(m->live, m->path);
 }
 
 void

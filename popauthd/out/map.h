@@ -98,6 +98,12 @@ int map_poll(struct map *m);
 int map_wait(struct map *m);
 /* map_size_hint - about n records: size the hash and the build cache for it */
 void map_size_hint(struct map *m, size_t n);
+/*
+ * map_sync - an in-place table: fsync the writes so far (they are visible
+ * and survive a kill -9 before that); a rewritten one was synced before its
+ * rename.  NULL is fine.  0 or -1 (logged)
+ */
+int map_sync(struct map *m);
 /* map_flushes - how many rewrites this map has had (status, tests) */
 unsigned long long map_flushes(const struct map *m);
 

@@ -50,6 +50,8 @@ struct map_backend {
 	 * again), -1 failed (logged)
 	 */
 	int (*commit)(void *h, const char *path, int err);
+	/* sync: make the commits so far survive a power loss; 0 or -1 */
+	int (*sync)(void *t, const char *path);
 };
 
 /* the Berkeley DB 5.3 hash: backend (map_hash.c) */

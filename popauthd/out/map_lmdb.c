@@ -12,9 +12,11 @@
  * (drop + refill) is never seen half done, and smtpd does not restart on a
  * change (lmdb_table(5)).  MDB_MAP_FULL: the map size doubles and map.c
  * runs the transaction again; readers see MDB_MAP_RESIZED and reopen.
- * MDB_NOMETASYNC: one fdatasync per commit; a power loss may undo the last
- * commits but never corrupts the file, and the next start rewrites the
- * table from the state anyway.
+ * MDB_NOSYNC: a commit writes its pages to the kernel and Postfix reads
+ * them at once; the fdatasync is sync's, batched by the engine (group
+ * commit), and detach's.  A kill -9 loses nothing written; a power loss may
+ * undo the commits since the last sync (the next start rewrites the table
+ * from the state), and a file left unreadable is set aside by map.c.
  */
 #include "map_be.h"
 #include "log.h"
@@ -66,6 +68,7 @@ lmdb_detach(void *arg)
 
 	if (t == NULL)
 		return;
+	mdb_env_sync(t->env, 1); /* MDB_NOSYNC: close does not */
 	mdb_env_close(t->env);
 	free(t);
 }
@@ -86,7 +89,7 @@ lmdb_attach(const char *path, size_t records)
 	}
 	if ((rc = mdb_env_set_mapsize(t->env, t->mapsize)) != 0 ||
 	    (rc = mdb_env_open(t->env, path,
-	         MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOMETASYNC, 0644)) != 0 ||
+	         MDB_NOSUBDIR | MDB_NOLOCK | MDB_NOSYNC, 0644)) != 0 ||
 	    (rc = mdb_env_get_fd(t->env, &t->fd)) != 0) {
 		log_warn("%s: open: %s", path, mdb_strerror(rc));
 		lmdb_detach(t);
@@ -214,6 +217,20 @@ lmdb_commit(void *h, const char *path, int err)
 	return -1;
 }
 
+/* lmdb_sync - fdatasync what the commits so far wrote; 0 or -1 (logged) */
+static int
+lmdb_sync(void *arg, const char *path)
+{
+	struct lmdb_table *t = arg;
+	int rc = mdb_env_sync(t->env, 1);
+
+	if (rc != 0) {
+		log_warn("%s: sync: %s", path, mdb_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
 const struct map_backend map_lmdb_backend = {
     .type = "lmdb",
     .suffix = ".lmdb",
@@ -224,4 +241,5 @@ const struct map_backend map_lmdb_backend = {
     .detach = lmdb_detach,
     .begin = lmdb_begin,
     .commit = lmdb_commit,
+    .sync = lmdb_sync,
 };

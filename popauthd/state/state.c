@@ -61,7 +61,7 @@ state_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 }
 
 struct state *
-state_open(const char *dir, bool nosync)
+state_open(const char *dir, bool bulk)
 {
 	struct state *s;
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOG | DB_INIT_LOCK |
@@ -94,12 +94,15 @@ state_open(const char *dir, bool nosync)
 	 * for the daemon.  A replay (no sync) writes far more log and would
 	 * spend its time switching 1 MiB files.
 	 */
-	s->env->set_lg_max(s->env, nosync ? 16 * 1024 * 1024 : 1024 * 1024);
+	s->env->set_lg_max(s->env, bulk ? 16 * 1024 * 1024 : 1024 * 1024);
 	s->env->set_lk_max_locks(s->env, 100000);
 	s->env->set_lk_max_objects(s->env, 100000);
 	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
-	if (nosync)
-		s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
+	/*
+	 * A commit writes the log to the kernel, which a kill -9 cannot take
+	 * back; the fsync is state_sync's, batched (engine/durable.c).
+	 */
+	s->env->set_flags(s->env, DB_TXN_WRITE_NOSYNC, 1);
 	rc = s->env->open(s->env, dir, flags, 0600);
 	if (rc != 0) {
 		log_error("%s: cannot open or recover the state: %s (move the "
@@ -294,6 +297,20 @@ state_commit(struct state *s)
 	if (rc != 0) {
 		log_warn("%s: commit: %s (state kept in memory, retried)",
 		    s->dir, db_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+state_sync(struct state *s)
+{
+	int rc;
+
+	if (s == NULL)
+		return 0;
+	if ((rc = s->env->log_flush(s->env, NULL)) != 0) {
+		log_warn("%s: log flush: %s", s->dir, db_strerror(rc));
 		return -1;
 	}
 	return 0;
