@@ -4,7 +4,8 @@
 # in place (same inode, no temporary file); a refresh and an expiry behave as
 # with hash:; concurrent postmap readers during a stream of grants never get
 # an error; a restart reconciles the table with the state (a stray key is
-# removed, a missing grant is written again).
+# removed, a missing grant is written again); a table LMDB cannot open is set
+# aside and written again from the state.
 . "$(dirname "$0")/lib.sh"
 
 MAPTYPE=lmdb # read by lib.sh's map_* helpers
@@ -118,5 +119,14 @@ wait_for -t 15 map_valid || fail "popauth_checks.lmdb not recreated"
 pa_feed "$(login_line gina 192.0.2.21)"
 wait_for map_has 192.0.2.21 || fail "grant after the removal not visible: $(map_dump)"
 pa_alive || fail "daemon died"
+pa_stop
+
+note "an unreadable table (a power loss before the batched sync) is set aside and written again"
+head -c 65536 /dev/urandom >"$L"
+pa_start
+wait_for map_has 192.0.2.21 || fail "grant not written again into a new table: $(map_dump)"
+[ -s "$L.bad" ] || fail "the unreadable table was not kept as $L.bad"
+log_has "popauth_checks.lmdb: unreadable; moved to" || fail "log does not say the table was set aside"
+map_valid || fail "the new table is not valid"
 pa_stop
 exit 0
