@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +42,24 @@ static char last_error[256];
 
 static void log_hold(const char *buf, size_t len);
 
+/* " popauthd[PID]: ", made once per process (getpid is a system call) */
+static char tag[48];
+static size_t tag_len;
+
+static void
+log_forked(void)
+{
+	tag_len = 0;
+}
+
 int
 log_open(const char *file, bool use_syslog, bool to_stderr)
 {
+	static bool hooked;
 	int fd = -1;
 
+	if (!hooked && pthread_atfork(NULL, NULL, log_forked) == 0)
+		hooked = true;
 	if (file != NULL && *file != '\0') {
 		fd =
 		    open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -118,8 +132,10 @@ log_format(
 	}
 	len = stamp_len < size ? stamp_len : 0;
 	memcpy(buf, stamp, len);
-	n = snprintf(
-	    buf + len, size - len, " popauthd[%ld]: %s", (long)getpid(), level);
+	if (tag_len == 0) /* first line, or first of a forked child */
+		tag_len = (size_t)snprintf(
+		    tag, sizeof(tag), " popauthd[%ld]: ", (long)getpid());
+	n = snprintf(buf + len, size - len, "%s%s", tag, level);
 	len += n > 0 ? (size_t)n : 0;
 	if (len >= size - 2)
 		len = size - 2;
@@ -354,6 +370,12 @@ log_events_release(log_ready_fn *ready, void *arg)
 		i++;
 	if (i > 0)
 		log_write_held(segs[i - 1].end);
+}
+
+size_t
+log_events_held(void)
+{
+	return held_len;
 }
 
 bool

@@ -10,6 +10,7 @@
 #define POPAUTHD_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define LOG_FMT(a, b) __attribute__((format(printf, a, b)))
 
@@ -40,6 +41,8 @@ typedef bool log_ready_fn(
     void *arg, unsigned long long tag0, unsigned long long tag1);
 /* log_events_release - write the sealed lines whose tags are ready, in order */
 void log_events_release(log_ready_fn *ready, void *arg);
+/* log_events_held - bytes of event lines held (sealed or not) */
+size_t log_events_held(void);
 /* log_events_waiting - true while sealed lines wait for their tables */
 bool log_events_waiting(void);
 /* log_events_drop - forget the unsealed held lines (the commit failed) */
