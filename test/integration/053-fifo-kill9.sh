@@ -50,7 +50,7 @@ wait_for -t 30 eval '[ "$(map_count)" -ge $N ]' ||
 	fail "$(map_count) of $N logins in the map after the kills"
 pa_stop
 [ "$PA_RC" -eq 0 ] || fail "SIGTERM: exit $PA_RC"
-granted_once_each "$IPS" 120
+granted_once_each "$IPS" 300
 
 note "the spool stays bounded: new generations replaced it"
 gen=$(head -c 41 "$DATADIR/fifo.spool" | sed -n 's/^popauthd fifo spool 0*\([0-9][0-9]*\)$/\1/p')
