@@ -22,7 +22,7 @@
 
 #define SPOOL_TMP      SPOOL_NAME ".new"
 #define SPOOL_MAGIC    "popauthd fifo spool "
-#define SPOOL_HDR      41 /* magic, 20 digits, newline */
+#define SPOOL_HDR      41           /* magic, 20 digits, newline */
 #define SPOOL_TAIL_MAX (128 * 1024) /* rest copied into a new generation */
 
 struct spool {
@@ -45,8 +45,8 @@ spool_fail(struct spool *s, const char *what, int e)
 {
 	s->fails++;
 	if (s->fails <= 10 || s->fails % 1000 == 0)
-		log_warn("%s: %s: %s (%llu so far)", s->path, what,
-		    strerror(e), s->fails);
+		log_warn("%s: %s: %s (%llu so far)", s->path, what, strerror(e),
+		    s->fails);
 }
 
 /* spool_pwrite - all n bytes at off; 0, or -1 (errno) */
@@ -97,8 +97,8 @@ spool_next(struct spool *s, long long gen, off_t from)
 	ssize_t n;
 
 	snprintf(hdr, sizeof(hdr), SPOOL_MAGIC "%020lld\n", gen);
-	fd = open(s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	fd = open(
+	    s->tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 || spool_pwrite(fd, hdr, SPOOL_HDR, 0) < 0)
 		goto fail;
 	while (s->fd >= 0 && at < s->size) {
@@ -127,8 +127,8 @@ spool_next(struct spool *s, long long gen, off_t from)
 	s->size = to;
 	s->rd = s->rd - from + SPOOL_HDR;
 	s->off = s->off - from + SPOOL_HDR;
-	s->tail_end = s->tail_end > from ? s->tail_end - from + SPOOL_HDR
-	                                 : SPOOL_HDR;
+	s->tail_end =
+	    s->tail_end > from ? s->tail_end - from + SPOOL_HDR : SPOOL_HDR;
 	s->moved = true;
 	return 0;
 fail:
@@ -301,8 +301,9 @@ spool_take(struct spool *s, char *buf, size_t room)
 static void
 spool_gap(struct spool *s, int e)
 {
-	spool_fail(s, "cannot write (reading the FIFO without the spool; "
-	              "a kill -9 now may lose lines)",
+	spool_fail(s,
+	    "cannot write (reading the FIFO without the spool; "
+	    "a kill -9 now may lose lines)",
 	    e);
 	s->gap = true;
 }
@@ -325,13 +326,13 @@ spool_read(struct spool *s, int fifo, char *buf, size_t room)
 		}
 		if (n == 0 || errno == EAGAIN || errno == EINTR)
 			return n;
-		if (errno == EINVAL || errno == ENOSYS ||
-		    errno == EOPNOTSUPP) {
-			log_info("%s: no splice(2) here: read, then write",
-			    s->path);
+		if (errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) {
+			log_info(
+			    "%s: no splice(2) here: read, then write", s->path);
 			s->nosplice = true;
 		} else {
-			spool_gap(s, errno); /* the bytes are still in the pipe */
+			spool_gap(
+			    s, errno); /* the bytes are still in the pipe */
 			return read(fifo, buf, room);
 		}
 	}
