@@ -17,13 +17,14 @@
  * in them; a chown(2) by name would hand that file over.  So no link is ever
  * followed: every node is opened O_NOFOLLOW (O_PATH for the FIFO), checked by
  * fstat (the type expected, a single link) and changed through its fd.  In
- * data_directory only the names state.c and Berkeley DB create are touched;
+ * data_directory only the names state.c, Berkeley DB and spool.c create are touched;
  * anything else is logged and left alone.  Finally PR_SET_NO_NEW_PRIVS, also
  * when no drop happens, so no exec of ours can gain privileges again.
  */
 #include "priv.h"
 #include "log.h"
 #include "prochelper.h"
+#include "spool.h"
 #include "state.h"
 #include "util.h"
 
@@ -197,7 +198,8 @@ give_data(const char *dir, uid_t uid, gid_t gid)
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (!state_own_file(de->d_name)) {
+		if (!state_own_file(de->d_name) &&
+		    !spool_own_file(de->d_name)) {
 			if (++skipped <= PRIV_SKIPS_NAMED)
 				log_info("%s: not a file popauthd makes; "
 				         "ownership left alone",

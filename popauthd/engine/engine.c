@@ -324,7 +324,7 @@ engine_set_input(struct input *in)
 	const void *pos;
 	size_t len;
 
-	if (inpos_init(st, input_kind(in)) < 0)
+	if (inpos_init(st, in) < 0)
 		return -1;
 	len = inpos_saved(&pos);
 	if (input_resume(in, pos, len) < 0)

@@ -16,6 +16,7 @@
 #define INPOS_VERSION 1
 
 static struct state_table *tab;
+static struct input *input; /* told what is stored */
 static char *kind;
 static unsigned char stored[INPUT_POS_MAX + 1], noted[INPUT_POS_MAX + 1];
 static size_t stored_len, noted_len;
@@ -42,10 +43,11 @@ inpos_load(
 }
 
 int
-inpos_init(struct state *st, const char *k)
+inpos_init(struct state *st, struct input *in)
 {
 	inpos_fini();
-	kind = xstrdup(k);
+	input = in;
+	kind = xstrdup(input_kind(in));
 	stored[0] = noted[0] = INPOS_VERSION;
 	if ((tab = state_table(st, "input")) == NULL)
 		return -1;
@@ -102,6 +104,7 @@ inpos_synced(long long now_ms)
 	memcpy(stored, noted, noted_len + 1);
 	stored_len = noted_len;
 	written_ms = now_ms;
+	input_stored(input, stored + 1, stored_len);
 }
 
 void
@@ -109,6 +112,7 @@ inpos_fini(void)
 {
 	free(kind);
 	kind = NULL;
+	input = NULL;
 	tab = NULL; /* closed with the state environment */
 	stored_len = noted_len = 0;
 	written_ms = 0;

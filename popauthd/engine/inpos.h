@@ -1,8 +1,8 @@
 /*
  * inpos.h - where the log input stands, kept in state with what it caused.
  *
- * For engine.c.  Table "input", one record per kind of source (key "journal"
- * or "file"), value: version byte 1, then the source's opaque position
+ * For engine.c.  Table "input", one record per kind of source (key "journal",
+ * "file" or "fifo"), value: version byte 1, then the source's opaque position
  * (input.h).  engine_commit writes it in the tick's transaction, next to the
  * trackers' changes, so the stored position and the stored effects always
  * belong together: after a crash the lines after it are read again, and
@@ -17,10 +17,11 @@
 
 #define INPOS_IDLE_MS 1000
 
+struct input;
 struct state;
 
-/* inpos_init - open the table, load the record of kind; 0 or -1 */
-int inpos_init(struct state *st, const char *kind);
+/* inpos_init - open the table, load the record of in's kind; 0 or -1 */
+int inpos_init(struct state *st, struct input *in);
 /* inpos_saved - the stored position (borrowed) and its length; 0 = none */
 size_t inpos_saved(const void **pos);
 /* inpos_note - the source's position now (len 0: not moved) */
@@ -31,7 +32,7 @@ bool inpos_dirty(void);
 bool inpos_due(long long now_ms);
 /* inpos_sync - write it in the open transaction; 0 or -1 */
 int inpos_sync(void);
-/* inpos_synced - the transaction committed at now_ms */
+/* inpos_synced - the transaction committed at now_ms (in is told) */
 void inpos_synced(long long now_ms);
 /* inpos_fini - forget everything */
 void inpos_fini(void);

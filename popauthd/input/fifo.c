@@ -1,11 +1,14 @@
 /*
  * fifo.c - open, reopen and read the mail-log FIFO; assemble lines (see fifo.h).
  *
- * The lines are cut by linebuf.c.
+ * The lines are cut by linebuf.c; with a spool (the daemon) the bytes pass
+ * through spool.c first, which also owns the position.
  */
 #include "fifo.h"
 #include "linebuf.h"
 #include "log.h"
+#include "logline.h"
+#include "spool.h"
 #include "util.h"
 
 #include <errno.h>
@@ -23,6 +26,19 @@ struct fifo {
 	dev_t dev;
 	ino_t ino;
 	struct linebuf lb;
+	char *spool_dir;  /* fifo_spool: the spool lives here */
+	struct spool *sp; /* from fifo_resume on */
+	bool pending;     /* the last read stopped at its budget */
+	bool skip_old;    /* a spool of unknown age: skip lines before cutoff */
+	time_t back, cutoff;
+	struct logline_year yr;
+};
+
+/* the line callback with its owner, for fifo_give */
+struct fifo_cb {
+	struct fifo *f;
+	fifo_line_fn *fn;
+	void *arg;
 };
 
 static struct fifo *
@@ -132,6 +148,8 @@ fifo_close(struct fifo *f)
 		return;
 	if (f->fd >= 0 && f->path != NULL)
 		close(f->fd);
+	spool_close(f->sp);
+	free(f->spool_dir);
 	linebuf_free(&f->lb);
 	free(f->path);
 	free(f);
@@ -149,16 +167,37 @@ fifo_dropped(const struct fifo *f)
 	return f->lb.dropped;
 }
 
+/* fifo_give - one complete line: skip it (old, in a spool of unknown age) or hand it out */
+static void
+fifo_give(void *cbp, char *line, size_t len)
+{
+	struct fifo_cb *cb = cbp;
+	struct fifo *f = cb->f;
+	struct logline ll;
+
+	if (f->skip_old) {
+		if (logline_parse(line, len, &ll, &f->yr) < 0 || ll.when == 0 ||
+		    ll.when < f->cutoff)
+			return;
+		f->skip_old = false;
+	}
+	cb->fn(cb->arg, line, len);
+}
+
 int
 fifo_read(struct fifo *f, size_t budget, fifo_line_fn *fn, void *arg)
 {
-	size_t got = 0;
+	struct fifo_cb cb = {f, fn, arg};
+	size_t got = 0, used;
 	bool any = false;
 
+	f->pending = false;
 	while (got < budget) {
 		size_t room;
 		char *at = linebuf_space(&f->lb, &room);
-		ssize_t n = read(f->fd, at, room);
+		bool fresh = f->sp == NULL || spool_live(f->sp);
+		ssize_t n = f->sp != NULL ? spool_read(f->sp, f->fd, at, room)
+		                          : read(f->fd, at, room);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -171,10 +210,15 @@ fifo_read(struct fifo *f, size_t budget, fifo_line_fn *fn, void *arg)
 		}
 		if (n == 0)
 			return any ? 1 : 0;
+		if (fresh)
+			f->skip_old = false; /* new bytes: as without a spool */
 		any = true;
 		got += (size_t)n;
-		linebuf_add(&f->lb, (size_t)n, fn, arg);
+		used = linebuf_add(&f->lb, (size_t)n, fifo_give, &cb);
+		if (f->sp != NULL)
+			spool_used(f->sp, used, f->lb.len);
 	}
+	f->pending = true;
 	return 1;
 }
 
@@ -189,6 +233,8 @@ fifo_check(struct fifo *f)
 {
 	struct stat st;
 
+	if (f->sp != NULL)
+		spool_tidy(f->sp, f->lb.len);
 	if (f->path == NULL || f->adopted)
 		return 0;
 	if (stat(f->path, &st) == 0 && S_ISFIFO(st.st_mode) &&
@@ -198,4 +244,51 @@ fifo_check(struct fifo *f)
 	         "to reopen it too: kill -HUP)",
 	    f->path);
 	return fifo_reopen(f);
+}
+
+void
+fifo_spool(struct fifo *f, const char *dir, time_t back)
+{
+	free(f->spool_dir);
+	f->spool_dir = xstrdup(dir);
+	f->back = back;
+}
+
+int
+fifo_resume(struct fifo *f, const void *pos, size_t len)
+{
+	bool whole;
+
+	if (f->spool_dir == NULL)
+		return 0;
+	spool_close(f->sp);
+	f->sp = spool_open(f->spool_dir, pos, len, &whole);
+	if (f->sp == NULL)
+		return -1;
+	linebuf_reset(&f->lb);
+	f->pending = true; /* the spool's rest, if any */
+	f->skip_old = whole;
+	f->cutoff = time(NULL) - f->back;
+	memset(&f->yr, 0, sizeof(f->yr));
+	f->yr.last_mon = -1;
+	return 0;
+}
+
+bool
+fifo_pending(const struct fifo *f)
+{
+	return f->pending;
+}
+
+size_t
+fifo_position(struct fifo *f, void *buf, size_t size)
+{
+	return f->sp != NULL ? spool_position(f->sp, buf, size) : 0;
+}
+
+void
+fifo_stored(struct fifo *f, const void *pos, size_t len)
+{
+	if (f->sp != NULL)
+		spool_stored(f->sp, pos, len, f->lb.len);
 }

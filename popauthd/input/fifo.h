@@ -7,13 +7,16 @@
  * reader never sees EOF and select() never spins.  Partial lines are joined;
  * lines longer than LINEBUF_LINE_MAX are dropped whole with a counted warning.  The
  * line handed to the callback is NUL-terminated at len, may hold NUL bytes, and
- * is valid during the callback only.
+ * is valid during the callback only.  The daemon's FIFO (fifo_spool) passes
+ * its bytes through data_directory/fifo.spool (spool.c) and so has a
+ * position, stored with the state, like the file input.
  */
 #ifndef POPAUTHD_FIFO_H
 #define POPAUTHD_FIFO_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 struct fifo;
 
@@ -44,5 +47,19 @@ void fifo_finish(struct fifo *f, fifo_line_fn *fn, void *arg);
 int fifo_check(struct fifo *f);
 /* fifo_dropped - over-long lines dropped so far */
 unsigned long long fifo_dropped(const struct fifo *f);
+/*
+ * fifo_spool - keep what is read in a spool in dir (spool.h); lines older
+ * than back in a spool of unknown age are skipped.  Takes effect at
+ * fifo_resume, before the first read.
+ */
+void fifo_spool(struct fifo *f, const char *dir, time_t back);
+/* fifo_resume - open the spool, going on after pos (len 0: none); 0 or -1 */
+int fifo_resume(struct fifo *f, const void *pos, size_t len);
+/* fifo_pending - the last read stopped at its budget: read again now */
+bool fifo_pending(const struct fifo *f);
+/* fifo_position - the spool's position into buf; its length, 0: none */
+size_t fifo_position(struct fifo *f, void *buf, size_t size);
+/* fifo_stored - pos is in the state now (the spool may start afresh) */
+void fifo_stored(struct fifo *f, const void *pos, size_t len);
 
 #endif

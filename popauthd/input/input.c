@@ -59,9 +59,34 @@ fifo_ops_dropped(const void *h)
 	return fifo_dropped(h);
 }
 
+static bool
+fifo_ops_pending(void *h)
+{
+	return fifo_pending(h);
+}
+
+static size_t
+fifo_ops_position(void *h, void *buf, size_t size)
+{
+	return fifo_position(h, buf, size);
+}
+
+static int
+fifo_ops_resume(void *h, const void *pos, size_t len)
+{
+	return fifo_resume(h, pos, len);
+}
+
+static void
+fifo_ops_stored(void *h, const void *pos, size_t len)
+{
+	fifo_stored(h, pos, len);
+}
+
+/* a FIFO without fifo_spool (a file or stdin) has no position */
 static const struct input_ops fifo_ops = {"fifo", fifo_ops_fd, fifo_ops_read,
-    fifo_ops_finish, fifo_ops_check, fifo_ops_close, fifo_ops_dropped, NULL,
-    NULL, NULL};
+    fifo_ops_finish, fifo_ops_check, fifo_ops_close, fifo_ops_dropped,
+    fifo_ops_pending, fifo_ops_position, fifo_ops_resume, fifo_ops_stored};
 
 static int
 journal_ops_fd(void *h)
@@ -122,7 +147,7 @@ journal_ops_resume(void *h, const void *pos, size_t len)
 static const struct input_ops journal_ops = {"journal", journal_ops_fd,
     journal_ops_read, journal_ops_finish, journal_ops_check, journal_ops_close,
     journal_ops_dropped, journal_ops_pending, journal_ops_position,
-    journal_ops_resume};
+    journal_ops_resume, NULL};
 
 static int
 file_ops_fd(void *h)
@@ -182,7 +207,7 @@ file_ops_resume(void *h, const void *pos, size_t len)
 
 static const struct input_ops file_ops = {"file", file_ops_fd, file_ops_read,
     file_ops_finish, file_ops_check, file_ops_close, file_ops_dropped,
-    file_ops_pending, file_ops_position, file_ops_resume};
+    file_ops_pending, file_ops_position, file_ops_resume, NULL};
 
 /* input_new - wrap backend handle h (NULL stays NULL) */
 static struct input *
@@ -243,7 +268,11 @@ input_open(const struct conf *c)
 		bool none;
 		struct fifo *f = fifo_from_systemd(c->fifo_path, &none);
 
-		return input_new(&fifo_ops, none ? fifo_open(c->fifo_path) : f);
+		if (none)
+			f = fifo_open(c->fifo_path);
+		if (f != NULL) /* what was read waits there until acted on */
+			fifo_spool(f, c->data_directory, c->popauth_expire);
+		return input_new(&fifo_ops, f);
 	}
 	if (strcmp(c->input, "file") == 0)
 		return input_new(
@@ -330,4 +359,11 @@ int
 input_resume(struct input *in, const void *pos, size_t len)
 {
 	return in->ops->resume != NULL ? in->ops->resume(in->h, pos, len) : 0;
+}
+
+void
+input_stored(struct input *in, const void *pos, size_t len)
+{
+	if (in->ops->stored != NULL)
+		in->ops->stored(in->h, pos, len);
 }

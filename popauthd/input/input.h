@@ -9,7 +9,8 @@
  * journal, a file) has a position: opaque bytes the engine writes in the
  * same state transaction as what the lines before it did, and hands back to
  * input_resume at the next start, so a stop or a kill -9 neither loses nor
- * repeats a line that was acted on.
+ * repeats a line that was acted on.  The daemon's FIFO gets its position
+ * from a spool file the bytes pass through (spool.h).
  */
 #ifndef POPAUTHD_INPUT_H
 #define POPAUTHD_INPUT_H
@@ -39,6 +40,7 @@ struct input_ops {
 	bool (*pending)(void *h); /* the last read stopped at its budget */
 	size_t (*position)(void *h, void *buf, size_t size);
 	int (*resume)(void *h, const void *pos, size_t len);
+	void (*stored)(void *h, const void *pos, size_t len); /* or NULL */
 };
 
 /* the longest position a source hands out */
@@ -81,5 +83,10 @@ size_t input_position(struct input *in, void *buf, size_t size);
  * -1 (logged).  A source without a position ignores it.
  */
 int input_resume(struct input *in, const void *pos, size_t len);
+/*
+ * input_stored - pos (from input_position) is committed in the state now:
+ * what the source kept for a crash before it may go (the FIFO's spool)
+ */
+void input_stored(struct input *in, const void *pos, size_t len);
 
 #endif

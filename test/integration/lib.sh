@@ -338,6 +338,48 @@ cpu_ticks() {
 	echo $((${12} + ${13}))
 }
 
+# kill9_rounds N MAXMS - N times: let the daemon run a random 20..MAXMS ms,
+# then kill -9 it and start it again (a crash at a random point)
+kill9_rounds() {
+	local n=$1 max=$2 i ms
+	for ((i = 0; i < n; i++)); do
+		ms=$((20 + RANDOM % (max - 20)))
+		sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+		pa_kill9
+		pa_start
+	done
+}
+
+# map_ips - the addresses in the relay map (postmap -s), sorted
+map_ips() {
+	postmap -c "$PFDIR" -s "$MAPTYPE:$MAPDIR/popauth_checks" 2>/dev/null |
+		awk '{ print $1 }' | sort -u
+}
+
+# granted_once_each LIST - every address in the file LIST (one a line) is in
+# the map; the log has at most one grant line for each and no "refreshed"
+# line (a login read twice would log that).  A grant line may be missing:
+# engine.c writes a grant's line once its commit returned, so a kill -9 while
+# the commit syncs keeps the grant (state, map) and loses the line; their
+# number is printed (LOST_LINES) and must stay at most $2 (default 0)
+granted_once_each() {
+	local want=$T/want.ips bad n
+	sort -u "$1" >"$want"
+	n=$(wc -l <"$want")
+	map_ips >"$T/map.ips"
+	bad=$(comm -23 "$want" "$T/map.ips")
+	[ -z "$bad" ] || fail "$(echo "$bad" | wc -l) of $n logins not in the map: $(echo "$bad" | head -5 | tr '\n' ' ')"
+	sed -nE 's/.* a new relay session from ([^ ]+)$/\1/p' "$LOG" | sort | uniq -c |
+		awk '{ print $2, $1 }' >"$T/grants.count"
+	bad=$(awk '$2 != 1' "$T/grants.count")
+	[ -z "$bad" ] || fail "granted more than once: $(echo "$bad" | head -5 | tr '\n' ' ')"
+	bad=$(grep -F "has refreshed authentication" "$LOG" | head -3)
+	[ -z "$bad" ] || fail "a login was read twice: $bad"
+	LOST_LINES=$(comm -23 "$want" <(awk '{ print $1 }' "$T/grants.count" | sort) | wc -l)
+	note "$n logins: each in the map, none granted twice; $LOST_LINES grant lines lost with a kill during a commit"
+	[ "$LOST_LINES" -le "${2:-0}" ] || fail "$LOST_LINES grant lines missing, more than ${2:-0}"
+}
+
 # _lib_cleanup - on exit, no daemon started by this test survives it
 _lib_cleanup() {
 	local pid
