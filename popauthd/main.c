@@ -270,7 +270,7 @@ run_test(const struct conf *c, struct ruleset *rs, const char *name)
  * lines did, not what Postfix sees: past MAIN_REPLAY_HELD they go out
  * before the commit rather than pile up.
  */
-#define MAIN_REPLAY_CHUNK (64 << 20)
+#define MAIN_REPLAY_CHUNK (256 << 20)
 #define MAIN_REPLAY_HELD  (8 << 20)
 
 static void

@@ -63,9 +63,32 @@ addr_parse(const char *s, size_t n, struct addr *a)
 	return 0;
 }
 
+/* format4 - dotted quad into buf (size >= 16): inet_ntop's, without sprintf */
+static void
+format4(const uint8_t *b, char *buf)
+{
+	char *p = buf;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
+		*p++ = i < 3 ? '.' : '\0';
+	}
+}
+
 const char *
 addr_format(const struct addr *a, char *buf, size_t size)
 {
+	if (a->family == 4 && size >= 16) {
+		format4(a->b, buf);
+		return buf;
+	}
 	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, buf,
 	        (socklen_t)size) == NULL)
 		snprintf(buf, size, "?");

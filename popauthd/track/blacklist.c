@@ -59,8 +59,9 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		    buf, host, addr_format(&e->ip, buf, sizeof(buf)));
 		e = bl_score(e, now, NULL);
 	} else if (e != NULL) {
-		log_info("%s [%s] has already been blacklisted by RBL [%s]; "
-		         "counting a repeat",
+		/* the "refused again" line bl_score writes says it with the count */
+		log_debug("%s [%s] has already been blacklisted by RBL [%s]; "
+		          "counting a repeat",
 		    buf, host, e->list);
 		e = bl_score(e, now, host);
 	} else {

@@ -43,13 +43,32 @@ evidence_key(const void *rec)
 	return &((const struct evidence *)rec)->ip;
 }
 
+/* line_free - a line's four strings share one block, which rule starts */
 static void
 line_free(struct evidence_line *l)
 {
 	free(l->rule);
-	free(l->event);
-	free(l->outcome);
-	free(l->line);
+}
+
+/*
+ * line_set - rule, event, outcome and line (f[i], n[i] bytes each) into
+ * one block: blk, an old line's block reused (or NULL).  One allocation
+ * a line, none when the block is already big enough.
+ */
+static void
+line_set(struct evidence_line *l, char *blk, const char *const f[4],
+    const size_t n[4])
+{
+	char **dst[4] = {&l->rule, &l->event, &l->outcome, &l->line};
+	size_t o = 0, i;
+	char *p = xrealloc(blk, n[0] + n[1] + n[2] + n[3] + 4);
+
+	for (i = 0; i < 4; i++) {
+		memcpy(p + o, f[i], n[i]);
+		p[o + n[i]] = '\0';
+		*dst[i] = p + o;
+		o += n[i] + 1;
+	}
 }
 
 static void
@@ -75,13 +94,15 @@ room(struct evidence *e)
 	e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
 }
 
-/* drop_oldest - make room: the first line goes */
-static void
+/* drop_oldest - make room: the first line goes; its block is returned */
+static char *
 drop_oldest(struct evidence *e)
 {
-	line_free(&e->v[0]);
+	char *blk = e->v[0].rule;
+
 	memmove(&e->v[0], &e->v[1], (e->n - 1) * sizeof(e->v[0]));
 	e->n--;
+	return blk;
 }
 
 /* evidence_encode - the lines, the newest that fit in a record */
@@ -150,19 +171,20 @@ static void
 load_line(void *arg, const struct addr *ip, const struct evidence_item *it)
 {
 	struct evidence **ep = arg, *e = *ep;
+	const char *const f[4] = {it->rule, it->event, it->outcome, it->line};
+	const size_t n[4] = {
+	    strlen(f[0]), strlen(f[1]), strlen(f[2]), strlen(f[3])};
+	char *blk = NULL;
 
 	if (e == NULL) {
 		e = *ep = xcalloc(1, sizeof(*e));
 		e->ip = *ip;
 	}
 	if (e->n == EVIDENCE_KEEP_MAX)
-		drop_oldest(e);
+		blk = drop_oldest(e);
 	room(e);
 	e->v[e->n].when = it->when;
-	e->v[e->n].rule = xstrdup(it->rule);
-	e->v[e->n].event = xstrdup(it->event);
-	e->v[e->n].outcome = xstrdup(it->outcome);
-	e->v[e->n].line = xstrdup(it->line);
+	line_set(&e->v[e->n], blk, f, n);
 	e->n++;
 }
 
@@ -199,14 +221,11 @@ evidence_conf(const struct conf *c)
 	ev_cf = c;
 }
 
-/* copy - s (len bytes) escaped and cut to size - 1 */
-static char *
-copy(const char *s, size_t len, size_t size)
+/* esc - s (len bytes) escaped into buf, cut to size - 1; its length */
+static size_t
+esc(char *buf, size_t size, const char *s, size_t len)
 {
-	char *buf = xmalloc(size);
-
-	log_escape(buf, size, s, len);
-	return buf;
+	return strlen(log_escape(buf, size, s, len));
 }
 
 void
@@ -215,7 +234,10 @@ evidence_add(const struct addr *ip, time_t when, const char *rule,
 {
 	struct evidence *e;
 	size_t keep = (size_t)ev_cf->evidence_per_ip;
-	char a[ADDR_STRLEN];
+	char a[ADDR_STRLEN], r[64], ev[32], out[EVIDENCE_OUTCOME_MAX];
+	char ln[EVIDENCE_LINE_MAX], *blk = NULL;
+	const char *const f[4] = {r, ev, out, ln};
+	size_t n[4];
 
 	if (keep == 0 || tr.tab == NULL)
 		return;
@@ -233,15 +255,17 @@ evidence_add(const struct addr *ip, time_t when, const char *rule,
 		e->ip = *ip;
 		iptab_put(tr.tab, e);
 	}
-	while (e->n > 0 && e->n >= keep)
-		drop_oldest(e);
+	while (e->n > 0 && e->n >= keep) {
+		free(blk);
+		blk = drop_oldest(e);
+	}
 	room(e);
+	n[0] = esc(r, sizeof(r), rule, strlen(rule));
+	n[1] = esc(ev, sizeof(ev), event, strlen(event));
+	n[2] = esc(out, sizeof(out), outcome, strlen(outcome));
+	n[3] = esc(ln, sizeof(ln), line, len);
 	e->v[e->n].when = when;
-	e->v[e->n].rule = copy(rule, strlen(rule), 64);
-	e->v[e->n].event = copy(event, strlen(event), 32);
-	e->v[e->n].outcome =
-	    copy(outcome, strlen(outcome), EVIDENCE_OUTCOME_MAX);
-	e->v[e->n].line = copy(line, len, EVIDENCE_LINE_MAX);
+	line_set(&e->v[e->n], blk, f, n);
 	e->n++;
 	track_changed(&tr, e, ip);
 }

@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 /* want: the formatted key, or NULL when addr_parse must refuse */
@@ -149,6 +150,31 @@ START_TEST(test_addr_format_short)
 	addr_format(&a, buf, 4);
 	ck_assert(strnlen(buf, 4) < 4);
 	ck_assert(buf[4] == 'Z');
+}
+END_TEST
+
+/* addr_format's own IPv4 formatting says what inet_ntop says, every octet
+ * value in every position; a short buffer still gets inet_ntop's "?" */
+START_TEST(test_addr_format_v4)
+{
+	char buf[ADDR_STRLEN], want[INET_ADDRSTRLEN];
+	struct addr a;
+	int v, pos;
+
+	for (pos = 0; pos < 4; pos++)
+		for (v = 0; v < 256; v++) {
+			memset(&a, 0, sizeof(a));
+			a.family = 4;
+			a.b[0] = 10;
+			a.b[1] = 200;
+			a.b[2] = 7;
+			a.b[3] = 99;
+			a.b[pos] = (uint8_t)v;
+			inet_ntop(AF_INET, a.b, want, sizeof(want));
+			ck_assert_str_eq(addr_format(&a, buf, sizeof(buf)), want);
+		}
+	a.b[0] = a.b[1] = a.b[2] = a.b[3] = 255;
+	ck_assert_str_eq(addr_format(&a, buf, 15), "?");
 }
 END_TEST
 
@@ -378,6 +404,7 @@ addr_suite(void)
 
 	tcase_add_loop_test(tc, test_addr_parse, 0, (int)NITEMS(parse_cases));
 	tcase_add_test(tc, test_addr_parse_len);
+	tcase_add_test(tc, test_addr_format_v4);
 	tcase_add_test(tc, test_addr_parse_nul);
 	tcase_add_test(tc, test_addr_equal_hash);
 	tcase_add_test(tc, test_addr_hash_key);
