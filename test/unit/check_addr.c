@@ -171,7 +171,8 @@ START_TEST(test_addr_format_v4)
 			a.b[3] = 99;
 			a.b[pos] = (uint8_t)v;
 			inet_ntop(AF_INET, a.b, want, sizeof(want));
-			ck_assert_str_eq(addr_format(&a, buf, sizeof(buf)), want);
+			ck_assert_str_eq(
+			    addr_format(&a, buf, sizeof(buf)), want);
 		}
 	a.b[0] = a.b[1] = a.b[2] = a.b[3] = 255;
 	ck_assert_str_eq(addr_format(&a, buf, 15), "?");
