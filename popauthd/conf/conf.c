@@ -7,7 +7,7 @@
  * previous one.  Errors go to stderr (and the log) as "file:line: message".
  */
 #include "conf.h"
-#include "conf_int.h"
+#include "conf_check.h"
 #include "log.h"
 #include "util.h"
 

@@ -1,7 +1,7 @@
 /*
  * conf_check.c - the value checks of popauthd.conf that need more than a
  * type: syntax of addresses, codes, templates and lists; users and groups
- * that must exist; regexes that must compile (see conf_int.h).
+ * that must exist; regexes that must compile (see conf_check.h).
  *
  * For conf_load, which runs them for every load: start, SIGHUP and
  * --check-config refuse the same configs, each bad value named with the
@@ -9,7 +9,7 @@
  * modules that use a value (fw.c's ports, blacklist.c's template) rely on
  * these checks having passed.
  */
-#include "conf_int.h"
+#include "conf_check.h"
 #include "log.h"
 #include "procnet.h"
 #include "util.h"

@@ -73,7 +73,7 @@ fw_backend_ops(enum fw_backend b, const struct fw_settings *s)
 	case FW_NFTABLES:
 		return &fw_nft_ops;
 	case FW_AUTO:
-		nft = fw_nft_usable(s, why, sizeof(why));
+		nft = fw_nft_ops.usable(s, why, sizeof(why));
 		log_info("firewall_backend = auto: %s: %s",
 		    nft ? "nftables" : "iptables (libiptc)", why);
 		return nft ? &fw_nft_ops : &fw_iptc_ops;

@@ -146,6 +146,13 @@ struct fw_ops {
 	void (*close)(bool keep);
 	/* left - as fw_kernel_left, unsorted; NULL: the backend cannot tell */
 	int (*left)(struct fw_left **v, size_t *n);
+	/*
+	 * usable - firewall_backend = auto: this backend serves s (nftables:
+	 * FW_IPTABLES_PATH is iptables-nft and the kernel interface answers
+	 * for s's table, which is not created); why says which, for the log.
+	 * NULL: not a choice of auto.
+	 */
+	bool (*usable)(const struct fw_settings *s, char *why, size_t size);
 };
 
 extern const struct fw_ops fw_none_ops;
@@ -153,12 +160,6 @@ extern const struct fw_ops fw_iptc_ops;
 extern const struct fw_ops fw_nft_ops;
 
 #define FW_IPTABLES_PATH "/usr/sbin/iptables"
-/*
- * fw_nft_usable - firewall_backend = auto: true when FW_IPTABLES_PATH is
- * iptables-nft and the nftables kernel interface answers for s's table (which
- * is not created); why says which, for the log
- */
-bool fw_nft_usable(const struct fw_settings *s, char *why, size_t size);
 
 /* fw_scope_name - "all" or "smtp" for messages */
 const char *fw_scope_name(enum nullroute_scope scope);

@@ -16,7 +16,7 @@
  * (../shared/ref/real-mail-stack.md section 8).
  * Errors: logged with the library's text; the caller gets -1 and carries on.
  */
-#include "fw_iptc.h"
+#include "fw_iptc_fam.h"
 #include "log.h"
 #include "util.h"
 
@@ -580,4 +580,5 @@ iptc_close(bool keep)
 const struct fw_ops fw_iptc_ops = {
     "iptables", iptc_open, iptc_ban, iptc_unban, iptc_reconcile, iptc_close,
     NULL, /* no timers: list bans says unknown */
+    NULL, /* auto asks nftables only; this is its fallback */
 };

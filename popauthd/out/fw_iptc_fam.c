@@ -6,7 +6,7 @@
  * GCC 12 -Werror: chain names are passed as 32-byte xt_chainlabel objects
  * (../shared/ref/real-mail-stack.md section 8).
  */
-#include "fw_iptc.h"
+#include "fw_iptc_fam.h"
 #include "util.h"
 
 #include <netinet/in.h>

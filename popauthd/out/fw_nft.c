@@ -342,18 +342,9 @@ nft_close(bool keep)
 		    nft_set.table);
 }
 
-const struct fw_ops fw_nft_ops = {
-    "nftables",
-    nft_open,
-    nft_ban,
-    nft_unban,
-    fw_nft_reconcile,
-    nft_close,
-    fw_nft_left,
-};
-
-bool
-fw_nft_usable(const struct fw_settings *s, char *why, size_t size)
+/* nft_usable - fw_ops.usable: FW_IPTABLES_PATH is iptables-nft, nftables answers */
+static bool
+nft_usable(const struct fw_settings *s, char *why, size_t size)
 {
 	char path[4096], cmd[80];
 	const char *err;
@@ -384,3 +375,14 @@ fw_nft_usable(const struct fw_settings *s, char *why, size_t size)
 	    FW_IPTABLES_PATH, path);
 	return true;
 }
+
+const struct fw_ops fw_nft_ops = {
+    "nftables",
+    nft_open,
+    nft_ban,
+    nft_unban,
+    fw_nft_reconcile,
+    nft_close,
+    fw_nft_left,
+    nft_usable,
+};

@@ -65,4 +65,5 @@ none_close(bool keep)
 const struct fw_ops fw_none_ops = {
     "none", none_open, none_ban, none_unban, none_reconcile, none_close,
     NULL, /* no timers: list bans says unknown */
+    NULL, /* never chosen by auto */
 };

@@ -18,7 +18,8 @@
  * Ownership: struct map owns its path strings; map_put copies nothing.
  * Security: keys come from addr_map_key, values from our own templates.
  */
-#include "map_int.h"
+#include "map.h"
+#include "map_core_int.h"
 #include "log.h"
 #include "util.h"
 

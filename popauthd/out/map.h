@@ -14,18 +14,12 @@
 #define POPAUTHD_MAP_H
 
 #include "addr.h"
+#include "map_core.h"
+#include "map_file.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-struct map;
-struct map_writer;
-
-/* map_walk_fn - emit every record of the table through map_put(w, ...) */
-typedef void map_walk_fn(void *arg, struct map_writer *w);
-/* map_value_fn - the value for a's key now (in buf or static), NULL: no record */
-typedef const char *map_value_fn(const struct addr *a, char *buf, size_t size);
 
 /*
  * map_open - take over DIR/NAME.db (type "hash") or DIR/NAME.lmdb ("lmdb"):
@@ -38,8 +32,6 @@ struct map *map_open(const char *dir, const char *name, const char *type);
 void map_close(struct map *m);
 /* map_path - "DIR/NAME.db" or "DIR/NAME.lmdb" for messages */
 const char *map_path(const struct map *m);
-/* map_touch - the content changed; the next flush rewrites the whole table */
-void map_touch(struct map *m);
 /*
  * map_set_value_fn - let the next flushes write only what changed: a copy of
  * the live file with the changed keys put or deleted, renamed over it like a
@@ -67,35 +59,11 @@ bool map_in_place(const struct map *m);
 bool map_check(struct map *m);
 /* map_flush - write the table from walk(arg) and rename it into place; 0 or -1 */
 int map_flush(struct map *m, map_walk_fn *walk, void *arg);
-/* map_put - one record during a flush; key and value are C strings */
-void map_put(struct map_writer *w, const char *key, const char *value);
-/*
- * map_addr_order - for iptab_each_ordered during a flush (w: the writer):
- * the hash bucket, as libdb's default hash places the key of a, folded to
- * the new table's expected size.  Records put in this order fill the file's
- * pages one after another, so a 1M-record table is written with a cache of
- * a few MiB instead of one that holds the whole file.
- */
-uint32_t map_addr_order(void *w, const struct addr *a);
-/*
- * map_flush_bg - map_flush in a child process, so a big table never stalls
- * the loop; the map counts as written from now (later changes make it dirty
- * again).  0 started; -1: could not fork, flush inline instead.
- */
-int map_flush_bg(struct map *m, map_walk_fn *walk, void *arg);
-/* map_delta_ready - the next flush writes only the changes */
-bool map_delta_ready(const struct map *m);
 /*
  * map_delta_cheap - a delta flush of a table this small (16 MiB) is quick
  * enough for the loop; a bigger one copies in a child like a full rewrite
  */
 bool map_delta_cheap(const struct map *m);
-/* map_busy - true while a background flush runs */
-bool map_busy(const struct map *m);
-/* map_poll - reap a finished background flush: 1 written, -1 failed (dirty again), 0 still running */
-int map_poll(struct map *m);
-/* map_wait - wait for a background flush; as map_poll */
-int map_wait(struct map *m);
 /* map_size_hint - about n records: size the hash and the build cache for it */
 void map_size_hint(struct map *m, size_t n);
 /*

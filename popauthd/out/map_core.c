@@ -3,7 +3,7 @@
  * change list's reset, the change numbers a flush makes visible, and the
  * writer calls a walk or a delta makes (map_put).
  */
-#include "map_int.h"
+#include "map_core_int.h"
 #include "log.h"
 #include "util.h"
 

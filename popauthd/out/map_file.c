@@ -5,7 +5,8 @@
  * (map_flush_bg) so a big table never stalls the loop.  Errors: logged, the
  * temporary file removed, -1; the map stays dirty.
  */
-#include "map_int.h"
+#include "map_core_int.h"
+#include "map_file.h"
 #include "log.h"
 #include "util.h"
 

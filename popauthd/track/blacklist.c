@@ -6,7 +6,8 @@
  * Built on blacklist_entry.c (entries), blacklist_score.c (scoring, bans)
  * and blacklist_net.c (bounds: IPv6 /64 offenders, eviction).
  */
-#include "blacklist_int.h"
+#include "blacklist.h"
+#include "blacklist_entry_int.h"
 #include "clock.h"
 #include "fw.h"
 #include "iptab.h"

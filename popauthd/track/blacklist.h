@@ -16,6 +16,8 @@
 #define POPAUTHD_BLACKLIST_H
 
 #include "addr.h"
+#include "blacklist_entry.h"
+#include "blacklist_net.h"
 #include "conf.h"
 #include "map.h"
 #include "state.h"
@@ -23,29 +25,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
-
-/* what a ban is for; stored with the entry (state record version 2) */
-enum bl_ban_kind { BL_BAN_NULLROUTE, BL_BAN_SENDMAIL, BL_BAN_SPAMCOP };
-
-/* bl_ban_kind_name - "nullroute", "sendmail" or "spamcop" (export, status) */
-const char *bl_ban_kind_name(enum bl_ban_kind kind);
-/* bl_ban_kind_parse - the kind named s; 0 or -1 */
-int bl_ban_kind_parse(const char *s, enum bl_ban_kind *kind);
-
-/* how the table stays bounded (blacklist_net.c), for status */
-struct bl_bound_stats {
-	unsigned long long evicted;  /* entries dropped for a new one */
-	unsigned long long refused;  /* new ones refused: all left are banned */
-	unsigned long long prefixes; /* IPv6 /64s listed as one offender */
-};
-
-/* bl_bound_stats - counters (borrowed) */
-const struct bl_bound_stats *bl_bound_stats(void);
-/*
- * bl_set_net_exempt - fn(net) true keeps an IPv6 /64 from being listed as
- * one offender (trigger.c: a whitelisted or granted address inside it)
- */
-void bl_set_net_exempt(bool (*fn)(const struct addr *net));
 
 /* bl_init - load entries from state, arm expiry/unban timers; 0 or -1 */
 int bl_init(const struct conf *c, struct state *s, struct map *m);
@@ -86,30 +65,14 @@ void bl_fini(void);
 
 /*
  * Admin and export interface (popauthctl through ctl.c, export.c).  A bl_info
- * borrows the tracker's strings until the next bl_ call.
+ * borrows the tracker's strings until the next bl_ call (struct bl_info:
+ * blacklist_entry.h).
  */
-struct bl_info {
-	struct addr ip;
-	time_t first, last, unban, alerted; /* unban -1: never banned */
-	unsigned long period_hits, total_hits, bans;
-	double freq;
-	const char *host, *list, *reason; /* escaped */
-	bool banned;                      /* a ban is in force now */
-	enum bl_ban_kind ban_kind;        /* of the last ban */
-};
-
-typedef void bl_info_fn(void *arg, const struct bl_info *bi);
 
 /* bl_each - fn for every entry */
 void bl_each(bl_info_fn *fn, void *arg);
 /* bl_get - fn for ip's entry; false when not listed */
 bool bl_get(const struct addr *ip, bl_info_fn *fn, void *arg);
-/* bl_info_decode - a stored record (popauthctl, daemon down) to fn; 0 or -1 */
-int bl_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
-    time_t now, bl_info_fn *fn, void *arg);
-struct rec_buf;
-/* bl_info_encode - bi as the record bl_sync would store */
-void bl_info_encode(const struct bl_info *bi, struct rec_buf *w);
 /* bl_restore - replace ip's entry with bi (import); false if already expired */
 bool bl_restore(const struct bl_info *bi, time_t now);
 /*

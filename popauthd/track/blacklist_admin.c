@@ -6,7 +6,8 @@
  * Every change goes through the same change list and map as the tracker's own,
  * so it reaches state, Postfix and the firewall at the next commit.
  */
-#include "blacklist_int.h"
+#include "blacklist.h"
+#include "blacklist_entry_int.h"
 #include "clock.h"
 #include "fw.h"
 #include "iptab.h"

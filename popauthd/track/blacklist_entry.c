@@ -9,7 +9,7 @@
  * (that counts from the unban), then for the expiry.  Records in state start
  * with a version byte (2; version 1, without the ban kind, is still read).
  */
-#include "blacklist_int.h"
+#include "blacklist_entry_int.h"
 #include "clock.h"
 #include "fw.h"
 #include "iptab.h"

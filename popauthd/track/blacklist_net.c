@@ -14,7 +14,8 @@
  *    evicted (a grant lives in grant.c and is never touched here).
  * Both are counted (bl_bound_stats, popauthctl status).
  */
-#include "blacklist_int.h"
+#include "blacklist_entry_int.h"
+#include "blacklist_net.h"
 #include "fw.h"
 #include "log.h"
 #include "util.h"

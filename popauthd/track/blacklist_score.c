@@ -10,7 +10,7 @@
  * goes to the firewall (fw.c) and, past nullroute_alert_thresh, to the admin
  * (alert.c), with the reason: the offence and its threshold.
  */
-#include "blacklist_int.h"
+#include "blacklist_entry_int.h"
 #include "alert.h"
 #include "fw.h"
 #include "log.h"

@@ -7,7 +7,6 @@
  */
 #include "checker.h"
 #include "clock.h"
-#include "greytrap.h"
 #include "log.h"
 #include "util.h"
 

@@ -17,6 +17,9 @@
 #include <stdbool.h>
 #include <time.h>
 
+#define GT_CHECK_QUEUE 256 /* recipients waiting for the checker */
+#define GT_VERDICTS    256 /* remembered checker answers */
+
 /* checker_done_fn - the program answered for rcpt */
 typedef void checker_done_fn(const char *rcpt, bool bad);
 

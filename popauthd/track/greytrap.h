@@ -33,9 +33,6 @@
 #include <stddef.h>
 #include <time.h>
 
-#define GT_CHECK_QUEUE 256 /* recipients waiting for the checker */
-#define GT_VERDICTS    256 /* remembered checker answers */
-
 /* gt_init - load records; replay: no checker, no DNS; 0 or -1 */
 int gt_init(const struct conf *c, struct state *s, bool replay);
 /* gt_conf - take a reloaded conf (regexes, DNS channel); 0 or -1 */

@@ -32,7 +32,7 @@ listed 123.123.123.123 "blacklisted by spamcop.net. Visit their website or write
 listed 2001:db8::53 || fail "c1: IPv6 spamcop reject not listed"
 grep -F "123.123.123.123 [unknown] has been banned" "$LOG" | grep -qF "(12w 6d 0h 0m 0s)" ||
 	fail "c1: spamcop client not banned for 90d"
-if log_has "123.123.123.123 [unknown] has already been blacklisted"; then
+if log_has "Blacklisted 123.123.123.123 [unknown] has been refused again"; then
 	fail "c1: second spamcop reject counted as a repeat"
 fi
 [ "$(grep -cF '123.123.123.123 [unknown] has been blacklisted' "$LOG")" -eq 1 ] ||

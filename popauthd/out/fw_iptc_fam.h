@@ -1,9 +1,11 @@
 /*
- * fw_iptc.h - private to the libiptc backend (fw_iptc.c, fw_iptc_fam.c): the
- * rules we write, and one table of calls per address family.
+ * fw_iptc_fam.h - the rules the libiptc backend writes, and one table of
+ * calls per address family (fw_iptc_fam.c).
+ *
+ * Private to the libiptc backend: fw_iptc.c drives the tables through it.
  */
-#ifndef POPAUTHD_FW_IPTC_H
-#define POPAUTHD_FW_IPTC_H
+#ifndef POPAUTHD_FW_IPTC_FAM_H
+#define POPAUTHD_FW_IPTC_FAM_H
 
 #include "fw.h"
 

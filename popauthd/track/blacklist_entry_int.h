@@ -1,12 +1,16 @@
 /*
- * blacklist_int.h - shared by blacklist.c (the tracker: listing, scoring,
- * bans, the map) and blacklist_admin.c (what popauthctl does to it: list,
- * show, ban, unban, delist, flush, restore).  Private to those two files.
+ * blacklist_entry_int.h - what the blacklist's own files share: the entry
+ * in memory (blacklist_entry.c), scoring and bans (blacklist_score.c), the
+ * bounds (blacklist_net.c), for blacklist.c (the tracker: listing, the map)
+ * and blacklist_admin.c (what popauthctl does to it).  Private to them.
+ * Calls run blacklist.c -> score, net -> entry, never back.
  */
-#ifndef POPAUTHD_BLACKLIST_INT_H
-#define POPAUTHD_BLACKLIST_INT_H
+#ifndef POPAUTHD_BLACKLIST_ENTRY_INT_H
+#define POPAUTHD_BLACKLIST_ENTRY_INT_H
 
-#include "blacklist.h"
+#include "blacklist_entry.h"
+#include "conf.h"
+#include "map.h"
 #include "rec.h"
 #include "timer.h"
 #include "track.h"

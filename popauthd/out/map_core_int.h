@@ -1,5 +1,5 @@
 /*
- * map_int.h - what map.c, map_core.c and map_file.c share (not for others).
+ * map_core_int.h - what map.c, map_core.c and map_file.c share (not for others).
  *
  * struct map is one table: its backend, its change list and its change
  * numbers (map.h); struct map_writer is one flush under way.  map_core.c
@@ -7,10 +7,10 @@
  * (temporary file, copy, rename, background child), map.c the rest and the
  * in-place kinds.  Calls run map.c -> map_file.c -> map_core.c, never back.
  */
-#ifndef POPAUTHD_MAP_INT_H
-#define POPAUTHD_MAP_INT_H
+#ifndef POPAUTHD_MAP_CORE_INT_H
+#define POPAUTHD_MAP_CORE_INT_H
 
-#include "map.h"
+#include "map_core.h"
 #include "map_be.h"
 
 #include <stdbool.h>
@@ -61,9 +61,5 @@ struct map_writer {
 void map_flushed(struct map *m, bool full);
 /* map_writer_del - remove key during a delta flush (absent is fine) */
 void map_writer_del(struct map_writer *w, const char *key);
-/* map_file_cleanup - remove our leftovers: NAME.db.tmp.*, __db.NAME.db.tmp.* */
-void map_file_cleanup(struct map *m);
-/* map_file_flush - a rewrite kind's flush: a delta when ready, else full */
-int map_file_flush(struct map *m, map_walk_fn *walk, void *arg);
 
 #endif
