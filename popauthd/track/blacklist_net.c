@@ -15,6 +15,7 @@
  * Both are counted (bl_bound_stats, popauthctl status).
  */
 #include "blacklist_int.h"
+#include "cluster.h"
 #include "fw.h"
 #include "log.h"
 #include "util.h"
@@ -89,6 +90,7 @@ bl_net_note(const struct addr *ip, time_t now, const char *list)
 	bl_arm(e);
 	bl_changed(e, &net);
 	map_change(bl_map, &net);
+	cluster_note(CL_LISTING, &net, e->last + bl_expiry(e), reason);
 	v6net_forget(&net);
 	bl_bound.prefixes++;
 	log_event("%s has been blacklisted as one offender: %u of its "

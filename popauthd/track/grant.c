@@ -9,6 +9,7 @@
  */
 #include "grant_int.h"
 #include "clock.h"
+#include "cluster.h"
 #include "iptab.h"
 #include "log.h"
 #include "rec.h"
@@ -269,6 +270,7 @@ grant_login(const struct addr *ip, const char *user, time_t now)
 	}
 	timer_set(&g->expiry, now + grant_cf->popauth_expire, grant_expire);
 	grant_changed(g, ip);
+	cluster_note(CL_GRANT, ip, g->expiry.when, NULL);
 }
 
 void
@@ -285,6 +287,7 @@ grant_set(const struct addr *ip, const char *who, time_t now, time_t dur)
 	g->count++;
 	timer_set(&g->expiry, now + dur, grant_expire);
 	grant_changed(g, ip);
+	cluster_note(CL_GRANT, ip, now + dur, who);
 	log_event("%s has been granted relay authorization by %s",
 	    addr_format(ip, ipbuf, sizeof(ipbuf)), who);
 }
@@ -301,6 +304,7 @@ grant_revoke(const struct addr *ip)
 	grant_changed(NULL, ip);
 	grant_free(g);
 	map_change(grant_map, ip);
+	cluster_note(CL_REVOKE, ip, -1, NULL);
 	log_event("Relay authorization for %s has been revoked",
 	    addr_format(ip, ipbuf, sizeof(ipbuf)));
 	return true;
