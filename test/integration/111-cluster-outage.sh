@@ -1,0 +1,67 @@
+#!/bin/bash
+# 111-cluster-outage - PostgreSQL stopped under two running nodes: each
+# keeps granting (and banning) locally, Postfix sees it at once; what each
+# decided waits in its outbox (popauthctl status), survives a kill -9 of
+# the node, and reaches the other node once PostgreSQL is back; the
+# database holds each change once (no duplicate from the re-send).
+. "$(dirname "$0")/lib.sh"
+pf_dir
+. "$(dirname "$0")/pglib.sh"
+
+connected() { [ "$(node_stat "$1" cluster.connected)" = "${2:-yes}" ]; }
+outbox_atleast() { local n; n=$(node_stat "$1" cluster.outbox); [ -n "$n" ] && [ "$n" -ge "$2" ]; }
+
+pg_up
+node_conf A
+node_conf B
+node_start A
+node_start B
+wait_for -t 10 connected A || fail "A not connected"
+wait_for -t 10 connected B || fail "B not connected"
+
+note "a grant before the outage travels as usual"
+node_feed A "$(login_line alice 192.0.2.20)"
+wait_for node_has B 192.0.2.20 || fail "B lacks A's grant before the outage"
+
+note "PostgreSQL stopped"
+pg_down
+wait_for -t 10 connected A no || fail "A still says connected"
+node_feed A "$(login_line alice 192.0.2.21)"
+node_feed B "$(login_line bob 192.0.2.22)"
+node_ctl B ban 203.0.113.22 2h "during the outage" >/dev/null || fail "ban on B failed"
+wait_for node_has A 192.0.2.21 || fail "A stopped granting with the database down: $(node_dump A)"
+wait_for node_has B 192.0.2.22 || fail "B stopped granting with the database down: $(node_dump B)"
+wait_for node_listed B 203.0.113.22 || fail "B stopped listing with the database down"
+wait_for outbox_atleast A 1 || fail "A's outbox: $(node_stat A cluster.outbox)"
+wait_for outbox_atleast B 2 || fail "B's outbox: $(node_stat B cluster.outbox)"
+node_lacks B 192.0.2.21 || fail "B has A's grant without a database?"
+node_log_has A "keeps working locally" || fail "A's log does not say it works locally"
+
+note "A killed with -9 while its change waits; restarted, still down"
+node_kill9 A
+node_start A
+wait_for outbox_atleast A 1 || fail "A's outbox lost by kill -9: $(node_stat A cluster.outbox)"
+node_has A 192.0.2.21 || fail "A lost its own grant by kill -9"
+
+note "PostgreSQL back: each node's changes reach the other"
+pg_up
+wait_for -t 40 node_has B 192.0.2.21 || fail "A's outage grant never reached B: $(node_dump B)"
+note "A's outage grant on B ${WAITED_MS} ms after the database was back"
+wait_for -t 10 node_has A 192.0.2.22 || fail "B's outage grant never reached A: $(node_dump A)"
+wait_for -t 10 node_listed A 203.0.113.22 || fail "B's outage ban never reached A"
+node_ctl A show 203.0.113.22 | grep -qE '^ +banned +yes' || fail "A does not show B's ban: $(node_ctl A show 203.0.113.22)"
+wait_for -t 10 eval '[ "$(node_stat A cluster.outbox)" = 0 ] && [ "$(node_stat B cluster.outbox)" = 0 ]' ||
+	fail "outboxes not empty: A $(node_stat A cluster.outbox), B $(node_stat B cluster.outbox)"
+[ "$(sql "SELECT count(*) FROM popauthd_changes WHERE ip = '192.0.2.21'")" = 1 ] ||
+	fail "192.0.2.21 stored $(sql "SELECT count(*) FROM popauthd_changes WHERE ip = '192.0.2.21'") times"
+[ "$(sql "SELECT node FROM popauthd_changes WHERE ip = '203.0.113.22' AND kind = 'ban'")" = B ] ||
+	fail "the ban's row: $(sql "SELECT * FROM popauthd_changes WHERE ip = '203.0.113.22'")"
+
+note "the link works as before"
+node_feed B "$(login_line bob 192.0.2.23)"
+wait_for -t 5 node_has A 192.0.2.23 || fail "a grant after the outage did not travel"
+node_alive A || fail "A died"
+node_alive B || fail "B died"
+node_stop A
+node_stop B
+exit 0
