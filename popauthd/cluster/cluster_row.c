@@ -97,8 +97,10 @@ clrow_parse(const struct clrow_text *t, time_t now, struct cluster_change *c,
 			return -1; /* host bits set: not a /64 */
 		addr_net64(&c->ip, &net);
 		c->ip = net;
-	} else if (mask != (c->ip.family == 4 ? 32 : 128)) {
-		return -1; /* only hosts and IPv6 /64s are exchanged */
+	} else if (mask != (c->ip.family == 4 ? 32 : 128) &&
+	    !(mask == 128 && strchr(t->host, ':') != NULL)) {
+		/* only hosts (v4-mapped folds to IPv4) and IPv6 /64s */
+		return -1;
 	}
 	if (c->ip.family != ADDR_NET6 && !addr_is_client(&c->ip))
 		return -1;
