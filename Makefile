@@ -187,6 +187,9 @@ install: deps $(OBJDIR)/popauthd $(OBJDIR)/popauthctl
 	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 man/popauthd.8 man/popauthctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 man/popauthd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/popauthd
+	install -m 644 etc/popauthd.sql maps/pgsql-popauth.cf maps/pgsql-rbl.cf \
+	    $(DESTDIR)$(PREFIX)/share/doc/popauthd/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	sed $(INSTALL_SED) etc/popauthd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.service
 	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.service

@@ -51,6 +51,9 @@ sql "SELECT expires > now() + interval '29 minutes' FROM popauthd_changes WHERE 
 node_ctl B show 192.0.2.10 | grep -q "cluster: grant by node A" ||
 	fail "popauthctl show on B does not say A granted: $(node_ctl B show 192.0.2.10)"
 
+node_feed A "$(login_line alice6 2001:DB8::10)"
+within "IPv6 grant on C" node_has C 2001:db8::10 || fail "IPv6 grant from A not in C's map: $(node_dump C)"
+
 note "a listing from a log line on B: in A's and C's rbl_checks"
 node_feed B "$(rbl 198.51.100.7)"
 wait_for node_listed B 198.51.100.7 || fail "B did not list 198.51.100.7"
