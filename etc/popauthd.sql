@@ -87,7 +87,7 @@ CREATE OR REPLACE VIEW popauthd_blacklist AS
 	OR (l.kind = 'ban' AND d.kind = 'unban')));
 COMMIT;
 
--- Pruning (each node, every 10 minutes): rows whose change is over, older
+-- Pruning (each node, every 10 minutes or cluster_retention): rows whose change is over, older
 -- than cluster_retention (default 7d): expired ones, and removals that no
 -- live older row needs any more.  A node that was down longer than that
 -- catches up from what is left, which is everything still in force.

@@ -29,7 +29,7 @@
 #define CLPG_BATCH_MAX    500    /* changes per publish call */
 #define CLPG_CONNECT_MS   10000  /* a connect takes at most this */
 #define CLPG_QUERY_MS     30000  /* a query takes at most this */
-#define CLPG_PRUNE_MS     600000 /* prune every 10 minutes */
+#define CLPG_PRUNE_MS     600000 /* prune every 10 minutes at most */
 #define CLPG_PAUSE_MIN_MS 500
 #define CLPG_PAUSE_MAX_MS 30000
 
@@ -134,6 +134,15 @@ static struct {
 } pg = {.fd = -1};
 
 static void clpg_on_fd(void *arg, int fd);
+
+/* clpg_prune_ms - every 10 minutes, or every cluster_retention if shorter */
+static long long
+clpg_prune_ms(void)
+{
+	long long r = (long long)pg.retention * 1000;
+
+	return r < CLPG_PRUNE_MS ? r : CLPG_PRUNE_MS;
+}
 static void clpg_kick(void);
 
 const char *
@@ -441,7 +450,7 @@ clpg_kick(void)
 	}
 	if (clpg_publish())
 		return;
-	if (mono_ms() - pg.last_prune >= CLPG_PRUNE_MS) {
+	if (mono_ms() - pg.last_prune >= clpg_prune_ms()) {
 		pg.last_prune = mono_ms();
 		snprintf(buf, sizeof(buf), "%lld", (long long)pg.retention);
 		clpg_send(Q_PRUNE, q_prune, 1, v);
@@ -591,6 +600,6 @@ clpg_timeout_ms(void)
 	else if (pg.st != PG_READY || pg.q != Q_NONE)
 		t = pg.deadline - now;
 	else
-		t = pg.last_prune + CLPG_PRUNE_MS - now;
+		t = pg.last_prune + clpg_prune_ms() - now;
 	return t < 0 ? 0 : t;
 }

@@ -5,7 +5,8 @@
 # answers OK, a revoke or the expiry (in SQL) ends it; a ban and a listing
 # answer 554, an unban leaves the listing, a delist ends it; a host name
 # key finds nothing and is no error; a hostile reason cannot turn the
-# answer into anything but a reject.
+# answer into anything but a reject; rows are pruned once they no longer
+# matter (cluster_retention).
 . "$(dirname "$0")/lib.sh"
 pf_dir
 postconf -c "$PFDIR" -m 2>/dev/null | grep -qx pgsql || skip "postfix-pgsql is not installed"
@@ -65,5 +66,15 @@ sql "SELECT popauthd_publish('Z', '{1}', '{listing}', '{2001:db8:5:6::/64}', '{3
 [[ "$(pq 2001:db8:5:6::77 rbl)" == "554 "* ]] || fail "pgsql: a /64 does not cover its address"
 pq_is 2001:db8:5:7::77 rbl "" || fail "pgsql: a /64 covers the next one"
 
+note "pruning: an expired grant's row goes; a revoke an older live row needs stays"
+node_stop A
+node_conf A popauth_expire=3s cluster_retention=2s
+node_start A
+wait_for -t 15 eval '[ "$(sql "SELECT count(*) FROM popauthd_changes WHERE ip = '"'192.0.2.10'"'")" = 0 ]' ||
+	fail "the expired grant's row was not pruned: $(sql "SELECT kind, expires FROM popauthd_changes WHERE ip = '192.0.2.10'")"
+[ "$(sql "SELECT count(*) FROM popauthd_changes WHERE ip = '192.0.2.12' AND kind = 'revoke'")" = 1 ] ||
+	fail "the revoke of a grant still in its time was pruned"
+pq_is 192.0.2.12 popauth "" || fail "pgsql: a pruned revoke brought a grant back"
+[[ "$(pq 2001:db8:5:6::77 rbl)" == "554 "* ]] || fail "pruning removed a live listing"
 node_stop A
 exit 0
