@@ -35,10 +35,14 @@
 
 enum ob_state { OB_ACKED, OB_INFLIGHT, OB_DURABLE, OB_NEW };
 
+/* an outbox entry: small, as an outage may queue many (the node is us) */
 struct ob {
 	unsigned long long seq;
-	enum ob_state st;
-	struct cluster_change c;
+	uint8_t st;   /* enum ob_state */
+	uint8_t kind; /* enum cluster_kind */
+	struct addr ip;
+	time_t at, expires;
+	char *reason; /* NULL when empty */
 };
 
 /* one address's last decision of each kind (for popauthctl show) */
@@ -105,11 +109,12 @@ prov_free_one(void *arg, void *rec)
 	free(rec);
 }
 
-/* prov_note - remember that node decided c->kind about c->ip */
+/* prov_note - remember that node decided kind about ip at at */
 static void
-prov_note(const struct cluster_change *c, const char *node, bool applied)
+prov_note(enum cluster_kind kind, const struct addr *ip, time_t at,
+    const char *node, bool applied)
 {
-	struct prov *p = iptab_get(cl.prov, &c->ip);
+	struct prov *p = iptab_get(cl.prov, ip);
 
 	if (p == NULL) {
 		if (iptab_size(cl.prov) >= CLUSTER_PROV_MAX) {
@@ -119,12 +124,12 @@ prov_note(const struct cluster_change *c, const char *node, bool applied)
 			cl.prov = iptab_new(prov_key);
 		}
 		p = xcalloc(1, sizeof(*p));
-		p->ip = c->ip;
+		p->ip = *ip;
 		iptab_put(cl.prov, p);
 	}
-	p->d[c->kind].at = c->at;
-	p->d[c->kind].node = node_index(node);
-	p->d[c->kind].applied = applied;
+	p->d[kind].at = at;
+	p->d[kind].node = node_index(node);
+	p->d[kind].applied = applied;
 }
 
 size_t
@@ -163,13 +168,35 @@ ob_encode(const struct ob *o, struct rec_buf *w)
 	w->n = 0;
 	w->full = false;
 	rec_u8(w, CLUSTER_VERSION);
-	rec_u8(w, (uint8_t)o->c.kind);
-	rec_key(&o->c.ip, k);
+	rec_u8(w, o->kind);
+	rec_key(&o->ip, k);
 	for (i = 0; i < REC_KEYLEN; i++)
 		rec_u8(w, k[i]);
-	rec_i64(w, o->c.at);
-	rec_i64(w, o->c.expires);
-	rec_str(w, o->c.reason);
+	rec_i64(w, o->at);
+	rec_i64(w, o->expires);
+	rec_str(w, o->reason != NULL ? o->reason : "");
+}
+
+/* ob_set_reason - o's reason: a copy, cut at CLUSTER_REASON_MAX */
+static void
+ob_set_reason(struct ob *o, const char *reason)
+{
+	if (reason != NULL && *reason != '\0')
+		o->reason = xstrndup(reason, CLUSTER_REASON_MAX - 1);
+}
+
+/* ob_change - o as the link sends it */
+static void
+ob_change(const struct ob *o, const char *node, struct cluster_change *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = (enum cluster_kind)o->kind;
+	c->ip = o->ip;
+	c->at = o->at;
+	c->expires = o->expires;
+	snprintf(c->node, sizeof(c->node), "%s", node);
+	snprintf(c->reason, sizeof(c->reason), "%s",
+	    o->reason != NULL ? o->reason : "");
 }
 
 /* ob_push - a new entry at the tail (the queue grows as needed) */
@@ -192,23 +219,18 @@ ob_push(void)
 	return &cl.q[cl.n++];
 }
 
-struct load_ctx {
-	size_t bad;
-};
-
 static int
 cluster_load_one(
     void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct rec_reader r = {val, vlen, 0, false};
 	const uint8_t *k = key;
-	struct load_ctx *lc = arg;
 	struct ob *o;
 	uint8_t ak[REC_KEYLEN];
 	size_t i;
 	char *reason;
 
-	UNUSED(lc);
+	UNUSED(arg);
 	if (klen == 1 && k[0] == 'm') {
 		if (rec_get_u8(&r) != CLUSTER_VERSION)
 			return -1;
@@ -222,16 +244,17 @@ cluster_load_one(
 	for (i = 0; i < 8; i++)
 		o->seq = o->seq << 8 | k[1 + i];
 	o->st = OB_DURABLE;
-	o->c.kind = (enum cluster_kind)rec_get_u8(&r);
+	o->kind = rec_get_u8(&r);
 	for (i = 0; i < REC_KEYLEN; i++)
 		ak[i] = rec_get_u8(&r);
-	o->c.at = (time_t)rec_get_i64(&r);
-	o->c.expires = (time_t)rec_get_i64(&r);
+	o->at = (time_t)rec_get_i64(&r);
+	o->expires = (time_t)rec_get_i64(&r);
 	reason = rec_get_str(&r);
-	snprintf(o->c.reason, sizeof(o->c.reason), "%s", reason);
+	ob_set_reason(o, reason);
 	free(reason);
-	if (r.bad || (unsigned)o->c.kind >= CL_NKINDS ||
-	    rec_key_addr(ak, sizeof(ak), &o->c.ip) < 0) {
+	if (r.bad || o->kind >= CL_NKINDS ||
+	    rec_key_addr(ak, sizeof(ak), &o->ip) < 0) {
+		free(o->reason);
 		cl.n--;
 		return -1;
 	}
@@ -260,6 +283,7 @@ ops_last_id(void *arg)
 static size_t
 ops_take(void *arg, size_t max, clpg_add_fn *add, void *batch)
 {
+	struct cluster_change c;
 	size_t i, n = 0;
 
 	UNUSED(arg);
@@ -269,7 +293,8 @@ ops_take(void *arg, size_t max, clpg_add_fn *add, void *batch)
 		if (cl.q[i].st != OB_DURABLE)
 			continue;
 		cl.q[i].st = OB_INFLIGHT;
-		add(batch, cl.q[i].seq, &cl.q[i].c);
+		ob_change(&cl.q[i], cl.node, &c);
+		add(batch, cl.q[i].seq, &c);
 		n++;
 	}
 	return n;
@@ -310,7 +335,7 @@ ops_rows(void *arg, const struct cluster_change *v, size_t n, long long last,
 			cl.applied++;
 		else
 			cl.ignored++;
-		prov_note(&v[i], v[i].node, done);
+		prov_note(v[i].kind, &v[i].ip, v[i].at, v[i].node, done);
 	}
 	cl.applying = false;
 	if (last > cl.last_id) {
@@ -327,7 +352,6 @@ cluster_start(
 {
 	static const struct clpg_ops ops = {
 	    ops_rows, ops_last_id, ops_take, ops_sent, NULL};
-	struct load_ctx lc = {0};
 	size_t i;
 
 	cl.cf = c;
@@ -337,7 +361,7 @@ cluster_start(
 	cl.prov = iptab_new(prov_key);
 	if ((cl.st = state_table(s, "cluster")) == NULL)
 		return -1;
-	if (state_load(cl.st, cluster_load_one, &lc) < 0)
+	if (state_load(cl.st, cluster_load_one, NULL) < 0)
 		return -1;
 	if (cl.next_seq == 0) {
 		struct timeval tv;
@@ -397,15 +421,14 @@ cluster_note(enum cluster_kind kind, const struct addr *ip, time_t expires,
 	o = ob_push();
 	o->seq = cl.next_seq++;
 	o->st = OB_NEW;
-	o->c.kind = kind;
-	o->c.ip = *ip;
-	o->c.at = clock_now();
-	o->c.expires = clrow_has_expiry(kind) ? expires : -1;
-	snprintf(o->c.reason, sizeof(o->c.reason), "%s",
-	    reason != NULL ? reason : "");
+	o->kind = (uint8_t)kind;
+	o->ip = *ip;
+	o->at = clock_now();
+	o->expires = clrow_has_expiry(kind) ? expires : -1;
+	ob_set_reason(o, reason);
 	cl.nnew++;
 	cl.meta_dirty = true; /* next_seq moved */
-	prov_note(&o->c, cl.node, true);
+	prov_note(kind, ip, o->at, cl.node, true);
 }
 
 void
@@ -471,6 +494,8 @@ cluster_synced(void)
 		cl.q[i].st = OB_DURABLE;
 	cl.nnew = 0;
 	/* the acked prefix is gone from state: drop it */
+	for (i = cl.head; i < cl.head + cl.nacked; i++)
+		free(cl.q[i].reason);
 	cl.head += cl.nacked;
 	cl.nacked = 0;
 	if (cl.head == cl.n)
@@ -492,6 +517,8 @@ cluster_stop(void)
 	}
 	for (i = 0; i < cl.nnodes; i++)
 		free(cl.nodes[i]);
+	for (i = cl.head; i < cl.n; i++)
+		free(cl.q[i].reason);
 	free(cl.q);
 	memset(&cl, 0, sizeof(cl));
 }
