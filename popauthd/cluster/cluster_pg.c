@@ -12,8 +12,10 @@
  * Batches go to popauthd_publish() as arrays, one call per batch: its
  * advisory lock makes ids commit in id order, so a reader that catches up
  * "from the last id it applied" can never skip a row that commits late.
+ * The SQL itself is cluster_sql.c.
  */
 #include "cluster_pg.h"
+#include "cluster_sql.h"
 #include "clock.h"
 #include "event.h"
 #include "log.h"
@@ -32,85 +34,6 @@
 #define CLPG_PRUNE_MS     600000 /* prune every 10 minutes at most */
 #define CLPG_PAUSE_MIN_MS 500
 #define CLPG_PAUSE_MAX_MS 30000
-
-/* the schema: etc/popauthd.sql is this, with comments */
-static const char schema[] =
-    "SET client_min_messages = warning;"
-    "BEGIN;"
-    "SELECT pg_advisory_xact_lock(2126001);"
-    "CREATE TABLE IF NOT EXISTS popauthd_changes ("
-    " id bigserial PRIMARY KEY,"
-    " node text NOT NULL,"
-    " node_seq bigint NOT NULL,"
-    " kind text NOT NULL CHECK (kind IN ('grant', 'revoke', 'listing',"
-    " 'delist', 'ban', 'unban')),"
-    " ip inet NOT NULL,"
-    " expires timestamptz,"
-    " reason text NOT NULL DEFAULT '',"
-    " at timestamptz NOT NULL DEFAULT now(),"
-    " UNIQUE (node, node_seq));"
-    "CREATE INDEX IF NOT EXISTS popauthd_changes_ip"
-    " ON popauthd_changes (ip);"
-    "CREATE INDEX IF NOT EXISTS popauthd_changes_at"
-    " ON popauthd_changes (at);"
-    "CREATE OR REPLACE FUNCTION popauthd_publish(p_node text,"
-    " p_seq bigint[], p_kind text[], p_ip text[], p_left bigint[],"
-    " p_age bigint[], p_reason text[]) RETURNS bigint"
-    " LANGUAGE plpgsql AS $f$"
-    " DECLARE n bigint;"
-    " BEGIN"
-    " PERFORM pg_advisory_xact_lock(2126002);"
-    " INSERT INTO popauthd_changes"
-    " (node, node_seq, kind, ip, expires, reason, at)"
-    " SELECT p_node, u.s, u.k, u.i::inet,"
-    " now() + make_interval(secs => u.l), u.r,"
-    " now() - make_interval(secs => u.a)"
-    " FROM unnest(p_seq, p_kind, p_ip, p_left, p_age, p_reason)"
-    " AS u(s, k, i, l, a, r)"
-    " ON CONFLICT (node, node_seq) DO NOTHING;"
-    " GET DIAGNOSTICS n = ROW_COUNT;"
-    " PERFORM pg_notify('popauthd', p_node);"
-    " RETURN n;"
-    " END $f$;"
-    "CREATE OR REPLACE FUNCTION popauthd_inet(t text) RETURNS inet"
-    " LANGUAGE plpgsql IMMUTABLE AS $f$"
-    " BEGIN RETURN t::inet; EXCEPTION WHEN others THEN RETURN NULL; END"
-    " $f$;"
-    "CREATE OR REPLACE VIEW popauthd_relay AS"
-    " SELECT g.ip, max(g.expires) AS expires FROM popauthd_changes g"
-    " WHERE g.kind = 'grant' AND g.expires > now() AND NOT EXISTS"
-    " (SELECT 1 FROM popauthd_changes r WHERE r.ip = g.ip"
-    " AND r.kind = 'revoke' AND r.at >= g.at)"
-    " GROUP BY g.ip;"
-    "CREATE OR REPLACE VIEW popauthd_blacklist AS"
-    " SELECT l.ip, l.node, l.kind, l.reason, l.expires"
-    " FROM popauthd_changes l"
-    " WHERE l.kind IN ('listing', 'ban') AND l.expires > now()"
-    " AND NOT EXISTS (SELECT 1 FROM popauthd_changes d WHERE d.ip = l.ip"
-    " AND d.at >= l.at AND (d.kind = 'delist'"
-    " OR (l.kind = 'ban' AND d.kind = 'unban')));"
-    "COMMIT;"
-    "LISTEN popauthd;";
-
-static const char q_fetch[] =
-    "SELECT id, node, kind, host(ip), masklen(ip),"
-    " CASE WHEN expires IS NULL THEN NULL ELSE greatest(-1,"
-    " floor(extract(epoch FROM expires - now())))::bigint END,"
-    " greatest(0, floor(extract(epoch FROM now() - at)))::bigint,"
-    " reason,"
-    " greatest(0, extract(epoch FROM clock_timestamp() - at) * 1000)::bigint"
-    " FROM popauthd_changes WHERE id > $1 ORDER BY id LIMIT 1000";
-
-static const char q_publish[] =
-    "SELECT popauthd_publish($1, $2::bigint[], $3::text[], $4::text[],"
-    " $5::bigint[], $6::bigint[], $7::text[])";
-
-/* rows whose change is over: expired, or a removal nothing older needs */
-static const char q_prune[] =
-    "DELETE FROM popauthd_changes c WHERE c.at < now() - make_interval(secs"
-    " => $1::bigint) AND (c.expires < now() OR (c.expires IS NULL AND NOT"
-    " EXISTS (SELECT 1 FROM popauthd_changes o WHERE o.ip = c.ip"
-    " AND o.at < c.at AND o.expires > now())))";
 
 enum clpg_state { PG_DOWN, PG_CONNECTING, PG_SETUP, PG_READY };
 enum clpg_query { Q_NONE, Q_SETUP, Q_FETCH, Q_PUBLISH, Q_PRUNE };
@@ -144,12 +67,6 @@ clpg_prune_ms(void)
 	return r < CLPG_PRUNE_MS ? r : CLPG_PRUNE_MS;
 }
 static void clpg_kick(void);
-
-const char *
-clpg_schema(void)
-{
-	return schema;
-}
 
 const struct clpg_stats *
 clpg_stats(void)
@@ -317,7 +234,7 @@ clpg_connect_poll(void)
 			return;
 		}
 		pg.st = PG_SETUP;
-		clpg_send(Q_SETUP, schema, -1, NULL);
+		clpg_send(Q_SETUP, clsql_schema, -1, NULL);
 		return;
 	case PGRES_POLLING_FAILED:
 	case PGRES_POLLING_ACTIVE:
@@ -423,7 +340,7 @@ clpg_publish(void)
 	v[6] = clrow_array_end(&b.reason);
 	pg.q = Q_PUBLISH; /* so a failed send gives the batch back */
 	pg.inflight = b.n;
-	clpg_send(Q_PUBLISH, q_publish, 7, v);
+	clpg_send(Q_PUBLISH, clsql_publish, 7, v);
 	clrow_array_free(&b.seq);
 	clrow_array_free(&b.kind);
 	clrow_array_free(&b.ip);
@@ -445,7 +362,7 @@ clpg_kick(void)
 	if (pg.need_fetch) {
 		pg.need_fetch = false;
 		snprintf(buf, sizeof(buf), "%lld", pg.ops.last_id(pg.ops.arg));
-		clpg_send(Q_FETCH, q_fetch, 1, v);
+		clpg_send(Q_FETCH, clsql_fetch, 1, v);
 		return;
 	}
 	if (clpg_publish())
@@ -453,7 +370,7 @@ clpg_kick(void)
 	if (mono_ms() - pg.last_prune >= clpg_prune_ms()) {
 		pg.last_prune = mono_ms();
 		snprintf(buf, sizeof(buf), "%lld", (long long)pg.retention);
-		clpg_send(Q_PRUNE, q_prune, 1, v);
+		clpg_send(Q_PRUNE, clsql_prune, 1, v);
 	}
 }
 

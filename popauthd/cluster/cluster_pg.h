@@ -69,7 +69,5 @@ long long clpg_timeout_ms(void);
 void clpg_stop(void);
 /* clpg_stats - the link's state (borrowed) */
 const struct clpg_stats *clpg_stats(void);
-/* clpg_schema - the SQL that creates the tables (etc/popauthd.sql says the same) */
-const char *clpg_schema(void);
 
 #endif
