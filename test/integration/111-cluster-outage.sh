@@ -1,7 +1,7 @@
 #!/bin/bash
 # 111-cluster-outage - PostgreSQL stopped under two running nodes: each
 # keeps granting (and banning) locally, Postfix sees it at once; what each
-# decided waits in its outbox (popauthctl status), survives a kill -9 of
+# decided waits in its outbox (popauthctl status, the metrics file), survives a kill -9 of
 # the node, and reaches the other node once PostgreSQL is back; the
 # database holds each change once (no duplicate from the re-send).
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +12,7 @@ connected() { [ "$(node_stat "$1" cluster.connected)" = "${2:-yes}" ]; }
 outbox_atleast() { local n; n=$(node_stat "$1" cluster.outbox); [ -n "$n" ] && [ "$n" -ge "$2" ]; }
 
 pg_up
-node_conf A
+node_conf A metrics_file="$T/A.prom" metrics_interval=1s
 node_conf B
 node_start A
 node_start B
@@ -36,6 +36,12 @@ wait_for outbox_atleast A 1 || fail "A's outbox: $(node_stat A cluster.outbox)"
 wait_for outbox_atleast B 2 || fail "B's outbox: $(node_stat B cluster.outbox)"
 node_lacks B 192.0.2.21 || fail "B has A's grant without a database?"
 node_log_has A "keeps working locally" || fail "A's log does not say it works locally"
+prom_outage() {
+	grep -qxF "popauthd_cluster_connected 0" "$T/A.prom" &&
+		grep -qE '^popauthd_cluster_outbox [1-9]' "$T/A.prom" &&
+		grep -qE '^popauthd_cluster_published_total [1-9]' "$T/A.prom"
+}
+wait_for prom_outage || fail "metrics during the outage: $(grep '^popauthd_cluster' "$T/A.prom")"
 
 note "A killed with -9 while its change waits; restarted, still down"
 node_kill9 A
