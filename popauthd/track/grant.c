@@ -268,6 +268,18 @@ grant_login(const struct addr *ip, const char *user, time_t now)
 			          "existing relay session from %s",
 			    who, ipbuf);
 	}
+	if (cluster_enabled() && !isnew &&
+	    g->expiry.when > now + grant_cf->popauth_expire) {
+		/*
+		 * in a cluster a grant's expiry is the latest any node gave: a
+		 * login here never shortens one (last moves with it, so a
+		 * restart computes the same expiry, as grant_set does)
+		 */
+		g->last = g->expiry.when - grant_cf->popauth_expire;
+		grant_changed(g, ip);
+		cluster_note(CL_GRANT, ip, g->expiry.when, NULL);
+		return;
+	}
 	timer_set(&g->expiry, now + grant_cf->popauth_expire, grant_expire);
 	grant_changed(g, ip);
 	cluster_note(CL_GRANT, ip, g->expiry.when, NULL);

@@ -4,7 +4,8 @@
 # hash: maps) and what the database holds (psql): a grant made on A is in B's
 # and C's maps within 1 s; a listing made from a log line on B and a ban
 # made by popauthctl on C likewise (firewall_backend = none: the ban is what
-# popauthctl show says); revoke, unban and delist travel too; a client
+# popauthctl show says); revoke, unban and delist travel too; a grant's
+# expiry is the latest any node gave (a login does not cut it); a client
 # whitelisted on a node, or holding a grant, is not listed there because of
 # another node; popauthctl status shows the link and show says which node
 # decided what; the shipped etc/popauthd.sql makes the same tables as
@@ -53,6 +54,19 @@ node_ctl B show 192.0.2.10 | grep -q "cluster: grant by node A" ||
 
 node_feed A "$(login_line alice6 2001:DB8::10)"
 within "IPv6 grant on C" node_has C 2001:db8::10 || fail "IPv6 grant from A not in C's map: $(node_dump C)"
+
+note "the latest expiry wins: a 2 h grant from B is not cut to 30 m by a login on A"
+expires_on() { # NODE IP - the grant's expiry (epoch) as popauthctl --json show says
+	node_ctl "$1" --json show "$2" 2>/dev/null | grep -o '"expires": *[0-9]*' | head -1 | grep -o '[0-9]*$'
+}
+long_on() { local e; e=$(expires_on "$1" 192.0.2.91); [ -n "$e" ] && [ "$e" -gt $(($(date +%s) + 5400)) ]; }
+node_ctl B grant 192.0.2.91 2h >/dev/null || fail "popauthctl grant on B failed"
+within "2 h grant on A" long_on A || fail "B's 2 h grant not on A: $(node_ctl A show 192.0.2.91 2>&1)"
+node_feed A "$(login_line dave 192.0.2.91)"
+wait_for node_log_has A "dave has refreshed authentication" || fail "A did not take dave's login"
+long_on A || fail "a login on A cut B's 2 h grant: expires $(expires_on A 192.0.2.91), now $(date +%s)"
+sleep 0.3 # A's refresh (2 h) reaches the others; they must keep 2 h too
+long_on C || fail "C's grant was cut: expires $(expires_on C 192.0.2.91)"
 
 note "a listing from a log line on B: in A's and C's rbl_checks"
 node_feed B "$(rbl 198.51.100.7)"

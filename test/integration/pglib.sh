@@ -184,6 +184,7 @@ node_dump() {
 _pg_cleanup() {
 	_lib_cleanup
 	pg_down
+	cp "$PGTOP/pg.log" "$T/pg.log" 2>/dev/null # kept with a failed test's files
 	rm -rf "$PGTOP"
 }
 trap _pg_cleanup EXIT
