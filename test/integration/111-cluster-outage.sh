@@ -3,7 +3,8 @@
 # keeps granting (and banning) locally, Postfix sees it at once; what each
 # decided waits in its outbox (popauthctl status, the metrics file), survives a kill -9 of
 # the node, and reaches the other node once PostgreSQL is back; the
-# database holds each change once (no duplicate from the re-send).
+# database holds each change once (no duplicate from the re-send); a revoke
+# older than another node's login does not end that node's grant.
 . "$(dirname "$0")/lib.sh"
 pf_dir
 . "$(dirname "$0")/pglib.sh"
@@ -23,9 +24,17 @@ note "a grant before the outage travels as usual"
 node_feed A "$(login_line alice 192.0.2.20)"
 wait_for node_has B 192.0.2.20 || fail "B lacks A's grant before the outage"
 
+node_feed A "$(login_line erin 192.0.2.30)"
+wait_for node_has B 192.0.2.30 || fail "B lacks A's grant of 192.0.2.30"
+
 note "PostgreSQL stopped"
 pg_down
 wait_for -t 10 connected A no || fail "A still says connected"
+# a revoke on A, then (a second later: times are seconds) a new login on B
+node_ctl A revoke 192.0.2.30 >/dev/null || fail "revoke on A failed"
+sleep 1.1
+node_feed B "$(login_line erin 192.0.2.30)"
+wait_for node_log_has B "erin has refreshed authentication" || fail "B did not take erin's login"
 node_feed A "$(login_line alice 192.0.2.21)"
 node_feed B "$(login_line bob 192.0.2.22)"
 node_ctl B ban 203.0.113.22 2h "during the outage" >/dev/null || fail "ban on B failed"
@@ -58,6 +67,10 @@ wait_for -t 10 node_listed A 203.0.113.22 || fail "B's outage ban never reached 
 node_ctl A show 203.0.113.22 | grep -qE '^ +banned +yes' || fail "A does not show B's ban: $(node_ctl A show 203.0.113.22)"
 wait_for -t 10 eval '[ "$(node_stat A cluster.outbox)" = 0 ] && [ "$(node_stat B cluster.outbox)" = 0 ]' ||
 	fail "outboxes not empty: A $(node_stat A cluster.outbox), B $(node_stat B cluster.outbox)"
+note "the revoke made before B's login does not end B's grant; A takes B's grant"
+wait_for -t 10 node_has A 192.0.2.30 || fail "A did not take B's newer grant of 192.0.2.30"
+node_has B 192.0.2.30 || fail "A's older revoke ended B's newer grant"
+node_log_has B "Relay authorization for 192.0.2.30 has been revoked" && fail "B revoked a grant with a login after the revoke"
 [ "$(sql "SELECT count(*) FROM popauthd_changes WHERE ip = '192.0.2.21'")" = 1 ] ||
 	fail "192.0.2.21 stored $(sql "SELECT count(*) FROM popauthd_changes WHERE ip = '192.0.2.21'") times"
 [ "$(sql "SELECT node FROM popauthd_changes WHERE ip = '203.0.113.22' AND kind = 'ban'")" = B ] ||
