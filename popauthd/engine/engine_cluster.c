@@ -55,8 +55,10 @@ last_of_entry(void *arg, const struct bl_info *bi)
 static bool
 exempt(const struct cluster_change *c)
 {
-	const char *why =
-	    c->ip.family == ADDR_NET6 ? NULL : trigger_exempt(&c->ip);
+	const char *why = c->ip.family != ADDR_NET6 ? trigger_exempt(&c->ip)
+	    : trigger_net_exempt(&c->ip)
+	    ? "holds a whitelisted or granted address"
+	    : NULL;
 	char ip[ADDR_STRLEN];
 
 	if (why == NULL)

@@ -28,7 +28,7 @@ within() {
 }
 
 pg_up
-printf '198.51.100.200/32\n' >"$T/wl.C"
+printf '198.51.100.200/32\n2001:db8:77:1::5/128\n' >"$T/wl.C"
 node_conf A
 node_conf B
 node_conf C whitelist_file="$T/wl.C"
@@ -103,6 +103,14 @@ within "ban on B" node_listed B 198.51.100.200 || fail "ban from A not on B"
 wait_for node_log_has C "198.51.100.200: ban from cluster node A ignored: client whitelisted" ||
 	fail "C's log does not say why it ignored the ban: $(grep 198.51.100.200 "$T/C/popauthd.log")"
 node_lacks C 198.51.100.200 rbl_checks || fail "C listed a client it whitelists"
+
+note "an IPv6 /64 listed as one offender: listed on A, not on C (it whitelists an address in it)"
+sql "SELECT popauthd_publish('Z', '{1}', '{listing}', '{2001:db8:77:1::/64}', '{3600}', '{0}', '{\"8 addresses\"}')" >/dev/null ||
+	fail "cannot publish a /64"
+within "/64 on A" node_listed A 2001:db8:77:1 || fail "the /64 listing is not in A's rbl_checks"
+wait_for node_log_has C "2001:db8:77:1::/64: listing from cluster node Z ignored: client holds a whitelisted or granted address" ||
+	fail "C's log does not say why it ignored the /64: $(grep 2001:db8:77 "$T/C/popauthd.log")"
+node_lacks C 2001:db8:77:1 rbl_checks || fail "C listed a /64 holding an address it whitelists"
 
 note "a client granted (on C) is never banned because of another node"
 node_feed C "$(login_line carol 192.0.2.77)"
