@@ -523,6 +523,43 @@ cluster_stop(void)
 	memset(&cl, 0, sizeof(cl));
 }
 
+struct peek {
+	size_t outbox;
+	long long last_id;
+};
+
+static int
+cluster_peek_one(
+    void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct rec_reader r = {val, vlen, 0, false};
+	struct peek *p = arg;
+	const uint8_t *k = key;
+
+	if (klen == 1 && k[0] == 'm' && rec_get_u8(&r) == CLUSTER_VERSION) {
+		p->last_id = rec_get_i64(&r);
+		return r.bad ? -1 : 0;
+	}
+	if (klen == 9 && k[0] == 'o') {
+		p->outbox++;
+		return 0;
+	}
+	return -1;
+}
+
+int
+cluster_state_peek(struct state *s, size_t *outbox, long long *last_id)
+{
+	struct state_table *t = state_table(s, "cluster");
+	struct peek p = {0, 0};
+
+	if (t == NULL || state_load(t, cluster_peek_one, &p) < 0)
+		return -1;
+	*outbox = p.outbox;
+	*last_id = p.last_id;
+	return 0;
+}
+
 void
 cluster_status(struct cluster_status *s)
 {

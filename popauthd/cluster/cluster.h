@@ -82,6 +82,12 @@ struct cluster_status {
 /* cluster_status - the link for popauthctl status */
 void cluster_status(struct cluster_status *s);
 
+/*
+ * cluster_state_peek - the outbox size and last applied id stored in s
+ * (popauthctl status with the daemon down); 0 or -1
+ */
+int cluster_state_peek(struct state *s, size_t *outbox, long long *last_id);
+
 /* cluster_decision_fn - who decided what about an address */
 typedef void cluster_decision_fn(void *arg, enum cluster_kind kind,
     const char *node, time_t at, bool applied);

@@ -54,6 +54,9 @@ wait_for prom_outage || fail "metrics during the outage: $(grep '^popauthd_clust
 
 note "A killed with -9 while its change waits; restarted, still down"
 node_kill9 A
+st=$(node_ctl A status 2>/dev/null)
+echo "$st" | grep -qE '^cluster\.outbox +[1-9]' ||
+	fail "popauthctl status with A down does not show the stored outbox: $st"
 node_start A
 wait_for outbox_atleast A 1 || fail "A's outbox lost by kill -9: $(node_stat A cluster.outbox)"
 node_has A 192.0.2.21 || fail "A lost its own grant by kill -9"
