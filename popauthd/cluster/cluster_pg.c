@@ -110,12 +110,12 @@ clpg_notice(void *arg, const char *msg)
 static void
 clpg_drop(const char *what, const char *why)
 {
-	char esc[100];
+	char esc[400];
 
 	log_escape(esc, sizeof(esc), why != NULL ? why : "",
 	    why != NULL ? strcspn(why, "\n") : 0);
-	snprintf(pg.stats.last_error, sizeof(pg.stats.last_error), "%s: %s",
-	    what, esc);
+	snprintf(pg.stats.last_error, sizeof(pg.stats.last_error),
+	    "%.50s: %.100s", what, esc);
 	/* said once per outage; the reconnect attempts stay quiet */
 	if (!pg.failed_said || pg.st == PG_READY)
 		log_warn("cluster: %s: %s; popauthd keeps working locally and "

@@ -3,12 +3,19 @@
  * cluster database are untrusted (another host, psql, an intruder wrote
  * them), so each field is checked and a bad row is refused whole; times
  * become local-clock times from the database's durations; the array
- * literals a batch is sent in quote what must be quoted.
+ * literals a batch is sent in quote what must be quoted.  The outbox
+ * (cluster.c) is written in the caller's state transaction: what was
+ * committed is there after a restart, what was not is gone with it.
  */
 #include "test.h"
+#include "cluster.h"
 #include "cluster_row.h"
+#include "conf.h"
+#include "state.h"
 #include "util.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NOW 1800000000
@@ -130,6 +137,103 @@ START_TEST(test_clrow_array)
 }
 END_TEST
 
+static bool
+no_apply(void *arg, const struct cluster_change *c, time_t now)
+{
+	(void)arg;
+	(void)c;
+	(void)now;
+	return false;
+}
+
+struct seen {
+	int n;
+	enum cluster_kind kind;
+	char node[CLUSTER_NODE_MAX];
+};
+
+static void
+saw(void *arg, enum cluster_kind kind, const char *node, time_t at,
+    bool applied)
+{
+	struct seen *s = arg;
+
+	(void)at;
+	ck_assert(applied);
+	s->n++;
+	s->kind = kind;
+	snprintf(s->node, sizeof(s->node), "%s", node);
+}
+
+/* open - a state in dir and the cluster on it (never connected here) */
+static struct state *
+open_cluster(const char *dir, struct conf *cf)
+{
+	static const struct cluster_apply ap = {no_apply, NULL};
+	struct state *st = state_open(dir, true);
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(cluster_start(cf, st, &ap), 0);
+	ck_assert(cluster_enabled());
+	return st;
+}
+
+START_TEST(test_outbox_durable)
+{
+	static char db[] = "host=/nonexistent/popauthd-test dbname=x",
+	            node[] = "n1";
+	char dir[] = "/tmp/check_cluster.XXXXXX", cmd[128];
+	struct conf cf;
+	struct state *st;
+	struct cluster_status cs;
+	struct addr a, b;
+	struct seen seen = {0, CL_UNBAN, ""};
+	size_t out;
+	long long last;
+
+	memset(&cf, 0, sizeof(cf));
+	cf.cluster_database = db;
+	cf.cluster_node = node;
+	cf.cluster_retention = 60;
+	cf.max_tracked_ips = 100;
+	ck_assert_int_eq(addr_parse("192.0.2.1", 9, &a), 0);
+	ck_assert_int_eq(addr_parse("192.0.2.2", 9, &b), 0);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+
+	st = open_cluster(dir, &cf);
+	cluster_note(CL_GRANT, &a, 2000000000, NULL);
+	cluster_note(CL_BAN, &b, 2000000000, "a \"quoted\" reason");
+	ck_assert(cluster_dirty());
+	ck_assert_int_eq(state_begin(st), 0);
+	ck_assert_int_eq(cluster_sync(), 0);
+	ck_assert_int_eq(state_commit(st), 0);
+	cluster_synced();
+	ck_assert(!cluster_dirty());
+	cluster_status(&cs);
+	ck_assert_uint_eq(cs.outbox, 2);
+	ck_assert_str_eq(cs.node, "n1");
+	ck_assert_uint_eq(cluster_decisions(&a, saw, &seen), 1);
+	ck_assert_int_eq(seen.kind, CL_GRANT);
+	ck_assert_str_eq(seen.node, "n1");
+	/* noted but never committed: lost with the process, as the decision */
+	cluster_note(CL_REVOKE, &a, -1, NULL);
+	cluster_stop();
+	state_close(st);
+
+	st = open_cluster(dir, &cf);
+	cluster_status(&cs);
+	ck_assert_uint_eq(cs.outbox, 2);
+	ck_assert_int_eq(cluster_state_peek(st, &out, &last), 0);
+	ck_assert_uint_eq(out, 2);
+	ck_assert_int_eq(last, 0);
+	cluster_stop();
+	state_close(st);
+	ck_assert(!cluster_enabled());
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *
 cluster_suite(void)
 {
@@ -140,6 +244,7 @@ cluster_suite(void)
 	tcase_add_test(tc, test_clrow_reason_escaped);
 	tcase_add_test(tc, test_clrow_kinds);
 	tcase_add_test(tc, test_clrow_array);
+	tcase_add_test(tc, test_outbox_durable);
 	suite_add_tcase(s, tc);
 	return s;
 }
