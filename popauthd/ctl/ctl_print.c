@@ -315,6 +315,12 @@ print_explain(const struct ctl_lines *l, const struct conf *c)
 				    "after its last hit or unban)\n",
 				    when(t1, sizeof(t1), t2));
 			}
+		} else if (strcmp(f[0], "cluster") == 0 && n >= 5) {
+			printf("  %s by cluster node %s at %s%s\n", f[1], f[2],
+			    when(t1, sizeof(t1), f[3]),
+			    strcmp(f[4], "ignored") == 0
+			        ? " (ignored here: merge rules)"
+			        : "");
 		} else if (strcmp(f[0], "fish") == 0 && n >= 5) {
 			printf("  fishing: %s unique recipients", f[2]);
 			if (c != NULL) {

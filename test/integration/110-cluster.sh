@@ -51,6 +51,8 @@ sql "SELECT expires > now() + interval '29 minutes' FROM popauthd_changes WHERE 
 	fail "the grant's expiry in the database is not popauth_expire (30m) ahead"
 node_ctl B show 192.0.2.10 | grep -q "cluster: grant by node A" ||
 	fail "popauthctl show on B does not say A granted: $(node_ctl B show 192.0.2.10)"
+node_ctl B explain 192.0.2.10 | grep -q "grant by cluster node A at" ||
+	fail "popauthctl explain on B does not say A granted: $(node_ctl B explain 192.0.2.10)"
 
 node_feed A "$(login_line alice6 2001:DB8::10)"
 within "IPv6 grant on C" node_has C 2001:db8::10 || fail "IPv6 grant from A not in C's map: $(node_dump C)"
