@@ -510,7 +510,7 @@ cluster_stop(void)
 	size_t i;
 
 	if (cl.on)
-		clpg_stop();
+		clpg_fini();
 	if (cl.prov != NULL) {
 		iptab_each(cl.prov, prov_free_one, NULL);
 		iptab_free(cl.prov);

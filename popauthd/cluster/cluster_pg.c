@@ -146,6 +146,17 @@ clpg_stop(void)
 }
 
 void
+clpg_fini(void)
+{
+	clpg_stop();
+	free(pg.conninfo);
+	free(pg.node);
+	pg.conninfo = pg.node = NULL;
+	pg.started = false;
+	memset(&pg.stats, 0, sizeof(pg.stats));
+}
+
+void
 clpg_start(const char *conninfo, const char *node, time_t retention,
     const struct clpg_ops *ops)
 {

@@ -67,6 +67,8 @@ void clpg_poll(void);
 long long clpg_timeout_ms(void);
 /* clpg_stop - close the connection (what is in flight goes again next run) */
 void clpg_stop(void);
+/* clpg_fini - close and forget the link (exit, tests) */
+void clpg_fini(void);
 /* clpg_stats - the link's state (borrowed) */
 const struct clpg_stats *clpg_stats(void);
 
