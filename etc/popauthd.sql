@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS popauthd_changes (
 	UNIQUE (node, node_seq));
 CREATE INDEX IF NOT EXISTS popauthd_changes_ip ON popauthd_changes (ip);
 CREATE INDEX IF NOT EXISTS popauthd_changes_at ON popauthd_changes (at);
+CREATE INDEX IF NOT EXISTS popauthd_changes_expires ON popauthd_changes (expires);
 
 -- popauthd_publish: one call stores a node's batch.  p_left is how long each
 -- change still runs (NULL for revoke, delist, unban), p_age how long ago it
@@ -87,7 +88,9 @@ CREATE OR REPLACE VIEW popauthd_blacklist AS
 	OR (l.kind = 'ban' AND d.kind = 'unban')));
 COMMIT;
 
--- Pruning (each node, every 10 minutes or cluster_retention): rows whose change is over, older
--- than cluster_retention (default 7d): expired ones, and removals that no
--- live older row needs any more.  A node that was down longer than that
--- catches up from what is left, which is everything still in force.
+-- Pruning (each node, every 10 minutes, or every cluster_retention when that
+-- is shorter): rows whose change is over.  Expired grants, listings and bans
+-- go at once (every login adds a row: they are most of the table); revokes,
+-- delistings and unbans go cluster_retention (default 7d) after they were
+-- made, once no older row still in force needs them.  A node that was down
+-- longer catches up from what is left, which is everything still in force.

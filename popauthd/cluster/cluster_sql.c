@@ -29,6 +29,8 @@ const char clsql_schema[] =
     " ON popauthd_changes (ip);"
     "CREATE INDEX IF NOT EXISTS popauthd_changes_at"
     " ON popauthd_changes (at);"
+    "CREATE INDEX IF NOT EXISTS popauthd_changes_expires"
+    " ON popauthd_changes (expires);"
     "CREATE OR REPLACE FUNCTION popauthd_publish(p_node text,"
     " p_seq bigint[], p_kind text[], p_ip text[], p_left bigint[],"
     " p_age bigint[], p_reason text[]) RETURNS bigint"
@@ -81,9 +83,13 @@ const char clsql_publish[] =
     "SELECT popauthd_publish($1, $2::bigint[], $3::text[], $4::text[],"
     " $5::bigint[], $6::bigint[], $7::text[])";
 
-/* rows whose change is over: expired, or a removal nothing older needs */
+/*
+ * rows whose change is over: expired ones at once (a node catching up has
+ * no use for them; each login adds a row, so they are most rows), and
+ * removals older than $1 seconds that no older row in force still needs
+ */
 const char clsql_prune[] =
-    "DELETE FROM popauthd_changes c WHERE c.at < now() - make_interval(secs"
-    " => $1::bigint) AND (c.expires < now() OR (c.expires IS NULL AND NOT"
-    " EXISTS (SELECT 1 FROM popauthd_changes o WHERE o.ip = c.ip"
-    " AND o.at < c.at AND o.expires > now())))";
+    "DELETE FROM popauthd_changes c WHERE c.expires < now() OR"
+    " (c.expires IS NULL AND c.at < now() - make_interval(secs => $1::bigint)"
+    " AND NOT EXISTS (SELECT 1 FROM popauthd_changes o WHERE o.ip = c.ip"
+    " AND o.at < c.at AND o.expires > now()))";

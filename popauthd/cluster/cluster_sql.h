@@ -14,7 +14,7 @@ extern const char clsql_schema[];
 extern const char clsql_fetch[];
 /* clsql_publish - popauthd_publish(node, seqs, kinds, ips, lefts, ages, reasons) */
 extern const char clsql_publish[];
-/* clsql_prune - delete rows that stopped mattering more than $1 seconds ago */
+/* clsql_prune - delete expired rows, and removals older than $1 s nothing needs */
 extern const char clsql_prune[];
 
 #endif

@@ -67,6 +67,9 @@ sql "SELECT popauthd_publish('Z', '{1}', '{listing}', '{2001:db8:5:6::/64}', '{3
 pq_is 2001:db8:5:7::77 rbl "" || fail "pgsql: a /64 covers the next one"
 
 note "pruning: an expired grant's row goes; a revoke an older live row needs stays"
+sql "SELECT popauthd_publish('Z', '{2}', '{revoke}', '{192.0.2.99}', '{NULL}', '{60}', '{\"\"}')" >/dev/null ||
+	fail "cannot publish an old revoke"
+[ "$(sql "SELECT count(*) FROM popauthd_changes WHERE ip = '192.0.2.99'")" = 1 ] || fail "the old revoke was not stored"
 node_stop A
 node_conf A popauth_expire=3s cluster_retention=2s
 node_start A
@@ -74,6 +77,8 @@ wait_for -t 15 eval '[ "$(sql "SELECT count(*) FROM popauthd_changes WHERE ip = 
 	fail "the expired grant's row was not pruned: $(sql "SELECT kind, expires FROM popauthd_changes WHERE ip = '192.0.2.10'")"
 [ "$(sql "SELECT count(*) FROM popauthd_changes WHERE ip = '192.0.2.12' AND kind = 'revoke'")" = 1 ] ||
 	fail "the revoke of a grant still in its time was pruned"
+[ "$(sql "SELECT count(*) FROM popauthd_changes WHERE ip = '192.0.2.99'")" = 0 ] ||
+	fail "a revoke older than cluster_retention that nothing needs was not pruned"
 pq_is 192.0.2.12 popauth "" || fail "pgsql: a pruned revoke brought a grant back"
 [[ "$(pq 2001:db8:5:6::77 rbl)" == "554 "* ]] || fail "pruning removed a live listing"
 node_stop A
