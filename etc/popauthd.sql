@@ -7,9 +7,16 @@
 --
 --     psql -d popauthd -f /usr/share/doc/popauthd/popauthd.sql
 --
--- The nodes' role needs SELECT, INSERT and DELETE on popauthd_changes, USAGE on
--- its sequence, EXECUTE on popauthd_publish(), and LISTEN.  Postfix's pgsql:
--- maps (maps/pgsql-*.cf) need SELECT on the two views only.
+-- When everything below exists, popauthd creates nothing, so its role may be
+-- one that cannot (test/integration/116-cluster-role.sh does this):
+--
+--     CREATE ROLE popauthd_node LOGIN;
+--     GRANT SELECT, INSERT, DELETE ON popauthd_changes TO popauthd_node;
+--     GRANT USAGE ON SEQUENCE popauthd_changes_id_seq TO popauthd_node;
+--     CREATE ROLE popauthd_postfix LOGIN;   -- maps/pgsql-*.cf
+--     GRANT SELECT ON popauthd_relay, popauthd_blacklist TO popauthd_postfix;
+--
+-- (functions are executable by PUBLIC unless revoked; LISTEN needs no right).
 
 SET client_min_messages = warning;
 BEGIN;

@@ -2,8 +2,10 @@
  * cluster_pg.c - the non-blocking PostgreSQL link (see cluster_pg.h).
  *
  * States: down (waiting out a pause), connecting (PQconnectPoll tells which
- * way to watch the socket), setup (one simple query creates the tables and
- * the publish function if missing, then LISTENs), ready.  When ready and
+ * way to watch the socket), setup (a query asks whether the tables, views
+ * and functions are there; if not, one simple query creates them; then
+ * LISTEN: a role that may not create anything uses what an admin made
+ * with etc/popauthd.sql), ready.  When ready and
  * idle, clpg_kick starts the next query: a fetch when a NOTIFY came (or at
  * connect: the catch-up), else a batch from the outbox, else now and then
  * a prune.  A query or connect running past its deadline drops the link, so
@@ -36,7 +38,7 @@
 #define CLPG_PAUSE_MAX_MS 30000
 
 enum clpg_state { PG_DOWN, PG_CONNECTING, PG_SETUP, PG_READY };
-enum clpg_query { Q_NONE, Q_SETUP, Q_FETCH, Q_PUBLISH, Q_PRUNE };
+enum clpg_query { Q_NONE, Q_CHECK, Q_SETUP, Q_FETCH, Q_PUBLISH, Q_PRUNE };
 
 static struct {
 	char *conninfo, *node;
@@ -51,6 +53,7 @@ static struct {
 	long long deadline; /* mono_ms of the connect's or query's end */
 	long long next_try, pause, last_prune;
 	bool need_fetch;
+	bool have_schema; /* Q_CHECK found every table, view and function */
 	bool failed_said; /* the current outage was logged */
 	size_t inflight;  /* changes in the publish call in flight */
 	struct clpg_stats stats;
@@ -245,7 +248,8 @@ clpg_connect_poll(void)
 			return;
 		}
 		pg.st = PG_SETUP;
-		clpg_send(Q_SETUP, clsql_schema, -1, NULL);
+		/* a role that may not create finds what an admin made */
+		clpg_send(Q_CHECK, clsql_check, -1, NULL);
 		return;
 	case PGRES_POLLING_FAILED:
 	case PGRES_POLLING_ACTIVE:
@@ -395,10 +399,10 @@ clpg_result(PGresult *res)
 		char what[64];
 
 		snprintf(what, sizeof(what), "cluster database %s failed",
-		    pg.q == Q_SETUP         ? "setup"
-		        : pg.q == Q_FETCH   ? "fetch"
-		        : pg.q == Q_PUBLISH ? "publish"
-		                            : "prune");
+		    pg.q == Q_SETUP || pg.q == Q_CHECK ? "setup"
+		        : pg.q == Q_FETCH              ? "fetch"
+		        : pg.q == Q_PUBLISH            ? "publish"
+		                                       : "prune");
 		clpg_drop(what, PQresultErrorMessage(res));
 		return false;
 	}
@@ -409,6 +413,10 @@ clpg_result(PGresult *res)
 	case Q_PUBLISH:
 		pg.stats.published += pg.inflight;
 		pg.ops.sent(pg.ops.arg, true);
+		break;
+	case Q_CHECK:
+		pg.have_schema = PQntuples(res) == 1 &&
+		    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 		break;
 	case Q_SETUP:
 	case Q_PRUNE:
@@ -425,6 +433,11 @@ clpg_done(void)
 	enum clpg_query q = pg.q;
 
 	pg.q = Q_NONE;
+	if (q == Q_CHECK) {
+		clpg_send(Q_SETUP, pg.have_schema ? clsql_listen : clsql_schema,
+		    -1, NULL);
+		return;
+	}
 	if (q == Q_SETUP) {
 		pg.st = PG_READY;
 		pg.stats.connected = true;

@@ -70,6 +70,19 @@ const char clsql_schema[] =
     "COMMIT;"
     "LISTEN popauthd;";
 
+/* everything the schema makes is there (a role without CREATE may use it) */
+const char clsql_check[] =
+    "SELECT to_regclass('popauthd_changes') IS NOT NULL"
+    " AND to_regclass('popauthd_relay') IS NOT NULL"
+    " AND to_regclass('popauthd_blacklist') IS NOT NULL"
+    " AND to_regprocedure('popauthd_inet(text)') IS NOT NULL"
+    " AND to_regprocedure('popauthd_publish(text, bigint[], text[], text[],"
+    " bigint[], bigint[], text[])') IS NOT NULL";
+
+/* the schema is there: only listen */
+const char clsql_listen[] = "SET client_min_messages = warning;"
+                            "LISTEN popauthd;";
+
 const char clsql_fetch[] =
     "SELECT id, node, kind, host(ip), masklen(ip),"
     " CASE WHEN expires IS NULL THEN NULL ELSE greatest(-1,"

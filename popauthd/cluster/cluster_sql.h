@@ -8,8 +8,12 @@
 #ifndef POPAUTHD_CLUSTER_SQL_H
 #define POPAUTHD_CLUSTER_SQL_H
 
+/* clsql_check - one row, "t" when every part of the schema is there */
+extern const char clsql_check[];
 /* clsql_schema - create what is missing, then LISTEN popauthd (a simple query) */
 extern const char clsql_schema[];
+/* clsql_listen - LISTEN popauthd alone (the schema is there) */
+extern const char clsql_listen[];
 /* clsql_fetch - rows after id $1, oldest first, times as durations by the database's clock */
 extern const char clsql_fetch[];
 /* clsql_publish - popauthd_publish(node, seqs, kinds, ips, lefts, ages, reasons) */
