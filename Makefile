@@ -44,17 +44,18 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c17 $(WARN)
 HARDEN   = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 LDHARDEN = -pie -Wl,-z,relro,-z,now
-LIBS     = -ldb -llmdb -lpcre2-8 -lesmtp -lip4tc -lip6tc -lnftables -lcap-ng -lcares -ljansson -lsystemd -lm
+LIBS     = -ldb -llmdb -lpcre2-8 -lesmtp -lip4tc -lip6tc -lnftables -lcap-ng -lcares -ljansson -lsystemd -lpq -lm
 
 VERSION  = $(shell sed -n 's/^[0-9-]*  *Release \([0-9.]*\).*/\1/p' ChangeLog | head -1)
 
 # The source tree is layered (README "Source map"; scripts/check-layers checks
 # that no file includes from a layer above its own).  Every .c except the
 # programs' mains goes into the library the tests link.
-LAYERS   = base conf input state out rules track engine ctl
+LAYERS   = base conf input state out rules cluster track engine ctl
 SRCDIRS  = popauthd $(addprefix popauthd/,$(LAYERS))
 INCS     = $(addprefix -I,$(SRCDIRS))
-CPPFLAGS += $(INCS)
+PGINC   ?= /usr/include/postgresql
+CPPFLAGS += $(INCS) -I$(PGINC)
 HDRS     = $(wildcard $(addsuffix /*.h,$(SRCDIRS)))
 MAINS    = popauthd/main.c popauthd/popauthctl.c
 LIBSRC   = $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(SRCDIRS))))
@@ -186,6 +187,9 @@ install: deps $(OBJDIR)/popauthd $(OBJDIR)/popauthctl
 	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 man/popauthd.8 man/popauthctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 man/popauthd.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/popauthd
+	install -m 644 etc/popauthd.sql maps/pgsql-popauth.cf maps/pgsql-rbl.cf \
+	    $(DESTDIR)$(PREFIX)/share/doc/popauthd/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	sed $(INSTALL_SED) etc/popauthd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.service
 	chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/popauthd.service

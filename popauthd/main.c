@@ -432,6 +432,14 @@ main(int argc, char **argv)
 			    (uint64_t)time(NULL);
 		addr_hash_key(key[0], key[1]);
 	}
+	{
+		/* tests only: play a host whose clock is wrong (clock.h) */
+		const char *skew = getenv("POPAUTHD_TEST_CLOCK_OFFSET");
+		long long secs;
+
+		if (skew != NULL && parse_long(skew, -86400, 86400, &secs) == 0)
+			clock_set_offset((time_t)secs);
+	}
 	umask(022);
 	conf_file = conf_default_file();
 	overrides = xcalloc((size_t)argc, sizeof(*overrides));

@@ -12,6 +12,14 @@
 
 /* clock_now - current event time in seconds */
 time_t clock_now(void);
+/* clock_now_ms - clock_now in milliseconds (the loop's sleep until a timer) */
+long long clock_now_ms(void);
+/*
+ * clock_set_offset - run secs ahead of (or, negative, behind) the wall
+ * clock: main.c takes it from POPAUTHD_TEST_CLOCK_OFFSET, so a test can
+ * play a host whose clock is wrong (cluster nodes must still agree)
+ */
+void clock_set_offset(time_t secs);
 /* clock_set_replay - switch to log time, starting at t */
 void clock_set_replay(time_t t);
 /* clock_advance - under replay, move the clock to t (never backwards) */

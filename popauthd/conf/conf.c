@@ -167,6 +167,9 @@ static const struct conf_key keys[] = {
     K(greytrap_dns_cache, T_DUR, "10m", 1, 0),
     K(greytrap_ban, T_BOOL, "no", 0, 0),
     K(greytrap_bansecs, T_DUR, "24h", 0, 0),
+    K(cluster_database, T_STR, "", 0, 0),
+    K(cluster_node, T_STR, "", 0, 0),
+    K(cluster_retention, T_DUR, "7d", 1, 0),
 };
 
 const char *
@@ -453,15 +456,22 @@ conf_load(const char *file, char *const *overrides, size_t noverrides)
 			rc = -1;
 		free(o);
 	}
-	if (rc == 0 && *c->localhost_dns_name == '\0') {
-		/* our listings name us: the host, not "localhost" */
+	if (rc == 0 &&
+	    (*c->localhost_dns_name == '\0' || *c->cluster_node == '\0')) {
+		/* our listings (and cluster changes) name us: the host */
 		char host[256];
 
 		if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
 			snprintf(host, sizeof(host), "localhost");
 		host[sizeof(host) - 1] = '\0';
-		free(c->localhost_dns_name);
-		c->localhost_dns_name = xstrdup(host);
+		if (*c->localhost_dns_name == '\0') {
+			free(c->localhost_dns_name);
+			c->localhost_dns_name = xstrdup(host);
+		}
+		if (*c->cluster_node == '\0') {
+			free(c->cluster_node);
+			c->cluster_node = xstrdup(host);
+		}
 	}
 	if (rc == 0 && conf_check(c, conf_error) < 0)
 		rc = -1;

@@ -16,6 +16,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <libpq-fe.h>
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -296,6 +297,45 @@ check_names(const struct conf *c, conf_error_fn *err)
 	return rc;
 }
 
+/*
+ * check_cluster - the node name travels in every change and names who decided
+ * what: a plain identifier; the conninfo must be one libpq can read (a typo
+ * is refused here, not at the first reconnect)
+ */
+static int
+check_cluster(const struct conf *c, conf_error_fn *err)
+{
+	const char *n = c->cluster_node;
+	PQconninfoOption *o;
+	char *why = NULL;
+	int rc = 0;
+
+	if (strlen(n) > 63 || n[0] == '\0' ||
+	    strspn(n,
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	        "0123456789._-") != strlen(n)) {
+		err(c, "cluster_node",
+		    "cluster_node = %.40s: 1 to 63 letters, digits, '.', '_' "
+		    "and '-'",
+		    n);
+		rc = -1;
+	}
+	if (c->cluster_database[0] == '\0')
+		return rc;
+	if ((o = PQconninfoParse(c->cluster_database, &why)) == NULL) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "%s",
+		    why != NULL ? why : "out of memory");
+		msg[strcspn(msg, "\n")] = '\0';
+		err(c, "cluster_database", "cluster_database: %s", msg);
+		rc = -1;
+	}
+	PQconninfoFree(o);
+	PQfreemem(why);
+	return rc;
+}
+
 /* check_system - users and groups that must exist, DNS servers */
 static int
 check_system(const struct conf *c, conf_error_fn *err)
@@ -405,5 +445,6 @@ conf_check(const struct conf *c, conf_error_fn *err)
 	rc |= check_names(c, err);
 	rc |= check_system(c, err);
 	rc |= check_mta(c, err);
+	rc |= check_cluster(c, err);
 	return rc;
 }

@@ -129,6 +129,10 @@ struct conf {
 	time_t greytrap_dns_cache;
 	bool greytrap_ban;
 	time_t greytrap_bansecs;
+	/* several hosts sharing grants and the blacklist (cluster.h) */
+	char *cluster_database;   /* libpq conninfo or URI; "" = one host */
+	char *cluster_node;       /* this node's name; default: the host name */
+	time_t cluster_retention; /* changes without effect kept this long */
 };
 
 #endif

@@ -12,6 +12,7 @@
  */
 #include "ctl_cmd.h"
 #include "ctl_status.h"
+#include "cluster.h"
 #include "blacklist.h"
 #include "clock.h"
 #include "engine.h"
@@ -54,6 +55,19 @@ static void
 put_bl(void *arg, const struct bl_info *bi)
 {
 	export_bl(bi, -1, ctl_reply_line, arg);
+}
+
+/* put_decision - "cluster KIND NODE AT applied|ignored" (show) */
+static void
+put_decision(void *arg, enum cluster_kind kind, const char *node, time_t at,
+    bool applied)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "cluster\t%s\t%s\t%lld\t%s",
+	    clrow_kind_name(kind), node, (long long)at,
+	    applied ? "applied" : "ignored");
+	ctl_reply_line(arg, line);
 }
 
 /* list bans: the reply and the kernel's timers (fw_kernel_left) */
@@ -444,6 +458,7 @@ ctl_cmd_run(struct ctl_reply *r, char **argv, size_t argc, char *data,
 		any = grant_get(&a, put_grant, r);
 		any = bl_get(&a, put_bl, r) || any;
 		any = fish_get(&a, put_fish, r) || any;
+		any = cluster_decisions(&a, put_decision, r) > 0 || any;
 		/* evidence of live records only, as offline: reaped soon */
 		if (any && strcmp(cmd, "explain") == 0)
 			evidence_get(&a, put_evidence, r);

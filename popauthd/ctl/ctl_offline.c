@@ -11,6 +11,7 @@
  */
 #include "ctl_offline.h"
 #include "blacklist.h"
+#include "cluster.h"
 #include "ctl.h"
 #include "evidence.h"
 #include "export.h"
@@ -114,6 +115,8 @@ struct rd {
 	void (*fn)(void *arg, const char *line);
 	void *arg;
 	size_t grants, listed, bans, fishing, found;
+	size_t outbox;     /* cluster changes waiting (status) */
+	long long last_id; /* the last cluster change applied */
 };
 
 static bool
@@ -261,6 +264,9 @@ ctl_offline_read(const struct conf *c, const char *what, const struct addr *ip,
 	    ((t = state_table(s, "fishing")) == NULL ||
 	        state_load(t, load_fish, &rd) < 0))
 		code = CTL_EX_SOFTWARE;
+	if (strcmp(what, "status") == 0 && c->cluster_database[0] != '\0' &&
+	    cluster_state_peek(s, &rd.outbox, &rd.last_id) < 0)
+		code = CTL_EX_SOFTWARE;
 	/* evidence of live records only: the daemon reaps the rest */
 	if (code == 0 && strcmp(what, "explain") == 0 && rd.found > 0 &&
 	    ((t = state_table(s, "evidence")) == NULL ||
@@ -277,6 +283,12 @@ ctl_offline_read(const struct conf *c, const char *what, const struct addr *ip,
 		stat_line(&rd, "blacklisted", "%zu", rd.listed);
 		stat_line(&rd, "bans", "%zu", rd.bans);
 		stat_line(&rd, "fishing", "%zu", rd.fishing);
+		if (c->cluster_database[0] != '\0') {
+			/* what waits to be sent when the daemon runs again */
+			stat_line(&rd, "cluster.connected", "no");
+			stat_line(&rd, "cluster.outbox", "%zu", rd.outbox);
+			stat_line(&rd, "cluster.last_id", "%lld", rd.last_id);
+		}
 	}
 	if (ip != NULL && rd.found == 0) {
 		char buf[ADDR_STRLEN];

@@ -206,6 +206,15 @@ print_show(const struct ctl_lines *l, const struct conf *c)
 		const struct export_kind *k;
 
 		n = fields(l->v[i], copy, sizeof(copy), f);
+		if (strcmp(f[0], "cluster") == 0 && n >= 5) {
+			/* who decided what (cluster.h): one line each */
+			printf("cluster: %s by node %s at %s%s\n", f[1], f[2],
+			    when(t, sizeof(t), f[3]),
+			    strcmp(f[4], "ignored") == 0
+			        ? " (ignored here: merge rules)"
+			        : "");
+			continue;
+		}
 		if ((k = export_kind_find(f[0], strlen(f[0]))) == NULL)
 			continue;
 		printf("%s%s:\n", k->parent != NULL ? "  " : "",
@@ -306,6 +315,12 @@ print_explain(const struct ctl_lines *l, const struct conf *c)
 				    "after its last hit or unban)\n",
 				    when(t1, sizeof(t1), t2));
 			}
+		} else if (strcmp(f[0], "cluster") == 0 && n >= 5) {
+			printf("  %s by cluster node %s at %s%s\n", f[1], f[2],
+			    when(t1, sizeof(t1), f[3]),
+			    strcmp(f[4], "ignored") == 0
+			        ? " (ignored here: merge rules)"
+			        : "");
 		} else if (strcmp(f[0], "fish") == 0 && n >= 5) {
 			printf("  fishing: %s unique recipients", f[2]);
 			if (c != NULL) {

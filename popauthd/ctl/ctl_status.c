@@ -8,6 +8,7 @@
 #include "ctl_status.h"
 #include "blacklist.h"
 #include "clock.h"
+#include "cluster.h"
 #include "ctl.h"
 #include "engine.h"
 #include "evidence.h"
@@ -58,6 +59,31 @@ time_t
 ctl_uptime(void)
 {
 	return (time_t)((mono_ms() - started_ms) / 1000);
+}
+
+/* ctl_status_cluster - the cluster link, when there is one */
+static void
+ctl_status_cluster(void (*fn)(void *arg, const char *line), void *arg)
+{
+	struct cluster_status cs;
+
+	cluster_status(&cs);
+	if (!cs.enabled)
+		return;
+	stat_add(fn, arg, "cluster.node", "%s", cs.node);
+	stat_add(
+	    fn, arg, "cluster.connected", "%s", cs.connected ? "yes" : "no");
+	stat_add(fn, arg, "cluster.outbox", "%zu", cs.outbox);
+	stat_add(fn, arg, "cluster.lag_ms", "%lld", cs.lag_ms);
+	stat_add(
+	    fn, arg, "cluster.last_fetch_ms_ago", "%lld", cs.since_fetch_ms);
+	stat_add(fn, arg, "cluster.last_id", "%lld", cs.last_id);
+	stat_add(fn, arg, "cluster.published", "%llu", cs.published);
+	stat_add(fn, arg, "cluster.applied", "%llu", cs.applied);
+	stat_add(fn, arg, "cluster.ignored", "%llu", cs.ignored);
+	stat_add(fn, arg, "cluster.refused", "%llu", cs.refused);
+	stat_add(fn, arg, "cluster.failures", "%llu", cs.failures);
+	stat_add(fn, arg, "cluster.last_error", "%s", cs.last_error);
 }
 
 void
@@ -118,6 +144,7 @@ ctl_status(void (*fn)(void *arg, const char *line), void *arg)
 	stat_add(fn, arg, "fishing", "%zu", fish_count());
 	stat_add(fn, arg, "evidence.ips", "%zu", evidence_count());
 	stat_add(fn, arg, "evidence.refused", "%llu", evidence_refused());
+	ctl_status_cluster(fn, arg);
 	cs = ctl_stats();
 	stat_add(fn, arg, "control.clients", "%zu", cs->clients);
 	stat_add(fn, arg, "control.evicted", "%llu", cs->evicted);

@@ -17,7 +17,9 @@
 #include "alert.h"
 #include "blacklist.h"
 #include "clock.h"
+#include "cluster.h"
 #include "durable.h"
+#include "engine_cluster.h"
 #include "grant.h"
 #include "inpos.h"
 #include "input.h"
@@ -39,7 +41,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 #define ENGINE_PERIODIC_MS   10000
@@ -58,6 +59,7 @@ static unsigned int commit_fails;
 static time_t last_reconcile, pairs_warned;
 static struct lpair *pairs; /* two-line logins */
 static struct input *input; /* whose position is stored (engine_set_input) */
+static const struct cluster_apply cl_apply = {engine_cluster_apply, NULL};
 
 const struct engine_stats *
 engine_stats(void)
@@ -116,7 +118,8 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 	if (sm_init(c, st, replay) < 0 || gt_init(c, st, replay) < 0 ||
 	    reaper_init(c, replay) < 0)
 		return -1;
-	if (evidence_init(c, st) < 0)
+	if (evidence_init(c, st) < 0 ||
+	    (!replay && cluster_start(c, st, &cl_apply) < 0))
 		return -1;
 	evidence_reap(
 	    witness_alive); /* records that expired while we were down */
@@ -278,7 +281,7 @@ engine_commit(bool all)
 	if (input != NULL)
 		inpos_note(pos, input_position(input, pos, sizeof(pos)));
 	if (!grant_dirty() && !bl_dirty() && !fish_dirty() && !sm_dirty() &&
-	    !gt_dirty() && !evidence_dirty() &&
+	    !gt_dirty() && !evidence_dirty() && !cluster_dirty() &&
 	    !(all ? inpos_dirty() : inpos_due(mono_ms()))) {
 		engine_events_durable();
 		return;
@@ -288,7 +291,7 @@ engine_commit(bool all)
 	if (state_begin(st) == 0) {
 		if (grant_sync() == 0 && bl_sync() == 0 && fish_sync() == 0 &&
 		    sm_sync() == 0 && gt_sync() == 0 && evidence_sync() == 0 &&
-		    inpos_sync() == 0) {
+		    cluster_sync() == 0 && inpos_sync() == 0) {
 			if (state_commit(st) == 0) {
 				evidence_synced();
 				grant_synced();
@@ -296,6 +299,7 @@ engine_commit(bool all)
 				fish_synced();
 				sm_synced();
 				gt_synced();
+				cluster_synced();
 				inpos_synced(mono_ms());
 				durable_note(mono_ms());
 				engine_events_durable();
@@ -338,6 +342,7 @@ engine_tick(void)
 {
 	reaper_poll();
 	gt_poll();
+	cluster_poll();
 	/*
 	 * The relay map first: a mail client sends right after its POP login,
 	 * so the grant goes to Postfix before the state commit's fsync.  A
@@ -371,22 +376,13 @@ engine_flush_all(void)
 	log_events_flush();
 }
 
-static long long
-realtime_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 long long
 engine_timeout_ms(void)
 {
 	long long t = -1, now = mono_ms();
 	time_t next = timer_next();
 	if (next >= 0) {
-		t = (long long)next * 1000 - realtime_ms();
+		t = (long long)next * 1000 - clock_now_ms();
 		if (t < 0)
 			t = 0;
 	}
@@ -409,10 +405,12 @@ engine_timeout_ms(void)
 			t = c;
 	}
 	{
-		long long a = alert_poll(cf);
+		long long a = alert_poll(cf), k = cluster_timeout_ms();
 
 		if (a >= 0 && (t < 0 || a < t))
 			t = a;
+		if (k >= 0 && (t < 0 || k < t))
+			t = k;
 	}
 	if (t < 0 || t > ENGINE_PERIODIC_MS)
 		t = ENGINE_PERIODIC_MS;
@@ -471,6 +469,7 @@ engine_reload(struct conf *c, struct ruleset *rs)
 	gt_conf(c);
 	reaper_conf(c);
 	evidence_conf(c);
+	cluster_conf(c);
 	last_reconcile = clock_now();
 	conf_free(oldc);
 	rule_free(oldrs);
@@ -490,6 +489,7 @@ engine_stop(void)
 		alert_finish(cf,
 		    replay ? alert_finish_ms(cf)
 		           : ((long long)cf->alert_timeout + 5) * 1000);
+	cluster_stop();
 	bl_fini();
 	fish_fini();
 	sm_fini();

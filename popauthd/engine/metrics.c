@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "alert.h"
 #include "blacklist.h"
+#include "cluster.h"
 #include "engine.h"
 #include "evidence.h"
 #include "fish.h"
@@ -104,6 +105,29 @@ flush_histogram(FILE *fp, const struct mapflush_stats *s)
 	fprintf(fp, "popauthd_map_flush_seconds_count %llu\n", s->flushes);
 }
 
+/* cluster - the cluster link's families, when there is one */
+static void
+cluster(FILE *fp)
+{
+	struct cluster_status cs;
+
+	cluster_status(&cs);
+	if (!cs.enabled)
+		return;
+	one(fp, "cluster_connected", "gauge",
+	    "1 while the cluster database link is up.", cs.connected ? 1 : 0);
+	one(fp, "cluster_outbox", "gauge",
+	    "Own changes not yet stored in the cluster database.", cs.outbox);
+	one(fp, "cluster_published_total", "counter",
+	    "Own changes stored in the cluster database.", cs.published);
+	one(fp, "cluster_applied_total", "counter",
+	    "Other nodes' changes applied here.", cs.applied);
+	one(fp, "cluster_refused_total", "counter",
+	    "Malformed change rows refused.", cs.refused);
+	one(fp, "cluster_failures_total", "counter",
+	    "Cluster database connects or queries that failed.", cs.failures);
+}
+
 /* body - every family, into fp */
 static void
 body(FILE *fp)
@@ -184,6 +208,7 @@ body(FILE *fp)
 	    fw_failures());
 	one(fp, "metrics_write_failures_total", "counter",
 	    "Earlier writes of this file that failed.", metrics_failed);
+	cluster(fp);
 }
 
 int

@@ -24,9 +24,8 @@
 static const struct conf *trig_cf;
 static struct whitelist *wl;
 
-/* trig_net_exempt - an IPv6 /64 holding a whitelisted or granted address */
-static bool
-trig_net_exempt(const struct addr *net)
+bool
+trigger_net_exempt(const struct addr *net)
 {
 	return whitelist_overlaps(wl, net) || grant_in_net(net);
 }
@@ -35,7 +34,7 @@ void
 trigger_conf(const struct conf *c, struct whitelist *w)
 {
 	trig_cf = c;
-	bl_set_net_exempt(trig_net_exempt);
+	bl_set_net_exempt(trigger_net_exempt);
 	if (w != NULL) {
 		whitelist_free(wl);
 		wl = w;

@@ -21,6 +21,8 @@ void trigger_conf(const struct conf *c, struct whitelist *wl);
 void trigger_event(const struct event *ev, time_t now);
 /* trigger_fini - free the whitelist */
 void trigger_fini(void);
+/* trigger_net_exempt - an IPv6 /64 holding a whitelisted or granted address */
+bool trigger_net_exempt(const struct addr *net);
 /* trigger_exempt - why ip is never listed ("whitelisted", ...), or NULL */
 const char *trigger_exempt(const struct addr *ip);
 

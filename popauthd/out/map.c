@@ -14,7 +14,7 @@
  * empties and refills it in one (a full rewrite); readers see either all of
  * a transaction or none of it, and smtpd does not restart, so nothing is
  * coalesced (map_in_place) and nothing runs in a child.  That part is here;
- * map_core.c keeps the state both kinds share (map_int.h).
+ * map_core.c keeps the state both kinds share (map_core_int.h).
  * Ownership: struct map owns its path strings; map_put copies nothing.
  * Security: keys come from addr_map_key, values from our own templates.
  */

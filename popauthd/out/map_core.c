@@ -1,5 +1,5 @@
 /*
- * map_core.c - the state every kind of table shares (see map_int.h): the
+ * map_core.c - the state every kind of table shares (see map_core_int.h): the
  * change list's reset, the change numbers a flush makes visible, and the
  * writer calls a walk or a delta makes (map_put).
  */

@@ -30,7 +30,7 @@
 
 /* every table a tracker opens: priv.c hands only these to run_as_user */
 static const char *const state_names[] = {"grants", "blacklist", "fishing",
-    "greytrap", "sendmail", "evidence", "input"};
+    "greytrap", "sendmail", "evidence", "input", "cluster"};
 
 struct state_table {
 	struct state *s;

@@ -9,6 +9,7 @@
 #include "blacklist.h"
 #include "blacklist_entry_int.h"
 #include "clock.h"
+#include "cluster.h"
 #include "fw.h"
 #include "iptab.h"
 #include "log.h"
@@ -84,6 +85,7 @@ bl_list(const struct addr *ip, time_t now, const char *host, const char *list,
 		bl_arm(e);
 		bl_changed(e, ip);
 		map_change(bl_map, ip);
+		cluster_note(CL_LISTING, ip, e->last + bl_expiry(e), reason);
 		{
 			char qh[BL_QUOTE_MAX], ql[BL_QUOTE_MAX],
 			    qr[BL_QUOTE_MAX];

@@ -86,6 +86,18 @@ void bl_admin_ban(
 bool bl_admin_unban(const struct addr *ip, time_t now);
 /* bl_delist - remove ip from the blacklist (and its ban); false if not listed */
 bool bl_delist(const struct addr *ip);
+/*
+ * bl_remote_list - cluster node (a checked name) listed ip at time at until
+ * (local clock); an ip listed here already keeps its entry; true if listed
+ */
+bool bl_remote_list(const struct addr *ip, time_t now, time_t at, time_t until,
+    const char *node, const char *reason);
+/*
+ * bl_remote_ban - cluster node banned ip until: never shortens a ban in
+ * force (the later unban wins), lists ip first when needed; true if changed
+ */
+bool bl_remote_ban(const struct addr *ip, time_t now, time_t at, time_t until,
+    const char *node, const char *reason);
 /* bl_unban_all - lift every ban in force; returns how many */
 size_t bl_unban_all(time_t now);
 /* bl_flush - remove every entry (and ban); returns how many */

@@ -9,6 +9,7 @@
 #include "blacklist.h"
 #include "blacklist_entry_int.h"
 #include "clock.h"
+#include "cluster.h"
 #include "fw.h"
 #include "iptab.h"
 #include "log.h"
@@ -109,6 +110,7 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
 		e->period_hits = e->total_hits = 1;
 		iptab_put(bl_tr.tab, e);
 		map_change(bl_map, ip);
+		cluster_note(CL_LISTING, ip, now + bl_expiry(e), reason);
 		log_event("%s [%s] has been blacklisted by RBL [%s] for reason "
 		          "[%s]",
 		    buf, bl_host(e), e->list, bl_reason(e));
@@ -125,6 +127,7 @@ bl_admin_ban(const struct addr *ip, time_t now, time_t secs, const char *reason)
 	    &e->ip, bl_scope(e), e->unban); /* also widens a port-25-only ban */
 	bl_arm(e);
 	bl_changed(e, ip);
+	cluster_note(CL_BAN, ip, e->unban, reason);
 	log_event("%s [%s] has been null-routed by the admin for %s: %s", buf,
 	    bl_host(e), dur_format(secs, dur, sizeof(dur)), reason);
 }
@@ -144,6 +147,7 @@ bl_admin_unban(const struct addr *ip, time_t now)
 	e->unban = now;
 	bl_arm(e);
 	bl_changed(e, ip);
+	cluster_note(CL_UNBAN, ip, -1, NULL);
 	log_event("%s [%s] has been released from its null-route by the admin",
 	    addr_format(ip, buf, sizeof(buf)), bl_host(e));
 	return true;
@@ -162,6 +166,73 @@ bl_delist(const struct addr *ip)
 	          "(listed by %s)",
 	    addr_format(ip, buf, sizeof(buf)), bl_host(e), e->list);
 	bl_drop(e);
+	cluster_note(CL_DELIST, ip, -1, NULL);
+	return true;
+}
+
+bool
+bl_remote_list(const struct addr *ip, time_t now, time_t at, time_t until,
+    const char *node, const char *reason)
+{
+	struct bl_entry *e = iptab_get(bl_tr.tab, ip);
+	char buf[ADDR_STRLEN];
+
+	/* listed here already: our own entry and its counts stand */
+	if (e != NULL || until <= now || !bl_make_room(now))
+		return false;
+	e = bl_new(ip, "unknown", node, reason);
+	e->unban = -1;
+	e->period_hits = e->total_hits = 1;
+	/*
+	 * last hit: when it was decided (a delist made after that beats it),
+	 * earlier if the deciding node's expiry is shorter than ours
+	 */
+	e->last = at < now ? at : now;
+	if (until - bl_expiry(e) < e->last)
+		e->last = until - bl_expiry(e);
+	e->first = e->last;
+	iptab_put(bl_tr.tab, e);
+	bl_arm(e);
+	bl_changed(e, ip);
+	map_change(bl_map, ip);
+	log_event(
+	    "%s [%s] has been blacklisted by cluster node [%s] for reason "
+	    "[%s]",
+	    addr_format(ip, buf, sizeof(buf)), bl_host(e), node, bl_reason(e));
+	return true;
+}
+
+bool
+bl_remote_ban(const struct addr *ip, time_t now, time_t at, time_t until,
+    const char *node, const char *reason)
+{
+	struct bl_entry *e = iptab_get(bl_tr.tab, ip);
+	char buf[ADDR_STRLEN], dur[64];
+	bool fresh;
+
+	if (until <= now || (e != NULL && e->banned && e->unban >= until))
+		return false; /* the later unban wins: ours already is */
+	if (e == NULL &&
+	    (!bl_remote_list(ip, now, at, until, node, reason) ||
+	        (e = iptab_get(bl_tr.tab, ip)) == NULL))
+		return false;
+	fresh = !e->banned;
+	e->unban = until;
+	e->banned = true;
+	if (fresh) {
+		e->ban_kind = BL_BAN_NULLROUTE;
+		e->bans++;
+		bl_nbans++;
+	}
+	fw_ban(&e->ip, bl_scope(e), e->unban);
+	bl_arm(e);
+	bl_changed(e, ip);
+	log_event("%s [%s] has been %s by cluster node %s for %s: %s",
+	    addr_format(ip, buf, sizeof(buf)), bl_host(e),
+	    bl_cf->firewall_backend == FW_NONE
+	        ? "banned (not null-routed: firewall_backend = none)"
+	        : "null-routed",
+	    node, dur_format(until - now, dur, sizeof(dur)), reason);
 	return true;
 }
 

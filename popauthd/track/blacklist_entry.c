@@ -1,6 +1,6 @@
 /*
  * blacklist_entry.c - the blacklist's entries: memory, table, timers and
- * records (see blacklist_int.h).
+ * records (see blacklist_entry_int.h).
  *
  * The bottom of the blacklist: blacklist_score.c, blacklist_net.c,
  * blacklist.c and blacklist_admin.c build on it, it calls none of them.

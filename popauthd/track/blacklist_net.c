@@ -1,7 +1,7 @@
 /*
  * blacklist_net.c - how the blacklist stays bounded and on when flooded.
  *
- * For blacklist.c (see blacklist_int.h).  Two rules, so that no flood can
+ * For blacklist.c (see blacklist_entry_int.h).  Two rules, so that no flood can
  * fill max_tracked_ips and switch the blacklist off:
  *  - an IPv6 /64 whose addresses keep getting listed (ipv6_prefix_listing of
  *    them within ipv6_prefix_window, counted by v6net.c) becomes one entry
@@ -16,6 +16,7 @@
  */
 #include "blacklist_entry_int.h"
 #include "blacklist_net.h"
+#include "cluster.h"
 #include "fw.h"
 #include "log.h"
 #include "util.h"
@@ -90,6 +91,7 @@ bl_net_note(const struct addr *ip, time_t now, const char *list)
 	bl_arm(e);
 	bl_changed(e, &net);
 	map_change(bl_map, &net);
+	cluster_note(CL_LISTING, &net, e->last + bl_expiry(e), reason);
 	v6net_forget(&net);
 	bl_bound.prefixes++;
 	log_event("%s has been blacklisted as one offender: %u of its "

@@ -1,5 +1,5 @@
 /*
- * blacklist_score.c - repeat scoring and bans (see blacklist_int.h).
+ * blacklist_score.c - repeat scoring and bans (see blacklist_entry_int.h).
  *
  * Scoring follows popauth 3.0.1's trigger_rbl_repeat: period hits restart at 1
  * after a quiet spell longer than 1/nullroute_freq_thresh seconds; frequency is
@@ -11,6 +11,7 @@
  * (alert.c), with the reason: the offence and its threshold.
  */
 #include "blacklist_entry_int.h"
+#include "cluster.h"
 #include "alert.h"
 #include "fw.h"
 #include "log.h"
@@ -86,6 +87,7 @@ bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
 	}
 	/* an extension too: nftables' kernel timeout must follow the unban */
 	fw_ban(&e->ip, bl_scope(e), e->unban);
+	cluster_note(CL_BAN, &e->ip, e->unban, why);
 	log_event("%s [%s] %s until %s (%s) for %s: %lu hits in %s, %lu total, "
 	          "rate = %.6f",
 	    ip, bl_host(e),

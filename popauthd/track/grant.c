@@ -9,6 +9,7 @@
  */
 #include "grant_int.h"
 #include "clock.h"
+#include "cluster.h"
 #include "iptab.h"
 #include "log.h"
 #include "rec.h"
@@ -267,8 +268,21 @@ grant_login(const struct addr *ip, const char *user, time_t now)
 			          "existing relay session from %s",
 			    who, ipbuf);
 	}
+	if (cluster_enabled() && !isnew &&
+	    g->expiry.when > now + grant_cf->popauth_expire) {
+		/*
+		 * in a cluster a grant's expiry is the latest any node gave: a
+		 * login here never shortens one (last moves with it, so a
+		 * restart computes the same expiry, as grant_set does)
+		 */
+		g->last = g->expiry.when - grant_cf->popauth_expire;
+		grant_changed(g, ip);
+		cluster_note(CL_GRANT, ip, g->expiry.when, NULL);
+		return;
+	}
 	timer_set(&g->expiry, now + grant_cf->popauth_expire, grant_expire);
 	grant_changed(g, ip);
+	cluster_note(CL_GRANT, ip, g->expiry.when, NULL);
 }
 
 void
@@ -285,6 +299,7 @@ grant_set(const struct addr *ip, const char *who, time_t now, time_t dur)
 	g->count++;
 	timer_set(&g->expiry, now + dur, grant_expire);
 	grant_changed(g, ip);
+	cluster_note(CL_GRANT, ip, now + dur, who);
 	log_event("%s has been granted relay authorization by %s",
 	    addr_format(ip, ipbuf, sizeof(ipbuf)), who);
 }
@@ -301,6 +316,7 @@ grant_revoke(const struct addr *ip)
 	grant_changed(NULL, ip);
 	grant_free(g);
 	map_change(grant_map, ip);
+	cluster_note(CL_REVOKE, ip, -1, NULL);
 	log_event("Relay authorization for %s has been revoked",
 	    addr_format(ip, ipbuf, sizeof(ipbuf)));
 	return true;

@@ -27,6 +27,12 @@ void grant_conf(const struct conf *c);
 void grant_login(const struct addr *ip, const char *user, time_t now);
 /* grant_set - grant ip until now+dur on the admin's word (popauthctl grant) */
 void grant_set(const struct addr *ip, const char *who, time_t now, time_t dur);
+/*
+ * grant_extend - grant ip until (local clock) on another node's word (who:
+ * "cluster node NAME"); never shortens a grant: true if it changed
+ */
+bool grant_extend(
+    const struct addr *ip, const char *who, time_t now, time_t until);
 /* grant_revoke - remove ip's grant at once; true if there was one */
 bool grant_revoke(const struct addr *ip);
 /* grant_active - true if ip holds a live grant */

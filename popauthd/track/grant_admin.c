@@ -224,6 +224,28 @@ grant_restore(const struct grant_info *gi, time_t now)
 	return true;
 }
 
+bool
+grant_extend(const struct addr *ip, const char *who, time_t now, time_t until)
+{
+	struct grant *g = iptab_get(grant_tr.tab, ip);
+	char ipbuf[ADDR_STRLEN], dur[64];
+	bool isnew;
+
+	if (until <= now || (g != NULL && g->expiry.when >= until))
+		return false; /* the latest expiry wins: ours already is */
+	if ((g = grant_get_or_new(ip, now, &isnew)) == NULL)
+		return false;
+	/* last is set so that last + popauth_expire == until, as grant_set */
+	g->last = until - grant_cf->popauth_expire;
+	g->count++;
+	timer_set(&g->expiry, until, grant_expire);
+	grant_changed(g, ip);
+	log_event("%s has been granted relay authorization by %s for %s",
+	    addr_format(ip, ipbuf, sizeof(ipbuf)), who,
+	    dur_format(until - now, dur, sizeof(dur)));
+	return true;
+}
+
 static void
 grant_collect_one(void *arg, void *rec)
 {

@@ -49,6 +49,8 @@ expect_bad "blacklist_code = hello"
 expect_bad 'blacklist_template = listed by $nosuch' '$nosuch'
 expect_bad "alert_smtp_server = :::::"
 expect_bad "sysadmin_email_address = not an address"
+expect_bad "cluster_database = host=/run/postgresql port" "cluster_database"
+expect_bad "cluster_node = mx1; DROP TABLE x" "cluster_node"
 
 note "-c DIRECTORY is refused, not read as an empty config"
 pa_run 10 -c "$T" --check-config

@@ -24,7 +24,8 @@ for f in usr/sbin/popauthd usr/sbin/popauthctl etc/popauthd/popauthd.conf \
 	etc/popauthd/whitelist usr/share/man/man8/popauthd.8 \
 	usr/share/man/man8/popauthctl.8 usr/share/man/man5/popauthd.conf.5 \
 	lib/systemd/system/popauthd.service lib/systemd/system/popauthd.socket \
-	etc/logrotate.d/popauthd; do
+	etc/logrotate.d/popauthd usr/share/doc/popauthd/popauthd.sql \
+	usr/share/doc/popauthd/pgsql-popauth.cf usr/share/doc/popauthd/pgsql-rbl.cf; do
 	[ -e "$R/$f" ] || fail "make install did not install /$f"
 done
 ls "$R"/etc/popauthd/rules/*.rules >/dev/null 2>&1 || fail "no rules installed"

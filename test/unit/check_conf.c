@@ -291,6 +291,11 @@ static const struct {
     {"input = FIFO\n", 1, "expected fifo, file or journal"},
     {"input = file\ninput_path = mail.log\n", 2, "input_path"},
     {"journal_directory = j\n", 1, "journal_directory"},
+    {"cluster_node = a b\n", 1, "cluster_node"},
+    {"cluster_node = x'; DROP TABLE t;--\n", 1, "cluster_node"},
+    {"cluster_database = host=/tmp port\n", 1, "cluster_database"},
+    {"cluster_database = postgresql://[::1\n", 1, "cluster_database"},
+    {"cluster_retention = 0\n", 1, "cluster_retention"},
 };
 
 START_TEST(test_cross)
@@ -319,6 +324,10 @@ static const char *const good_cases[] = {
     "input = journal\njournal_directory = /var/log/journal\n",
     "input = journal\n",
     "input = file\ninput_path = /var/log/mail.log\n",
+    "cluster_database = host=/run/postgresql dbname=popauthd\n"
+    "cluster_node = mx-1.example.org\n",
+    "cluster_database = postgresql://popauthd@db.example.org/popauthd\n",
+    "cluster_retention = 2d\n",
 };
 
 START_TEST(test_good_values)
