@@ -26,12 +26,11 @@ struct fifo {
 	dev_t dev;
 	ino_t ino;
 	struct linebuf lb;
-	char *spool_dir;  /* fifo_spool: the spool lives here */
-	struct spool *sp; /* from fifo_resume on */
-	bool pending;     /* the last read stopped at its budget */
-	bool skip_old;    /* a spool of unknown age: skip lines before cutoff */
-	time_t back, cutoff;
-	struct logline_year yr;
+	char *spool_dir;          /* fifo_spool: the spool lives here */
+	struct spool *sp;         /* from fifo_resume on */
+	bool pending;             /* the last read stopped at its budget */
+	time_t back;              /* a first start reads back this far */
+	struct logline_skip skip; /* lines before the cut-off */
 };
 
 /* the line callback with its owner, for fifo_give */
@@ -173,14 +172,8 @@ fifo_give(void *cbp, char *line, size_t len)
 {
 	struct fifo_cb *cb = cbp;
 	struct fifo *f = cb->f;
-	struct logline ll;
-
-	if (f->skip_old) {
-		if (logline_parse(line, len, &ll, &f->yr) < 0 || ll.when == 0 ||
-		    ll.when < f->cutoff)
-			return;
-		f->skip_old = false;
-	}
+	if (logline_skip_old(&f->skip, line, len))
+		return;
 	cb->fn(cb->arg, line, len);
 }
 
@@ -211,7 +204,7 @@ fifo_read(struct fifo *f, size_t budget, fifo_line_fn *fn, void *arg)
 		if (n == 0)
 			return any ? 1 : 0;
 		if (fresh)
-			f->skip_old = false; /* new bytes: as without a spool */
+			f->skip.on = false; /* new bytes: as without a spool */
 		any = true;
 		got += (size_t)n;
 		used = linebuf_add(&f->lb, (size_t)n, fifo_give, &cb);
@@ -267,10 +260,9 @@ fifo_resume(struct fifo *f, const void *pos, size_t len)
 		return -1;
 	linebuf_reset(&f->lb);
 	f->pending = true; /* the spool's rest, if any */
-	f->skip_old = whole;
-	f->cutoff = time(NULL) - f->back;
-	memset(&f->yr, 0, sizeof(f->yr));
-	f->yr.last_mon = -1;
+	f->skip.on = false;
+	if (whole)
+		logline_skip_from(&f->skip, time(NULL) - f->back);
 	return 0;
 }
 

@@ -34,11 +34,10 @@ struct file {
 	ino_t ino;         /* of fd */
 	off_t off;         /* after the last complete line consumed */
 	struct linebuf lb; /* the file holds its bytes from off on */
-	bool skip_old;     /* first start: lines before cutoff are skipped */
-	time_t back, cutoff;
-	struct logline_year yr;
-	bool moved;   /* off, dev or ino changed since the resume */
-	bool pending; /* more may be there: read again */
+	time_t back;       /* a first start reads back this far */
+	struct logline_skip skip; /* lines before the cut-off */
+	bool moved;               /* off, dev or ino changed since the resume */
+	bool pending;             /* more may be there: read again */
 };
 
 /* the line callback with its owner, for file_give */
@@ -182,14 +181,8 @@ file_give(void *cbp, char *line, size_t len)
 {
 	struct file_cb *cb = cbp;
 	struct file *f = cb->f;
-	struct logline ll;
-
-	if (f->skip_old) {
-		if (logline_parse(line, len, &ll, &f->yr) < 0 || ll.when == 0 ||
-		    ll.when < f->cutoff)
-			return;
-		f->skip_old = false;
-	}
+	if (logline_skip_old(&f->skip, line, len))
+		return;
 	cb->fn(cb->arg, line, len);
 }
 
@@ -295,13 +288,10 @@ file_resume(struct file *f, const void *pos, size_t len)
 	int fd;
 
 	f->pending = true;
-	f->skip_old = false;
+	f->skip.on = false;
 	if (len == 0 || len >= sizeof(text)) {
 		/* first start: lines older than popauth_expire do nothing */
-		f->skip_old = true;
-		f->cutoff = time(NULL) - f->back;
-		memset(&f->yr, 0, sizeof(f->yr));
-		f->yr.last_mon = -1;
+		logline_skip_from(&f->skip, time(NULL) - f->back);
 		file_at(f, f->path, 0);
 		f->moved = false;
 		return 0;

@@ -413,3 +413,26 @@ logline_parse(
 	}
 	return 0;
 }
+
+void
+logline_skip_from(struct logline_skip *s, time_t cutoff)
+{
+	memset(s, 0, sizeof(*s));
+	s->on = true;
+	s->cutoff = cutoff;
+	s->yr.last_mon = -1;
+}
+
+bool
+logline_skip_old(struct logline_skip *s, const char *line, size_t len)
+{
+	struct logline ll;
+
+	if (!s->on)
+		return false;
+	if (logline_parse(line, len, &ll, &s->yr) < 0 || ll.when == 0 ||
+	    ll.when < s->cutoff)
+		return true;
+	s->on = false;
+	return false;
+}

@@ -44,4 +44,19 @@ struct logline_year {
 int logline_parse(
     const char *line, size_t len, struct logline *ll, struct logline_year *yr);
 
+/*
+ * logline_skip - a first start's cut-off (file.c, fifo.c's spool): lines
+ * stamped before cutoff are skipped until the first one at or after it
+ */
+struct logline_skip {
+	bool on;
+	time_t cutoff;
+	struct logline_year yr;
+};
+
+/* logline_skip_from - skip lines stamped before cutoff from now on */
+void logline_skip_from(struct logline_skip *s, time_t cutoff);
+/* logline_skip_old - true: skip line (old, or no stamp while skipping) */
+bool logline_skip_old(struct logline_skip *s, const char *line, size_t len);
+
 #endif
