@@ -3,7 +3,7 @@
  * it, then wait until the daemon has read every line; for bench/run's live
  * FIFO row.
  *
- *   fifowrite -f FIFO -i FILE [-b BYTES] [-P PIPE_SIZE] [-r LINES_PER_S]
+ *   fifowrite -f FIFO -i FILE [-1] [-b BYTES] [-P PIPE_SIZE] [-r LINES_PER_S]
  *             [-d PID -l LOG_FILE -e LINES] [-w TIMEOUT_S]
  *
  * Writes FILE into FIFO with write(2) calls of BYTES (default 1 MiB; a write
@@ -11,7 +11,10 @@
  * never the bottleneck).  -P sets the pipe's capacity with F_SETPIPE_SZ
  * (default: leave the kernel's 64 KiB, what rsyslog gets).  -r paces the
  * writer instead: whole lines, LINES_PER_S a second in batches every 10 ms
- * (background load for the latency rows; SIGTERM ends it).  With -d/-l/-e it
+ * (background load for the latency rows; SIGTERM ends it).  -1 writes one
+ * line per write(2), as a syslog daemon does, as fast as it can.  FIFO may
+ * also be a regular file (input = file): it is appended to (O_APPEND).
+ * With -d/-l/-e it
  * then sends SIGUSR1 to PID every 2 ms and reads the new part of LOG_FILE for
  * popauthd's status line ("status: N lines read, M matched, ..." or, since
  * popauthctl, "status: ..., lines=N, matched=M, ..."), until N reaches LINES.  Output, one line:
@@ -37,7 +40,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: fifowrite -f FIFO -i FILE [-b BYTES] "
+	fprintf(stderr, "usage: fifowrite -f FIFO -i FILE [-1] [-b BYTES] "
 			"[-P PIPE_SIZE] [-r LINES_PER_S] [-d PID -l LOG -e LINES] "
 			"[-w TIMEOUT_S]\n");
 	exit(64);
@@ -166,11 +169,16 @@ main(int argc, char **argv)
 	off_t off = 0;
 	double t0, tw, td = -1;
 	long long total = 0;
+	unsigned long long lines_out = 0;
+	bool per_line = false;
 	int ch, fd, ifd, lfd = -1;
 	struct stat st;
 
-	while ((ch = getopt(argc, argv, "f:i:b:P:r:d:l:e:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "1f:i:b:P:r:d:l:e:w:")) != -1) {
 		switch (ch) {
+		case '1':
+			per_line = true;
+			break;
 		case 'f':
 			fifo = optarg;
 			break;
@@ -206,7 +214,7 @@ main(int argc, char **argv)
 	    ((pid != 0) != (logf != NULL) || (pid != 0) != (expect >= 0)))
 		usage();
 	if ((ifd = open(in, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    (fd = open(fifo, O_WRONLY | O_CLOEXEC)) < 0) {
+	    (fd = open(fifo, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "fifowrite: %s\n", strerror(errno));
 		return 74;
 	}
@@ -238,8 +246,27 @@ main(int argc, char **argv)
 		}
 		if (n == 0)
 			break;
+		if (per_line) {
+			/* whole lines, one write each; a partial one waits */
+			char *nl = memrchr(buf, '\n', (size_t)n);
+			ssize_t keep = nl != NULL ? n - (nl + 1 - buf) : 0;
+
+			if (keep > 0 && lseek(ifd, -keep, SEEK_CUR) < 0)
+				return 74;
+			n -= keep;
+		}
 		while (w < n) {
-			ssize_t m = write(fd, buf + w, (size_t)(n - w));
+			size_t len = (size_t)(n - w);
+			ssize_t m;
+
+			if (per_line) {
+				char *nl = memchr(buf + w, '\n', len);
+
+				if (nl != NULL)
+					len = (size_t)(nl + 1 - (buf + w));
+				lines_out++;
+			}
+			m = write(fd, buf + w, len);
 
 			if (m < 0) {
 				if (errno == EINTR)
@@ -272,8 +299,8 @@ main(int argc, char **argv)
 		}
 	}
 	printf("bytes=%lld write_s=%.3f drained_s=%.3f lines_read=%llu "
-	       "matched=%llu\n",
-	    total, tw, td, lines, matched);
+	       "matched=%llu writes=%llu\n",
+	    total, tw, td, lines, matched, per_line ? lines_out : 0);
 	free(buf);
 	close(fd);
 	close(ifd);
