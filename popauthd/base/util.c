@@ -238,22 +238,30 @@ utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
-const char *
-log_escape(char *buf, size_t size, const char *s, size_t n)
+size_t
+log_escape_len(char *buf, size_t size, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, o = 0;
 
 	if (size == 0)
-		return buf;
+		return 0;
 	while (i < n) {
-		size_t u;
+		size_t u, j = i;
 
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
-			if (o + 1 >= size)
-				break;
-			buf[o++] = (char)p[i++];
-		} else if (p[i] >= 0x80 && (u = utf8_len(p + i, n - i)) > 0) {
+		/* a run of plain bytes: one copy (most lines are all plain) */
+		while (j < n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '\\')
+			j++;
+		if (j > i) {
+			u = j - i < size - 1 - o ? j - i : size - 1 - o;
+			memcpy(buf + o, p + i, u);
+			o += u;
+			i += u;
+			if (i < j)
+				break; /* buf is full */
+			continue;
+		}
+		if (p[i] >= 0x80 && (u = utf8_len(p + i, n - i)) > 0) {
 			if (o + u >= size)
 				break;
 			memcpy(buf + o, p + i, u);
@@ -267,6 +275,13 @@ log_escape(char *buf, size_t size, const char *s, size_t n)
 		}
 	}
 	buf[o] = '\0';
+	return o;
+}
+
+const char *
+log_escape(char *buf, size_t size, const char *s, size_t n)
+{
+	log_escape_len(buf, size, s, n);
 	return buf;
 }
 

@@ -52,6 +52,8 @@ const char *dur_format(time_t secs, char *buf, size_t size);
  * invalid UTF-8, backslash) becomes \ooo.  Always NUL-terminates; truncates.
  */
 const char *log_escape(char *buf, size_t size, const char *s, size_t n);
+/* log_escape_len - log_escape, returning the length written (no strlen) */
+size_t log_escape_len(char *buf, size_t size, const char *s, size_t n);
 /*
  * log_quote - s (already log_escape'd) as a bare log line field: unchanged
  * when it holds none of  space " < > [ ]  (so "alice@example.org" reads as

@@ -40,8 +40,8 @@ snap_bl(void *arg, const struct bl_info *bi)
 	w->total_hits = bi->total_hits;
 	w->bans = bi->bans;
 	w->freq = bi->freq;
-	snprintf(w->list, sizeof(w->list), "%s", bi->list);
-	snprintf(w->reason, sizeof(w->reason), "%s", bi->reason);
+	w->list = bi->list;
+	w->reason = bi->reason;
 }
 
 static void

@@ -23,7 +23,8 @@ struct witness {
 	time_t expires, unban, alerted;
 	unsigned long logins, total_hits, bans, unique;
 	double freq;
-	char list[64], reason[128];
+	/* borrowed from the blacklist until its next call: read at once */
+	const char *list, *reason;
 };
 
 /* witness_before - snapshot of ip's records (ip NULL: the event has none) */

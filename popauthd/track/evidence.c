@@ -225,7 +225,7 @@ evidence_conf(const struct conf *c)
 static size_t
 esc(char *buf, size_t size, const char *s, size_t len)
 {
-	return strlen(log_escape(buf, size, s, len));
+	return log_escape_len(buf, size, s, len);
 }
 
 void
