@@ -29,9 +29,12 @@ split -n l/"$ROUNDS" -d "$T/stream" "$T/chunk."
 # so the last line of a killed daemon may be cut short ("...session from 10").
 check_logged() {
 	local missing=0
-	grep -aoE 'popauthd\[[0-9]+\]: u[0-9]+ has authenticated a new relay session from [0-9.]+$' "$LOG" |
+	# grep's $ also matches at the end of a file whose last line has no
+	# newline: keep the whole lines only
+	perl -ne 'print if /\n\z/' "$LOG" >"$T/whole.log"
+	grep -aoE 'popauthd\[[0-9]+\]: u[0-9]+ has authenticated a new relay session from [0-9.]+$' "$T/whole.log" |
 		awk '{print $NF}' | sort -u >"$T/granted"
-	grep -aoE 'popauthd\[[0-9]+\]: [0-9.]+ \[unknown\] has been blacklisted by RBL \[zen\.spamhaus\.org\] for reason \[r[0-9]+\]$' "$LOG" |
+	grep -aoE 'popauthd\[[0-9]+\]: [0-9.]+ \[unknown\] has been blacklisted by RBL \[zen\.spamhaus\.org\] for reason \[r[0-9]+\]$' "$T/whole.log" |
 		awk '{print $2}' | sort -u >"$T/listed"
 	postmap -c "$PFDIR" -s "$MAPTYPE:$MAPDIR/popauth_checks" | awk '{print $1}' | sort -u >"$T/m1"
 	postmap -c "$PFDIR" -s "$MAPTYPE:$MAPDIR/rbl_checks" | awk '{print $1}' | sort -u >"$T/m2"
