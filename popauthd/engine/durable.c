@@ -10,7 +10,6 @@ static struct state *st;
 static struct map *maps[2];
 static bool pending;
 static long long since; /* the first change not yet synced (mono ms) */
-static unsigned long long rounds;
 
 void
 durable_init(struct state *s, struct map *relay, struct map *bl)
@@ -43,7 +42,6 @@ durable_sync(void)
 		return;
 	/* each call logs its own failure; the next change tries again */
 	pending = false;
-	rounds++;
 	state_sync(st);
 	map_sync(maps[0]);
 	map_sync(maps[1]);
@@ -54,10 +52,4 @@ durable_poll(long long now, bool idle)
 {
 	if (pending && (idle || now - since >= DURABLE_MAX_MS))
 		durable_sync();
-}
-
-unsigned long long
-durable_count(void)
-{
-	return rounds;
 }

@@ -32,7 +32,5 @@ bool durable_pending(void);
 void durable_poll(long long now, bool idle);
 /* durable_sync - sync now if a change waits (stop, flush) */
 void durable_sync(void);
-/* durable_count - fsync rounds so far (status) */
-unsigned long long durable_count(void);
 
 #endif

@@ -356,8 +356,6 @@ engine_tick(void)
 	if (replay)
 		return; /* maps are written once, at the end of the replay */
 	mapflush_run(MAPFLUSH_BL, false);
-	if (mapflush_wrote() && map_in_place(relay_map))
-		durable_note(mono_ms());
 	durable_poll(mono_ms(), false);
 }
 
@@ -369,8 +367,6 @@ engine_flush_all(void)
 	engine_commit(true);
 	mapflush_run(MAPFLUSH_RELAY, true);
 	mapflush_run(MAPFLUSH_BL, true);
-	if (mapflush_wrote() && map_in_place(relay_map))
-		durable_note(mono_ms());
 	durable_sync();
 	/* what a table could not take stays in state; say it now anyway */
 	log_events_flush();

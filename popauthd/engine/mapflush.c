@@ -3,6 +3,7 @@
  */
 #include "mapflush.h"
 #include "blacklist.h"
+#include "durable.h"
 #include "grant.h"
 #include "log.h"
 #include "map.h"
@@ -25,7 +26,6 @@ struct mapflush {
 
 static struct mapflush tables[2];
 static long long delay;
-static bool wrote;
 static struct mapflush_stats stats;
 
 void
@@ -36,7 +36,6 @@ mapflush_init(struct map *relay, struct map *bl, long long delay_ms)
 	tables[MAPFLUSH_BL] =
 	    (struct mapflush){.m = bl, .walk = bl_map_walk, .count = bl_count};
 	delay = delay_ms;
-	wrote = false;
 }
 
 void
@@ -57,15 +56,6 @@ mapflush_ready(void *arg, unsigned long long relay, unsigned long long bl)
 	UNUSED(arg);
 	return map_holds(tables[MAPFLUSH_RELAY].m, relay) &&
 	    map_holds(tables[MAPFLUSH_BL].m, bl);
-}
-
-bool
-mapflush_wrote(void)
-{
-	bool w = wrote;
-
-	wrote = false;
-	return w;
 }
 
 /* mono_secs - a monotonic clock fine enough to time a map write */
@@ -99,7 +89,9 @@ mapflush_done(struct mapflush *t, int rc, long long now)
 	if (rc < 0)
 		stats.failures++;
 	if (rc > 0) {
-		wrote = true;
+		/* an in-place table's write waits for its fsync (group commit) */
+		if (map_in_place(t->m))
+			durable_note(now);
 		log_events_release(mapflush_ready, NULL);
 		if (t->fails > 0)
 			log_info("%s: written again after %u failed attempts",

@@ -43,8 +43,6 @@ void mapflush_conf(long long delay_ms);
 void mapflush_run(int i, bool force);
 /* mapflush_due - ms until a table is due (0: now), or -1: none waiting */
 long long mapflush_due(long long now);
-/* mapflush_wrote - a table write happened since the last call (durable.c) */
-bool mapflush_wrote(void);
 /* mapflush_ready - log_ready_fn: both tables hold the changes tagged */
 bool mapflush_ready(void *arg, unsigned long long relay, unsigned long long bl);
 /* mapflush_stats - the counters (metrics) */

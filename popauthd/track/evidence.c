@@ -221,13 +221,6 @@ evidence_conf(const struct conf *c)
 	ev_cf = c;
 }
 
-/* esc - s (len bytes) escaped into buf, cut to size - 1; its length */
-static size_t
-esc(char *buf, size_t size, const char *s, size_t len)
-{
-	return log_escape_len(buf, size, s, len);
-}
-
 void
 evidence_add(const struct addr *ip, time_t when, const char *rule,
     const char *event, const char *outcome, const char *line, size_t len)
@@ -260,10 +253,10 @@ evidence_add(const struct addr *ip, time_t when, const char *rule,
 		blk = drop_oldest(e);
 	}
 	room(e);
-	n[0] = esc(r, sizeof(r), rule, strlen(rule));
-	n[1] = esc(ev, sizeof(ev), event, strlen(event));
-	n[2] = esc(out, sizeof(out), outcome, strlen(outcome));
-	n[3] = esc(ln, sizeof(ln), line, len);
+	n[0] = log_escape_len(r, sizeof(r), rule, strlen(rule));
+	n[1] = log_escape_len(ev, sizeof(ev), event, strlen(event));
+	n[2] = log_escape_len(out, sizeof(out), outcome, strlen(outcome));
+	n[3] = log_escape_len(ln, sizeof(ln), line, len);
 	e->v[e->n].when = when;
 	line_set(&e->v[e->n], blk, f, n);
 	e->n++;
