@@ -12,6 +12,12 @@
  * with DB_PRIVATE, but db_recover or db_stat run by hand leave region files);
  * state_own_file() names them for priv.c, which hands nothing else to
  * run_as_user.
+ *
+ * DB_PRIVATE also means one process only: a second one (a --replay or an
+ * offline popauthctl beside the daemon) would write over the first one's
+ * cached pages and wreck the tables.  state_open therefore holds an flock
+ * on data_directory/lock for as long as the state is open; forked children
+ * close their copy (pthread_atfork), so only a live owner keeps it.
  */
 #include "state.h"
 #include "log.h"
@@ -19,14 +25,19 @@
 
 #include <db.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define STATE_MAX_TABLES 8
 #define STATE_LOG_DIGITS 10 /* log.0000000001 */
+#define STATE_LOCK       "lock"
 
 /* every table a tracker opens: priv.c hands only these to run_as_user */
 static const char *const state_names[] = {"grants", "blacklist", "fishing",
@@ -42,11 +53,52 @@ struct state {
 	DB_ENV *env;
 	DB_TXN *txn;
 	char *dir;
+	bool bulk; /* a replay: bulk-optimised transactions */
+	int lockfd;
 	struct state_table tables[STATE_MAX_TABLES];
 	size_t ntables;
 };
 
 static unsigned int bdb_msgs;
+static int lock_fd = -1; /* the open state's lock, closed in forked children */
+
+static void
+state_forked(void)
+{
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
+}
+
+/* state_lock - hold DIR/lock; its fd, or -1 (logged) when another has it */
+static int
+state_lock(const char *dir)
+{
+	static bool hooked;
+	char path[4096];
+	int fd;
+
+	if (!hooked && pthread_atfork(NULL, NULL, state_forked) == 0)
+		hooked = true;
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_LOCK);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			log_error("%s: the state is in use by another popauthd "
+			          "(the daemon, a --replay or an offline "
+			          "popauthctl); one process at a time",
+			    dir);
+		else
+			log_error("%s: flock: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 /* state_errcall - Berkeley DB's own messages into our log, a few at most */
 static void
@@ -74,9 +126,15 @@ state_open(const char *dir, bool bulk)
 		return NULL;
 	}
 	s = xcalloc(1, sizeof(*s));
+	if ((s->lockfd = state_lock(dir)) < 0) {
+		free(s);
+		return NULL;
+	}
 	s->dir = xstrdup(dir);
+	s->bulk = bulk;
 	if ((rc = db_env_create(&s->env, 0)) != 0) {
 		log_error("%s: db_env_create: %s", dir, db_strerror(rc));
+		close(s->lockfd);
 		free(s->dir);
 		free(s);
 		return NULL;
@@ -109,10 +167,12 @@ state_open(const char *dir, bool bulk)
 		          "directory away to start with an empty state)",
 		    dir, db_strerror(rc));
 		s->env->close(s->env, 0);
+		close(s->lockfd);
 		free(s->dir);
 		free(s);
 		return NULL;
 	}
+	lock_fd = s->lockfd;
 	return s;
 }
 
@@ -131,6 +191,9 @@ state_close(struct state *s)
 		free(s->tables[i].name);
 	}
 	s->env->close(s->env, 0);
+	if (lock_fd == s->lockfd)
+		lock_fd = -1;
+	close(s->lockfd); /* the last: the tables are closed */
 	free(s->dir);
 	free(s);
 }
@@ -161,6 +224,8 @@ state_own_file(const char *name)
 				return false;
 		return true;
 	}
+	if (strcmp(name, STATE_LOCK) == 0)
+		return true;
 	return n > 3 && strcmp(name + n - 3, ".db") == 0 &&
 	    known_table(name, n - 3);
 }
@@ -184,6 +249,12 @@ state_table(struct state *s, const char *name)
 		    "%s/%s: db_create: %s", s->dir, file, db_strerror(rc));
 		return NULL;
 	}
+	/*
+	 * A new table gets 16 KiB pages: an address's evidence (1-3 KiB) then
+	 * fits on the page instead of an overflow chain (a table that exists
+	 * keeps its page size).
+	 */
+	t->db->set_pagesize(t->db, 16384);
 	rc = t->db->open(t->db, NULL, file, NULL, DB_BTREE,
 	    DB_CREATE | DB_AUTO_COMMIT, 0600);
 	if (rc != 0) {
@@ -238,7 +309,13 @@ state_begin(struct state *s)
 
 	if (s->txn != NULL)
 		return 0;
-	if ((rc = s->env->txn_begin(s->env, NULL, &s->txn, 0)) != 0) {
+	/*
+	 * A replay's transactions insert many new records: DB_TXN_BULK logs
+	 * new pages' allocation, not their contents, and flushes them at the
+	 * commit (no roll-forward needed, so still safe against a kill -9).
+	 */
+	if ((rc = s->env->txn_begin(
+	         s->env, NULL, &s->txn, s->bulk ? DB_TXN_BULK : 0)) != 0) {
 		log_warn("%s: txn_begin: %s", s->dir, db_strerror(rc));
 		s->txn = NULL;
 		return -1;

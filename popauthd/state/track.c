@@ -9,6 +9,7 @@
 #include "util.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static bool *
 dirty_flag(const struct track *t, void *rec)
@@ -56,12 +57,26 @@ track_pending(const struct track *t)
 	return t->n > 0;
 }
 
+static int
+key_order(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct addr));
+}
+
 int
 track_sync(struct track *t)
 {
 	static struct rec_buf w;
 	uint8_t key[REC_KEYLEN];
 	size_t i;
+
+	/*
+	 * In key order (struct addr is the key's bytes): a btree filled left
+	 * to right splits far less, and splits log whole pages.
+	 */
+	_Static_assert(sizeof(struct addr) == REC_KEYLEN, "key is the addr");
+	if (t->n > 16)
+		qsort(t->changed, t->n, sizeof(*t->changed), key_order);
 
 	for (i = 0; i < t->n; i++) {
 		void *rec = iptab_get(t->tab, &t->changed[i]);
