@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "priv.h"
 #include "prochelper.h"
+#include "replay.h"
 #include "rule.h"
 #include "util.h"
 #include "whitelist.h"
@@ -263,25 +264,6 @@ run_test(const struct conf *c, struct ruleset *rs, const char *name)
 	return rc < 0 ? 1 : 0;
 }
 
-/*
- * A replay commits once per MAIN_REPLAY_CHUNK of input: each record an
- * address changed is written once per commit, not once per few MiB.  Its
- * tables are written at the end, so its event lines tell what the log's
- * lines did, not what Postfix sees: past MAIN_REPLAY_HELD they go out
- * before the commit rather than pile up.
- */
-#define MAIN_REPLAY_CHUNK (256 << 20)
-#define MAIN_REPLAY_HELD  (8 << 20)
-
-static void
-replay_line(void *arg, char *line, size_t len)
-{
-	UNUSED(arg);
-	engine_line(line, len);
-	if (log_events_held() > MAIN_REPLAY_HELD)
-		log_events_flush();
-}
-
 /* run_replay - --replay: the log's own clock; maps as at the last line */
 static int
 run_replay(struct conf *c, struct ruleset *rs, const char *name)
@@ -293,9 +275,7 @@ run_replay(struct conf *c, struct ruleset *rs, const char *name)
 	if (engine_start(c, rs, true) < 0)
 		return EX_SOFTWARE;
 	in = open_log(name);
-	while ((rc = input_read(in, MAIN_REPLAY_CHUNK, replay_line, NULL)) > 0)
-		engine_tick();
-	input_finish(in, replay_line, NULL);
+	rc = replay_run(in);
 	input_close(in);
 	engine_stop();
 	return rc < 0 ? 1 : 0;

@@ -6,16 +6,21 @@
  */
 #include "clock.h"
 
+#include <stdatomic.h>
 #include <sys/time.h>
 
 static bool replay;
-static time_t replay_now;
+/* atomic: a replay's scanner thread may stamp a warning (log.c) */
+static _Atomic time_t replay_now;
+
+#define NOW()      atomic_load_explicit(&replay_now, memory_order_relaxed)
+#define SET_NOW(t) atomic_store_explicit(&replay_now, (t), memory_order_relaxed)
 static time_t offset; /* tests: a host whose clock is off */
 
 time_t
 clock_now(void)
 {
-	return replay ? replay_now : time(NULL) + offset;
+	return replay ? NOW() : time(NULL) + offset;
 }
 
 long long
@@ -24,7 +29,7 @@ clock_now_ms(void)
 	struct timeval tv;
 
 	if (replay)
-		return (long long)replay_now * 1000;
+		return (long long)NOW() * 1000;
 	gettimeofday(&tv, NULL);
 	return ((long long)tv.tv_sec + offset) * 1000 + tv.tv_usec / 1000;
 }
@@ -39,14 +44,14 @@ void
 clock_set_replay(time_t t)
 {
 	replay = true;
-	replay_now = t;
+	SET_NOW(t);
 }
 
 void
 clock_advance(time_t t)
 {
-	if (replay && t > replay_now)
-		replay_now = t;
+	if (replay && t > NOW())
+		SET_NOW(t);
 }
 
 bool

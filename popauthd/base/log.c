@@ -7,6 +7,10 @@
  * state commit that makes them true; the engine then seals them with two tags
  * (the map changes they need) and releases sealed segments, in order, once
  * the tables Postfix reads hold those changes.
+ *
+ * A replay's scanner thread (engine/replay.c) may warn while the main thread
+ * logs: one mutex guards the sinks and the held lines (recursive, since
+ * a flush can start inside a hold).
  */
 #include "log.h"
 #include "clock.h"
@@ -41,6 +45,11 @@ static size_t nsegs;
 static char last_error[256];
 
 static void log_hold(const char *buf, size_t len);
+static void events_flush(void);
+
+static pthread_mutex_t log_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+#define LOCK()   pthread_mutex_lock(&log_mu)
+#define UNLOCK() pthread_mutex_unlock(&log_mu)
 
 /* " popauthd[PID]: ", made once per process (getpid is a system call) */
 static char tag[48];
@@ -49,7 +58,12 @@ static size_t tag_len;
 static void
 log_forked(void)
 {
+	static const pthread_mutex_t fresh =
+	    PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
 	tag_len = 0;
+	/* the parent's other thread may have held it at the fork */
+	memcpy(&log_mu, &fresh, sizeof(log_mu));
 }
 
 int
@@ -156,9 +170,11 @@ log_emit(int prio, const char *level, const char *fmt, va_list ap)
 	int saved = errno;
 
 	len = log_format(buf, sizeof(buf), level, fmt, ap);
+	LOCK();
 	if (prio > LOG_WARNING && (log_batch || held_len > 0)) {
 		/* behind the held event lines, so the log keeps its order */
 		log_hold(buf, len);
+		UNLOCK();
 		errno = saved;
 		return;
 	}
@@ -187,6 +203,7 @@ log_emit(int prio, const char *level, const char *fmt, va_list ap)
 		syslog(prio, "%.*s", (int)(len - 1 - (size_t)(msg + 3 - buf)),
 		    msg + 3);
 	}
+	UNLOCK();
 	errno = saved;
 }
 
@@ -253,7 +270,9 @@ log_event(const char *fmt, ...)
 	va_start(ap, fmt);
 	len = log_format(buf, sizeof(buf), "", fmt, ap);
 	va_end(ap);
+	LOCK();
 	log_hold(buf, len);
+	UNLOCK();
 }
 
 static void
@@ -273,7 +292,7 @@ log_hold(const char *buf, size_t len)
 		if (log_fd >= 0 && write(log_fd, note, sizeof(note) - 1) < 0) {
 			/* nowhere better to say it */
 		}
-		log_events_flush();
+		events_flush();
 	}
 	if (held_len + len + 1 > held_size) {
 		held_size = held_size ? held_size * 2 : 16384;
@@ -297,6 +316,14 @@ log_hold(const char *buf, size_t len)
 
 void
 log_events_flush(void)
+{
+	LOCK();
+	events_flush();
+	UNLOCK();
+}
+
+static void
+events_flush(void)
 {
 	size_t off = 0;
 
@@ -328,7 +355,7 @@ log_write_held(size_t n)
 	size_t rest = held_len - n, i, k;
 
 	held_len = n;
-	log_events_flush();
+	events_flush();
 	if (rest > 0)
 		memmove(held, held + n, rest);
 	held_len = rest;
@@ -344,21 +371,27 @@ log_write_held(size_t n)
 void
 log_events_seal(unsigned long long tag0, unsigned long long tag1)
 {
-	size_t start = nsegs > 0 ? segs[nsegs - 1].end : 0;
+	size_t start;
 
-	if (held_len == start)
+	LOCK();
+	start = nsegs > 0 ? segs[nsegs - 1].end : 0;
+	if (held_len == start) {
+		UNLOCK();
 		return;
+	}
 	if (nsegs == LOG_SEGS_MAX) {
 		/* merge into the newest: it waits for the larger tags */
 		segs[nsegs - 1].end = held_len;
 		segs[nsegs - 1].tag[0] = tag0;
 		segs[nsegs - 1].tag[1] = tag1;
+		UNLOCK();
 		return;
 	}
 	segs[nsegs].end = held_len;
 	segs[nsegs].tag[0] = tag0;
 	segs[nsegs].tag[1] = tag1;
 	nsegs++;
+	UNLOCK();
 }
 
 void
@@ -366,29 +399,41 @@ log_events_release(log_ready_fn *ready, void *arg)
 {
 	size_t i = 0;
 
+	LOCK();
 	while (i < nsegs && ready(arg, segs[i].tag[0], segs[i].tag[1]))
 		i++;
 	if (i > 0)
 		log_write_held(segs[i - 1].end);
+	UNLOCK();
 }
 
 size_t
 log_events_held(void)
 {
-	return held_len;
+	size_t n;
+
+	LOCK();
+	n = held_len;
+	UNLOCK();
+	return n;
 }
 
 bool
 log_events_waiting(void)
 {
-	return nsegs > 0;
+	bool w;
+
+	LOCK();
+	w = nsegs > 0;
+	UNLOCK();
+	return w;
 }
 
 void
 log_events_drop(void)
 {
-	size_t sealed = nsegs > 0 ? segs[nsegs - 1].end : 0;
-
+	LOCK();
 	/* only the lines of the failed commit: sealed ones are durable */
-	held_len = sealed;
+	held_len = nsegs > 0 ? segs[nsegs - 1].end : 0;
+	UNLOCK();
 }

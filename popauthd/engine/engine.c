@@ -198,35 +198,60 @@ engine_pair(const struct event *ev, const char *user, time_t now)
 }
 
 void
+engine_scan(char *line, size_t len, struct engine_scan *sc)
+{
+	sc->parsed =
+	    logline_parse(line, len, &sc->ll, replay ? &year : NULL) >= 0;
+	sc->matched = sc->parsed && rule_match(rules, &sc->ll, &sc->ev);
+}
+
+void
+engine_count(unsigned long long lines, unsigned long long unparsed)
+{
+	stats.lines += lines;
+	stats.unparsed += unparsed;
+}
+
+void
 engine_line(char *line, size_t len)
 {
-	struct logline ll;
-	struct event ev;
+	struct engine_scan sc;
+
+	engine_scan(line, len, &sc);
+	engine_apply(&sc, line, len);
+}
+
+void
+engine_apply(struct engine_scan *sc, const char *line, size_t len)
+{
+	const struct logline *ll = &sc->ll;
+	struct event *ev = &sc->ev;
 	struct witness before;
 	char user[256];
 
 	stats.lines++;
-	if (logline_parse(line, len, &ll, replay ? &year : NULL) < 0) {
+	if (!sc->parsed) {
 		stats.unparsed++;
 		return;
 	}
-	if (replay && ll.when > 0) {
-		clock_advance(ll.when);
+	if (replay && ll->when > 0) {
+		clock_advance(ll->when);
 		/* expiries due before this line happen before it */
 		timer_run(clock_now());
 	}
-	if (!rule_match(rules, &ll, &ev))
+	if (!sc->matched)
 		return;
+	ev->line = ll;
 	stats.matched++;
-	stats.events[ev.kind]++;
+	stats.events[ev->kind]++;
 	if (cf->evidence_per_ip > 0)
-		witness_before(ev.has_ip ? &ev.ip : NULL, &before);
-	switch (ev.kind) {
+		witness_before(ev->has_ip ? &ev->ip : NULL, &before);
+	switch (ev->kind) {
 	case EV_LOGIN:
 		grant_login(
-		    &ev.ip, engine_user(&ev, user, sizeof(user)), clock_now());
-		if (ll.pid != NULL)
-			engine_pair(&ev, NULL, clock_now());
+		    &ev->ip, engine_user(ev, user, sizeof(user)), clock_now());
+		if (ll->pid != NULL)
+			engine_pair(ev, NULL, clock_now());
 		break;
 	case EV_RBL_REJECT:
 	case EV_RBL_REPEAT:
@@ -241,21 +266,21 @@ engine_line(char *line, size_t len)
 	case EV_SM_USER_UNKNOWN:
 	case EV_SM_REJECT:
 	case EV_GREYLIST:
-		trigger_event(&ev, clock_now());
+		trigger_event(ev, clock_now());
 		break;
 	case EV_LOGIN_START:
 	case EV_LOGIN_FAIL:
-		engine_pair(&ev, NULL, clock_now());
+		engine_pair(ev, NULL, clock_now());
 		break;
 	case EV_LOGIN_DONE:
 		engine_pair(
-		    &ev, engine_user(&ev, user, sizeof(user)), clock_now());
+		    ev, engine_user(ev, user, sizeof(user)), clock_now());
 		break;
 	case EV_NKINDS:
 		log_panic("%s: bad event kind", __func__);
 	}
 	if (cf->evidence_per_ip > 0)
-		witness_after(ev.has_ip ? &ev.ip : NULL, &ev, &before, line,
+		witness_after(ev->has_ip ? &ev->ip : NULL, ev, &before, line,
 		    len, clock_now());
 }
 

@@ -9,6 +9,7 @@
 #define POPAUTHD_ENGINE_H
 
 #include "conf.h"
+#include "logline.h"
 #include "rule.h"
 
 #include <stdbool.h>
@@ -30,6 +31,21 @@ struct input;
 int engine_set_input(struct input *in);
 /* engine_line - one log line (NUL-terminated at len, may hold NULs) */
 void engine_line(char *line, size_t len);
+/*
+ * engine_line in two halves, for a replay that scans on another thread
+ * (replay.c).  engine_scan parses and matches: it touches only the ruleset
+ * and the replay's year, nothing engine_apply uses.  The scan's pointers
+ * point into line; engine_apply sets sc->ev.line to &sc->ll.
+ */
+struct engine_scan {
+	struct logline ll;
+	struct event ev;
+	bool parsed, matched;
+};
+void engine_scan(char *line, size_t len, struct engine_scan *sc);
+void engine_apply(struct engine_scan *sc, const char *line, size_t len);
+/* engine_count - lines a scanner passed over (no match, no new clock) */
+void engine_count(unsigned long long lines, unsigned long long unparsed);
 /* engine_tick - commit changes, flush held events, rewrite maps when due */
 void engine_tick(void);
 /* engine_flush_all - commit and rewrite every dirty map now (exit, replay end) */

@@ -1,0 +1,78 @@
+#!/bin/bash
+# 058-replay-threads - --replay scans on a second thread and acts on the
+# main one (engine/replay.c).  On a generated 60,000-line mail log (IPv4 and
+# IPv6, logins, RBL rejects, forgeries, fishing, expiries, a New Year in the
+# stamps) it must do exactly what the one-thread path does: the same log
+# lines in the same order, byte-identical state tables and the same maps,
+# also with a commit every 256 KiB (chunk ends between batches).  The
+# one-thread path is the replay before the scanner thread (a test hook).
+. "$(dirname "$0")/lib.sh"
+
+need cc db5.3_dump
+pf_dir
+export TZ=UTC
+
+cc -std=c17 -O2 -o "$T/genlog" "$REPO/bench/genlog.c" || fail "cannot build bench/genlog.c"
+# 2000 lines per log second: grants and listings expire inside the log
+"$T/genlog" -n 60000 -s 7 -i 3000 -6 20 -r 20 >"$T/mail.log" ||
+	fail "genlog failed"
+# the last lines again, stamped across New Year
+tail -n 2000 "$T/mail.log" | sed -E 's/^[A-Z][a-z]{2} [ 0-9]{2}/Dec 31/' >"$T/ny.log"
+tail -n 2000 "$T/mail.log" | sed -E 's/^[A-Z][a-z]{2} [ 0-9]{2}/Jan  1/' >>"$T/ny.log"
+cat "$T/ny.log" >>"$T/mail.log"
+
+# run NAME [ENV...] - replay mail.log into $T/NAME/ with ENV set
+run() {
+	local name=$1 d=$T/$1
+	shift
+	mkdir -p "$d/data" "$d/maps"
+	env "$@" timeout -k 2 60 "$POPAUTHD" -c "$CONF" --replay "$T/mail.log" \
+		-o data_directory="$d/data" -o map_directory="$d/maps" \
+		-o log_file="$d/log" >"$d/out" 2>&1 ||
+		fail "$name: --replay failed: $(tail -n 5 "$d/out")"
+	# the log without the pid, the run's own paths and the wall-clock
+	# stamps of the start-up lines (the replay's lines carry log time)
+	sed -E "s/popauthd\[[0-9]+\]/popauthd/; s#$d/##g;
+		s/^($TODAY|$YESTERDAY) [0-9:]{8} /NOW /" "$d/log" >"$d/log.norm"
+}
+TODAY=$(date '+%b %e')
+YESTERDAY=$(date -d yesterday '+%b %e')
+
+# same A B - A's and B's log lines, tables and maps are the same
+same() {
+	local a=$T/$1 b=$T/$2 t m
+	cmp -s "$a/log.norm" "$b/log.norm" ||
+		fail "$1 and $2 logged differently: $(diff "$a/log.norm" "$b/log.norm" | head -n 6)"
+	for t in grants blacklist fishing evidence greytrap sendmail; do
+		[ -e "$a/data/$t.db" ] || continue
+		cmp -s <(db5.3_dump -p -h "$a/data" "$a/data/$t.db") \
+			<(db5.3_dump -p -h "$b/data" "$b/data/$t.db") ||
+			fail "$1 and $2: state table $t differs"
+	done
+	for m in popauth_checks rbl_checks; do
+		cmp -s <(postmap -c "$PFDIR" -s "hash:$a/maps/$m" | sort) \
+			<(postmap -c "$PFDIR" -s "hash:$b/maps/$m" | sort) ||
+			fail "$1 and $2: map $m differs"
+	done
+}
+
+pa_conf firewall_backend=none alert_smtp_server= pid_file= control_socket=
+run serial POPAUTHD_TEST_REPLAY_SERIAL=1
+run threads
+run serialchunks POPAUTHD_TEST_REPLAY_SERIAL=1 POPAUTHD_TEST_REPLAY_CHUNK=262144
+run chunks POPAUTHD_TEST_REPLAY_CHUNK=262144
+
+lines=$(wc -l <"$T/serial/log.norm")
+note "serial run: $lines log lines, $(postmap -c "$PFDIR" -s "hash:$T/serial/maps/rbl_checks" | wc -l) listed, $(postmap -c "$PFDIR" -s "hash:$T/serial/maps/popauth_checks" | wc -l) granted"
+[ "$lines" -gt 3000 ] || fail "too few log lines for a comparison ($lines)"
+grep -q "has expired and has been removed" "$T/serial/log" ||
+	fail "no grant expired inside the log: the clock ticks are not exercised"
+grep -q "has been blacklisted" "$T/serial/log" || fail "nothing was listed"
+grep -q ":.*has authenticated a new relay session from [0-9a-f]*:" "$T/serial/log" ||
+	fail "no IPv6 grant in the log"
+
+note "two threads = one thread"
+same serial threads
+note "the same with a commit every 256 KiB (warnings then go out between commits)"
+same serialchunks chunks
+exit 0
