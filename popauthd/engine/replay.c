@@ -239,6 +239,7 @@ replay_run(struct input *in)
 	if ((e = pthread_create(&t, NULL, scanner, &r)) != 0)
 		log_panic(
 		    "replay: cannot start the scanner thread: %s", strerror(e));
+	pthread_setname_np(t, "popauthd-scan"); /* top -H, perf */
 	while (!last) {
 		struct batch *b;
 
