@@ -149,10 +149,12 @@ log_format(
 	if (tag_len == 0) /* first line, or first of a forked child */
 		tag_len = (size_t)snprintf(
 		    tag, sizeof(tag), " popauthd[%ld]: ", (long)getpid());
-	n = snprintf(buf + len, size - len, "%s%s", tag, level);
-	len += n > 0 ? (size_t)n : 0;
-	if (len >= size - 2)
-		len = size - 2;
+	/* size is LOG_LINE_MAX: the stamp, tag and level always fit */
+	memcpy(buf + len, tag, tag_len);
+	len += tag_len;
+	n = (int)strlen(level);
+	memcpy(buf + len, level, (size_t)n);
+	len += (size_t)n;
 	n = vsnprintf(buf + len, size - len - 1, fmt, ap);
 	if (n > 0)
 		len += (size_t)n < size - len - 1 ? (size_t)n : size - len - 2;
@@ -169,8 +171,8 @@ log_emit(int prio, const char *level, const char *fmt, va_list ap)
 	size_t len;
 	int saved = errno;
 
+	LOCK(); /* log_format's stamp cache too */
 	len = log_format(buf, sizeof(buf), level, fmt, ap);
-	LOCK();
 	if (prio > LOG_WARNING && (log_batch || held_len > 0)) {
 		/* behind the held event lines, so the log keeps its order */
 		log_hold(buf, len);
@@ -267,10 +269,10 @@ log_event(const char *fmt, ...)
 	va_list ap;
 	size_t len;
 
+	LOCK();
 	va_start(ap, fmt);
 	len = log_format(buf, sizeof(buf), "", fmt, ap);
 	va_end(ap);
-	LOCK();
 	log_hold(buf, len);
 	UNLOCK();
 }

@@ -148,7 +148,7 @@ scan_line(void *arg, char *line, size_t len)
 	it->lines = b->lines;
 	it->unparsed = b->unparsed;
 	b->lines = b->unparsed = 0;
-	it->len = 0;
+	it->off = it->len = 0;
 	/* after a match, the next stamped line runs the timers it may have set */
 	r->when = sc.matched ? 0 : sc.ll.when;
 	if (sc.matched)
