@@ -2,7 +2,7 @@
  * engine.h - the hot path: line -> logline -> rule -> tracker, then at the end of
  * each tick: one state commit, held event lines out, coalesced map rewrites.
  *
- * For main.c and event.c.  Owns the state environment, the maps and the
+ * For main.c, event.c and replay.c.  Owns the state environment, the maps and the
  * trackers for the life of the process; a SIGHUP hands it a new conf and ruleset.
  */
 #ifndef POPAUTHD_ENGINE_H
