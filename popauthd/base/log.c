@@ -14,6 +14,7 @@
  */
 #include "log.h"
 #include "clock.h"
+#include "fmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -155,7 +156,7 @@ log_format(
 	n = (int)strlen(level);
 	memcpy(buf + len, level, (size_t)n);
 	len += (size_t)n;
-	n = vsnprintf(buf + len, size - len - 1, fmt, ap);
+	n = fmt_v(buf + len, size - len - 1, fmt, ap);
 	if (n > 0)
 		len += (size_t)n < size - len - 1 ? (size_t)n : size - len - 2;
 	buf[len++] = '\n';

@@ -202,12 +202,6 @@ rd_evidence(void *arg, const struct addr *ip, const struct evidence_item *it)
 		export_evidence(ip, it, rd->fn, rd->arg);
 }
 
-static int
-load_evidence(void *arg, const void *k, size_t kl, const void *v, size_t vl)
-{
-	return evidence_decode(k, kl, v, vl, rd_evidence, arg);
-}
-
 static void stat_line(struct rd *rd, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -269,9 +263,13 @@ ctl_offline_read(const struct conf *c, const char *what, const struct addr *ip,
 		code = CTL_EX_SOFTWARE;
 	/* evidence of live records only: the daemon reaps the rest */
 	if (code == 0 && strcmp(what, "explain") == 0 && rd.found > 0 &&
-	    ((t = state_table(s, "evidence")) == NULL ||
-	        state_load(t, load_evidence, &rd) < 0))
-		code = CTL_EX_SOFTWARE;
+	    ip != NULL) {
+		if (evidence_init(c, s) < 0)
+			code = CTL_EX_SOFTWARE;
+		else
+			evidence_get(ip, rd_evidence, &rd);
+		evidence_fini();
+	}
 	state_close(s);
 	offline_unlock(c, lock);
 	if (code != 0)

@@ -20,10 +20,15 @@
 #define DURABLE_MAX_MS 200
 
 struct state;
+struct recfile;
 struct map;
 
-/* durable_init - what to sync (all stay the caller's); NULL state: never */
-void durable_init(struct state *s, struct map *relay, struct map *bl);
+/*
+ * durable_init - what to sync (all stay the caller's; the journal, if any,
+ * before the state that commits its mark); NULL state: never
+ */
+void durable_init(
+    struct state *s, struct recfile *j, struct map *relay, struct map *bl);
 /* durable_note - something was committed or written at now (mono ms) */
 void durable_note(long long now);
 /* durable_pending - a change waits for its fsync */

@@ -105,7 +105,6 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 	if (relay_map == NULL || bl_map == NULL)
 		return -1;
 	mapflush_init(relay_map, bl_map, c->map_flush_delay_ms);
-	durable_init(replay ? NULL : st, relay_map, bl_map);
 	pairs = lpair_new((size_t)c->login_pair_max,
 	    (size_t)c->login_pair_per_source, c->login_pair_window);
 	if (grant_init(c, st, relay_map) < 0)
@@ -118,8 +117,10 @@ engine_start(struct conf *c, struct ruleset *rs, bool is_replay)
 	if (sm_init(c, st, replay) < 0 || gt_init(c, st, replay) < 0 ||
 	    reaper_init(c, replay) < 0)
 		return -1;
-	if (evidence_init(c, st) < 0 ||
-	    (!replay && cluster_start(c, st, &cl_apply) < 0))
+	if (evidence_init(c, st) < 0)
+		return -1;
+	durable_init(replay ? NULL : st, evidence_recfile(), relay_map, bl_map);
+	if (!replay && cluster_start(c, st, &cl_apply) < 0)
 		return -1;
 	evidence_reap(
 	    witness_alive); /* records that expired while we were down */

@@ -9,6 +9,7 @@
 #include "blacklist.h"
 #include "evidence.h"
 #include "fish.h"
+#include "fmt.h"
 #include "grant.h"
 #include "trigger.h"
 #include "util.h"
@@ -106,7 +107,7 @@ say(char *out, size_t size, const char *fmt, ...)
 	if (n + 1 >= size)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(out + n, size - n, fmt, ap);
+	fmt_v(out + n, size - n, fmt, ap);
 	va_end(ap);
 }
 

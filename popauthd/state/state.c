@@ -8,7 +8,7 @@
  * checkpoint no longer needs are removed automatically.
  *
  * The files that can appear in data_directory are therefore the tables of
- * state_names[] (NAME.db), log.NNNNNNNNNN and Berkeley DB's __db.* (none
+ * state_names[] (NAME.db, and NAME.journal: recfile.c), log.NNNNNNNNNN and Berkeley DB's __db.* (none
  * with DB_PRIVATE, but db_recover or db_stat run by hand leave region files);
  * state_own_file() names them for priv.c, which hands nothing else to
  * run_as_user.
@@ -226,8 +226,16 @@ state_own_file(const char *name)
 	}
 	if (strcmp(name, STATE_LOCK) == 0)
 		return true;
+	if (n > 8 && strcmp(name + n - 8, ".journal") == 0) /* recfile.c */
+		return known_table(name, n - 8);
 	return n > 3 && strcmp(name + n - 3, ".db") == 0 &&
 	    known_table(name, n - 3);
+}
+
+const char *
+state_dir(const struct state *s)
+{
+	return s->dir;
 }
 
 struct state_table *

@@ -28,6 +28,8 @@ typedef int state_load_fn(
 struct state *state_open(const char *dir, bool bulk);
 /* state_close - checkpoint and close (NULL is fine) */
 void state_close(struct state *s);
+/* state_dir - the directory the state lives in */
+const char *state_dir(const struct state *s);
 /* state_table - open/create table NAME inside s; NULL (logged) on error */
 struct state_table *state_table(struct state *s, const char *name);
 /* state_load - call fn for every record of t; returns records seen or -1 */

@@ -1,41 +1,69 @@
 /*
  * evidence.c - the log lines behind each client's records (see evidence.h).
  *
- * One record per address in the state table "evidence": version byte, a
- * count, then per line its time, rule, event, outcome and text.  Lines are
- * kept oldest first in a small array per address, shifted when full.  The
- * table is written through track.c like the trackers', in the same
- * transaction, so after a crash the evidence matches the records it
- * explains.
+ * The lines live in data_directory/evidence.journal (recfile.c), one record
+ * a line, appended as they come; memory holds only each address's last
+ * lines as journal offsets, oldest first.  The "evidence" table keeps the
+ * journal's committed mark under the key "journal", written in the tick's
+ * transaction with the trackers' records, so after a crash the evidence
+ * matches the records it explains.  An address that loses its records gets
+ * a "forget" record.  Dropped lines stay in the file until it is more than
+ * twice what is live (and EVIDENCE_SLACK more); then it is compacted.
+ *
+ * Payloads: u8 type; the 17-byte address key; for a line, i64 time, then
+ * rule, event, outcome and line, each a u16 length and the bytes.
+ * Records of the older layout (version 1: all of an address's lines in one
+ * table record) are moved into the journal at the first start.
  */
 #include "evidence.h"
+#include "iptab.h"
+#include "recfile.h"
 #include "log.h"
 #include "rec.h"
-#include "track.h"
 #include "util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define EVIDENCE_VERSION  1
+#define EVIDENCE_V1       1  /* the older table records */
 #define EVIDENCE_KEEP_MAX 64 /* evidence_per_ip's upper bound (conf.c) */
+#define EVIDENCE_SLACK    (8ULL * 1024 * 1024)
+#define EV_LINE           1
+#define EV_FORGET         2
+#define EV_FIELDS         4
+#define EV_HEAD           (1 + REC_KEYLEN)
+#define EV_REC_MAX                                                             \
+	(EV_HEAD + 8 + 2 * EV_FIELDS + 64 + 32 + EVIDENCE_OUTCOME_MAX +        \
+	    EVIDENCE_LINE_MAX)
+#define MARK_KEY     "journal"
+#define MARK_VERSION 1
 
-struct evidence_line {
-	time_t when;
-	char *rule, *event, *outcome, *line;
-};
+/* each field's room, its NUL included */
+static const size_t field_max[EV_FIELDS] = {
+    64, 32, EVIDENCE_OUTCOME_MAX, EVIDENCE_LINE_MAX};
+
+/* a kept line: journal offset << 16 | record size (frame included) */
+typedef uint64_t evref;
+#define REF(off, n) ((off) << 16 | (uint64_t)(n))
+#define REF_OFF(r)  ((r) >> 16)
+#define REF_LEN(r)  ((r)&0xffff)
 
 struct evidence {
 	struct addr ip;
-	bool dirty;
-	uint32_t n, cap; /* cap grows to evidence_per_ip, not to the max */
-	struct evidence_line *v;
+	uint32_t n, cap; /* cap grows to the per-IP bound, not to the max */
+	evref *v;
 };
 
-static struct track tr;
+static struct iptab *tab;
+static struct state_table *table;
+static struct recfile *jr;
 static const struct conf *ev_cf;
 static unsigned long long refused;
+static uint64_t live; /* bytes of the journal's records still kept */
+static struct recfile_mark committed, syncing; /* in the state; being put */
+static struct addr *old_keys;                  /* version-1 records to delete */
+static size_t nold;
 
 static const struct addr *
 evidence_key(const void *rec)
@@ -43,176 +71,204 @@ evidence_key(const void *rec)
 	return &((const struct evidence *)rec)->ip;
 }
 
-/* line_free - a line's four strings share one block, which rule starts */
-static void
-line_free(struct evidence_line *l)
-{
-	free(l->rule);
-}
-
-/*
- * line_set - rule, event, outcome and line (f[i], n[i] bytes each) into
- * one block: blk, an old line's block reused (or NULL).  One allocation
- * a line, none when the block is already big enough.
- */
-static void
-line_set(struct evidence_line *l, char *blk, const char *const f[4],
-    const size_t n[4])
-{
-	char **dst[4] = {&l->rule, &l->event, &l->outcome, &l->line};
-	size_t o = 0, i;
-	char *p = xrealloc(blk, n[0] + n[1] + n[2] + n[3] + 4);
-
-	for (i = 0; i < 4; i++) {
-		memcpy(p + o, f[i], n[i]);
-		p[o + n[i]] = '\0';
-		*dst[i] = p + o;
-		o += n[i] + 1;
-	}
-}
-
 static void
 evidence_free(struct evidence *e)
 {
-	uint32_t i;
+	size_t i;
 
 	for (i = 0; i < e->n; i++)
-		line_free(&e->v[i]);
+		live -= REF_LEN(e->v[i]);
 	free(e->v);
 	free(e);
 }
 
-/* room - a free slot at e->v[e->n] */
+/* push - ip's newest line is ref; the oldest goes past keep lines */
 static void
-room(struct evidence *e)
+push(const struct addr *ip, evref ref, uint32_t keep)
 {
-	if (e->n < e->cap)
-		return;
-	e->cap = e->cap == 0 ? 2 : e->cap * 2;
-	if (e->cap > EVIDENCE_KEEP_MAX)
-		e->cap = EVIDENCE_KEEP_MAX;
-	e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
-}
+	struct evidence *e = iptab_get(tab, ip);
 
-/* drop_oldest - make room: the first line goes; its block is returned */
-static char *
-drop_oldest(struct evidence *e)
-{
-	char *blk = e->v[0].rule;
-
-	memmove(&e->v[0], &e->v[1], (e->n - 1) * sizeof(e->v[0]));
-	e->n--;
-	return blk;
-}
-
-/* evidence_encode - the lines, the newest that fit in a record */
-static void
-evidence_encode(const void *rec, struct rec_buf *w)
-{
-	const struct evidence *e = rec;
-	uint32_t i, skip = 0;
-
-	for (;;) {
-		w->n = 0;
-		w->full = false;
-		rec_u8(w, EVIDENCE_VERSION);
-		rec_u32(w, e->n - skip);
-		for (i = skip; i < e->n; i++) {
-			rec_i64(w, e->v[i].when);
-			rec_str(w, e->v[i].rule);
-			rec_str(w, e->v[i].event);
-			rec_str(w, e->v[i].outcome);
-			rec_str(w, e->v[i].line);
-		}
-		if (!w->full || skip == e->n)
-			return;
-		skip++;
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		e->ip = *ip;
+		iptab_put(tab, e);
 	}
+	while (e->n > 0 && e->n >= keep) {
+		live -= REF_LEN(e->v[0]);
+		memmove(&e->v[0], &e->v[1], (e->n - 1) * sizeof(e->v[0]));
+		e->n--;
+	}
+	if (e->n == e->cap) {
+		e->cap = e->cap == 0 ? 2 : e->cap * 2;
+		if (e->cap > EVIDENCE_KEEP_MAX)
+			e->cap = EVIDENCE_KEEP_MAX;
+		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
+	}
+	e->v[e->n++] = ref;
+	live += REF_LEN(ref);
 }
 
-int
-evidence_decode(const void *key, size_t klen, const void *val, size_t vlen,
-    evidence_fn *fn, void *arg)
+static void
+put16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v & 0xff);
+	p[1] = (uint8_t)(v >> 8);
+}
+
+/* append - a line record (fields already escaped, each shorter than its
+ * field_max) for ip into the journal */
+static void
+append(const struct addr *ip, time_t when, const char *const f[EV_FIELDS],
+    const size_t n[EV_FIELDS], uint32_t keep)
+{
+	uint8_t *p = recfile_reserve(jr, EV_REC_MAX);
+	size_t o = EV_HEAD + 8, i;
+	uint64_t t = (uint64_t)(int64_t)when;
+
+	p[0] = EV_LINE;
+	rec_key(ip, p + 1);
+	for (i = 0; i < 8; i++)
+		p[EV_HEAD + i] = (uint8_t)(t >> (8 * i));
+	for (i = 0; i < EV_FIELDS; i++) {
+		put16(p + o, n[i]);
+		memcpy(p + o + 2, f[i], n[i]);
+		o += 2 + n[i];
+	}
+	push(ip, REF(recfile_add(jr, o), o + 8), keep);
+}
+
+struct evline {
+	struct addr ip;
+	time_t when;
+	char f[EV_FIELDS][EVIDENCE_LINE_MAX];
+};
+
+/* decode - a line record's payload into l; 0 or -1 */
+static int
+decode(const uint8_t *p, size_t n, struct evline *l)
+{
+	size_t o = EV_HEAD + 8, i, k;
+	uint64_t t = 0;
+
+	if (n < o || p[0] != EV_LINE ||
+	    rec_key_addr(p + 1, REC_KEYLEN, &l->ip) < 0)
+		return -1;
+	for (i = 0; i < 8; i++)
+		t |= (uint64_t)p[EV_HEAD + i] << (8 * i);
+	l->when = (time_t)(int64_t)t;
+	for (i = 0; i < EV_FIELDS; i++) {
+		if (o + 2 > n)
+			return -1;
+		k = (size_t)p[o] | (size_t)p[o + 1] << 8;
+		if (k >= field_max[i] || o + 2 + k > n)
+			return -1;
+		memcpy(l->f[i], p + o + 2, k);
+		l->f[i][k] = '\0';
+		o += 2 + k;
+	}
+	return 0;
+}
+
+/* replay_rec - recfile_rec_fn: a committed record back into memory */
+static void
+replay_rec(void *arg, uint64_t off, const uint8_t *p, size_t n)
+{
+	struct evidence *e;
+	struct addr ip;
+
+	UNUSED(arg);
+	if (n < EV_HEAD || rec_key_addr(p + 1, REC_KEYLEN, &ip) < 0)
+		return;
+	if (p[0] == EV_LINE)
+		push(&ip, REF(off, n + 8), EVIDENCE_KEEP_MAX);
+	else if (p[0] == EV_FORGET && (e = iptab_del(tab, &ip)) != NULL)
+		evidence_free(e);
+}
+
+/* find_mark - state_load_fn: the journal's committed mark */
+static int
+find_mark(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct rec_reader r = {val, vlen, 0, false};
-	struct evidence_item it;
-	struct addr ip;
-	uint32_t i, n;
+	bool *found = arg;
 
-	if (rec_key_addr(key, klen, &ip) < 0 ||
-	    rec_get_u8(&r) != EVIDENCE_VERSION)
-		return -1;
-	n = rec_get_u32(&r);
-	for (i = 0; i < n && !r.bad; i++) {
-		char *rule, *event, *outcome, *line;
-
-		it.when = (time_t)rec_get_i64(&r);
-		rule = rec_get_str(&r);
-		event = rec_get_str(&r);
-		outcome = rec_get_str(&r);
-		line = rec_get_str(&r);
-		if (!r.bad && fn != NULL) {
-			it.rule = rule;
-			it.event = event;
-			it.outcome = outcome;
-			it.line = line;
-			fn(arg, &ip, &it);
-		}
-		free(rule);
-		free(event);
-		free(outcome);
-		free(line);
+	if (klen == REC_KEYLEN) {
+		nold++;
+		return 0;
 	}
+	if (klen != strlen(MARK_KEY) || memcmp(key, MARK_KEY, klen) != 0 ||
+	    rec_get_u8(&r) != MARK_VERSION)
+		return -1;
+	committed.gen = (uint64_t)rec_get_i64(&r);
+	committed.len = (uint64_t)rec_get_i64(&r);
+	*found = !r.bad;
 	return r.bad ? -1 : 0;
 }
 
-/* load_line - evidence_fn: a stored line back into its address's record */
-static void
-load_line(void *arg, const struct addr *ip, const struct evidence_item *it)
-{
-	struct evidence **ep = arg, *e = *ep;
-	const char *const f[4] = {it->rule, it->event, it->outcome, it->line};
-	const size_t n[4] = {
-	    strlen(f[0]), strlen(f[1]), strlen(f[2]), strlen(f[3])};
-	char *blk = NULL;
-
-	if (e == NULL) {
-		e = *ep = xcalloc(1, sizeof(*e));
-		e->ip = *ip;
-	}
-	if (e->n == EVIDENCE_KEEP_MAX)
-		blk = drop_oldest(e);
-	room(e);
-	e->v[e->n].when = it->when;
-	line_set(&e->v[e->n], blk, f, n);
-	e->n++;
-}
-
+/* migrate - state_load_fn: a version-1 record's lines into the journal */
 static int
-load_one(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+migrate(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
-	struct evidence *e = NULL;
+	struct rec_reader r = {val, vlen, 0, false};
+	struct addr ip;
+	uint32_t i, n;
 
 	UNUSED(arg);
-	if (evidence_decode(key, klen, val, vlen, load_line, &e) < 0) {
-		if (e != NULL)
-			evidence_free(e);
+	if (klen != REC_KEYLEN)
+		return 0;
+	if (rec_key_addr(key, klen, &ip) < 0 || rec_get_u8(&r) != EVIDENCE_V1)
 		return -1;
+	old_keys[nold++] = ip;
+	n = rec_get_u32(&r);
+	for (i = 0; i < n && !r.bad; i++) {
+		time_t when = (time_t)rec_get_i64(&r);
+		char *s[EV_FIELDS];
+		const char *f[EV_FIELDS];
+		size_t len[EV_FIELDS], k;
+		bool fits = true;
+
+		for (k = 0; k < EV_FIELDS; k++) {
+			f[k] = s[k] = rec_get_str(&r);
+			len[k] = strlen(s[k]);
+			fits = fits && len[k] < field_max[k];
+		}
+		if (!r.bad && fits)
+			append(&ip, when, f, len, EVIDENCE_KEEP_MAX);
+		for (k = 0; k < EV_FIELDS; k++)
+			free(s[k]);
 	}
-	if (e != NULL)
-		iptab_put(tr.tab, e);
-	return 0;
+	return r.bad ? -1 : 0;
 }
 
 int
 evidence_init(const struct conf *c, struct state *s)
 {
+	bool found = false;
+	size_t n;
+
 	ev_cf = c;
-	track_init(&tr, evidence_key, offsetof(struct evidence, dirty),
-	    evidence_encode);
-	if (track_open(&tr, s, "evidence") < 0)
+	tab = iptab_new(evidence_key);
+	live = 0;
+	nold = 0;
+	memset(&committed, 0, sizeof(committed));
+	if ((table = state_table(s, "evidence")) == NULL ||
+	    state_load(table, find_mark, &found) < 0)
 		return -1;
-	return state_load(tr.st, load_one, NULL) < 0 ? -1 : 0;
+	jr = recfile_open(state_dir(s), "evidence", found ? &committed : NULL,
+	    replay_rec, NULL);
+	if (jr == NULL)
+		return -1;
+	if ((n = nold) > 0) { /* an older popauthd's records */
+		old_keys = xcalloc(n, sizeof(*old_keys));
+		nold = 0;
+		if (state_load(table, migrate, NULL) < 0)
+			return -1;
+		log_info("%s/evidence.db: %zu addresses' evidence moved into "
+		         "evidence.journal",
+		    state_dir(s), nold);
+	}
+	syncing = committed;
+	return 0;
 }
 
 void
@@ -225,42 +281,28 @@ void
 evidence_add(const struct addr *ip, time_t when, const char *rule,
     const char *event, const char *outcome, const char *line, size_t len)
 {
-	struct evidence *e;
 	size_t keep = (size_t)ev_cf->evidence_per_ip;
 	char a[ADDR_STRLEN], r[64], ev[32], out[EVIDENCE_OUTCOME_MAX];
-	char ln[EVIDENCE_LINE_MAX], *blk = NULL;
-	const char *const f[4] = {r, ev, out, ln};
-	size_t n[4];
+	char ln[EVIDENCE_LINE_MAX];
+	const char *const f[EV_FIELDS] = {r, ev, out, ln};
+	size_t n[EV_FIELDS];
 
-	if (keep == 0 || tr.tab == NULL)
+	if (keep == 0 || jr == NULL)
 		return;
-	if ((e = iptab_get(tr.tab, ip)) == NULL) {
-		if ((long long)iptab_size(tr.tab) >= ev_cf->evidence_max_ips) {
-			if (refused++ % 1000 == 0)
-				log_warn("%s: evidence not kept: %zu addresses "
-				         "have some (evidence_max_ips); %llu "
-				         "refused so far",
-				    addr_format(ip, a, sizeof(a)),
-				    iptab_size(tr.tab), refused);
-			return;
-		}
-		e = xcalloc(1, sizeof(*e));
-		e->ip = *ip;
-		iptab_put(tr.tab, e);
+	if (iptab_get(tab, ip) == NULL &&
+	    (long long)iptab_size(tab) >= ev_cf->evidence_max_ips) {
+		if (refused++ % 1000 == 0)
+			log_warn("%s: evidence not kept: %zu addresses have "
+			         "some (evidence_max_ips); %llu refused so far",
+			    addr_format(ip, a, sizeof(a)), iptab_size(tab),
+			    refused);
+		return;
 	}
-	while (e->n > 0 && e->n >= keep) {
-		free(blk);
-		blk = drop_oldest(e);
-	}
-	room(e);
 	n[0] = log_escape_len(r, sizeof(r), rule, strlen(rule));
 	n[1] = log_escape_len(ev, sizeof(ev), event, strlen(event));
 	n[2] = log_escape_len(out, sizeof(out), outcome, strlen(outcome));
 	n[3] = log_escape_len(ln, sizeof(ln), line, len);
-	e->v[e->n].when = when;
-	line_set(&e->v[e->n], blk, f, n);
-	e->n++;
-	track_changed(&tr, e, ip);
+	append(ip, when, f, n, (uint32_t)keep);
 }
 
 struct reap {
@@ -289,14 +331,18 @@ evidence_reap(bool (*alive)(const struct addr *ip))
 {
 	struct reap r = {alive, NULL, 0, 0};
 	size_t i;
+	uint8_t *p;
 
-	if (tr.tab == NULL)
+	if (jr == NULL)
 		return;
 	/* collect, then apply (STYLE.md 4) */
-	iptab_each(tr.tab, reap_one, &r);
+	iptab_each(tab, reap_one, &r);
 	for (i = 0; i < r.n; i++) {
-		evidence_free(iptab_del(tr.tab, &r.dead[i]));
-		track_changed(&tr, NULL, &r.dead[i]);
+		evidence_free(iptab_del(tab, &r.dead[i]));
+		p = recfile_reserve(jr, EV_HEAD);
+		p[0] = EV_FORGET;
+		rec_key(&r.dead[i], p + 1);
+		(void)recfile_add(jr, EV_HEAD);
 	}
 	free(r.dead);
 }
@@ -304,16 +350,26 @@ evidence_reap(bool (*alive)(const struct addr *ip))
 size_t
 evidence_get(const struct addr *ip, evidence_fn *fn, void *arg)
 {
-	struct evidence *e = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
+	struct evidence *e = tab != NULL ? iptab_get(tab, ip) : NULL;
 	struct evidence_item it;
+	static struct evline l;
+	uint8_t p[RECFILE_REC_MAX];
+	ssize_t n;
 	uint32_t i;
 
 	for (i = 0; e != NULL && i < e->n; i++) {
-		it.when = e->v[i].when;
-		it.rule = e->v[i].rule;
-		it.event = e->v[i].event;
-		it.outcome = e->v[i].outcome;
-		it.line = e->v[i].line;
+		n = recfile_read(jr, REF_OFF(e->v[i]), p, sizeof(p));
+		if (n < 0 || decode(p, (size_t)n, &l) < 0) {
+			log_warn("evidence.journal: the record at %llu is "
+			         "unreadable",
+			    (unsigned long long)REF_OFF(e->v[i]));
+			continue;
+		}
+		it.when = l.when;
+		it.rule = l.f[0];
+		it.event = l.f[1];
+		it.outcome = l.f[2];
+		it.line = l.f[3];
 		fn(arg, &e->ip, &it);
 	}
 	return e != NULL ? e->n : 0;
@@ -322,7 +378,7 @@ evidence_get(const struct addr *ip, evidence_fn *fn, void *arg)
 size_t
 evidence_count(void)
 {
-	return tr.tab != NULL ? iptab_size(tr.tab) : 0;
+	return tab != NULL ? iptab_size(tab) : 0;
 }
 
 unsigned long long
@@ -331,22 +387,116 @@ evidence_refused(void)
 	return refused;
 }
 
+struct recfile *
+evidence_recfile(void)
+{
+	return jr;
+}
+
 bool
 evidence_dirty(void)
 {
-	return track_pending(&tr);
+	struct recfile_mark m;
+
+	if (jr == NULL)
+		return false;
+	recfile_mark(jr, &m);
+	return old_keys != NULL || m.gen != committed.gen ||
+	    recfile_bytes(jr) != committed.len;
 }
 
 int
 evidence_sync(void)
 {
-	return track_sync(&tr);
+	struct rec_buf w;
+	uint8_t key[REC_KEYLEN];
+	size_t i;
+
+	for (i = 0; i < nold; i++) {
+		rec_key(&old_keys[i], key);
+		if (state_del(table, key, sizeof(key)) < 0)
+			return -1;
+	}
+	if (recfile_flush(jr) < 0)
+		return -1;
+	recfile_mark(jr, &syncing);
+	w.n = 0;
+	w.full = false;
+	rec_u8(&w, MARK_VERSION);
+	rec_i64(&w, (int64_t)syncing.gen);
+	rec_i64(&w, (int64_t)syncing.len);
+	return state_put(table, MARK_KEY, strlen(MARK_KEY), w.b, w.n);
+}
+
+/* compact_refs - every kept line's record copied; new refs in order */
+struct compact {
+	evref *refs;
+	size_t n, cap;
+	bool ok;
+};
+
+static void
+compact_one(void *arg, void *rec)
+{
+	struct compact *c = arg;
+	struct evidence *e = rec;
+	int64_t off;
+	uint32_t i;
+
+	for (i = 0; i < e->n && c->ok; i++) {
+		if ((off = recfile_compact_copy(jr, REF_OFF(e->v[i]))) < 0) {
+			c->ok = false;
+			return;
+		}
+		if (c->n == c->cap) {
+			c->cap = c->cap > 0 ? c->cap * 2 : 1024;
+			c->refs = xrealloc(c->refs, c->cap * sizeof(*c->refs));
+		}
+		c->refs[c->n++] = REF((uint64_t)off, REF_LEN(e->v[i]));
+	}
+}
+
+static void
+apply_one(void *arg, void *rec)
+{
+	struct compact *c = arg;
+	struct evidence *e = rec;
+	uint32_t i;
+
+	for (i = 0; i < e->n; i++)
+		e->v[i] = c->refs[c->n++];
+}
+
+/* compact - rewrite the journal with the kept lines only */
+static void
+compact(void)
+{
+	struct compact c = {NULL, 0, 0, true};
+	uint64_t before = recfile_bytes(jr);
+
+	if (recfile_compact_begin(jr) < 0)
+		return;
+	iptab_each(tab, compact_one, &c);
+	if (recfile_compact_end(jr, c.ok) == 0) {
+		c.n = 0;
+		iptab_each(tab, apply_one, &c);
+		log_debug("evidence.journal: compacted from %llu to %llu bytes",
+		    (unsigned long long)before,
+		    (unsigned long long)recfile_bytes(jr));
+	}
+	free(c.refs);
 }
 
 void
 evidence_synced(void)
 {
-	track_synced(&tr);
+	committed = syncing;
+	free(old_keys);
+	old_keys = NULL;
+	nold = 0;
+	/* nothing uncommitted is in the file now: safe to compact */
+	if (jr != NULL && recfile_bytes(jr) > 2 * live + EVIDENCE_SLACK)
+		compact();
 }
 
 static void
@@ -359,7 +509,14 @@ free_one(void *arg, void *rec)
 void
 evidence_fini(void)
 {
-	if (tr.tab != NULL)
-		iptab_each(tr.tab, free_one, NULL);
-	track_fini(&tr);
+	if (tab != NULL) {
+		iptab_each(tab, free_one, NULL);
+		iptab_free(tab);
+		tab = NULL;
+	}
+	recfile_close(jr);
+	jr = NULL;
+	free(old_keys);
+	old_keys = NULL;
+	nold = 0;
 }

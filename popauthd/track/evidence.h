@@ -5,7 +5,9 @@
  *
  * For engine.c (evidence_add after a tracker acted; sync and synced in the
  * tick's one transaction, so a line's evidence is as kill -9 safe as the
- * record it explains), ctl_cmd.c and ctl_offline.c (popauthctl explain).
+ * record it explains; evidence_recfile for durable.c's fsync), ctl_cmd.c
+ * and ctl_offline.c (popauthctl explain).  The lines are appended to
+ * data_directory/evidence.journal; memory holds where they are.
  * Bounded: evidence_per_ip lines per address (the oldest goes first) and
  * evidence_max_ips addresses (a new one is refused, counted and said once
  * in a while, once the table is full).  An address whose records are all
@@ -34,7 +36,7 @@ struct evidence_item {
 typedef void evidence_fn(
     void *arg, const struct addr *ip, const struct evidence_item *it);
 
-/* evidence_init - open the "evidence" table and load it; 0 or -1 */
+/* evidence_init - open the "evidence" table and the journal; 0 or -1 */
 int evidence_init(const struct conf *c, struct state *s);
 /* evidence_conf - new limits (a smaller per-IP bound applies at the next add) */
 void evidence_conf(const struct conf *c);
@@ -51,9 +53,8 @@ size_t evidence_get(const struct addr *ip, evidence_fn *fn, void *arg);
 /* evidence_count - addresses with evidence; evidence_refused - new ones refused */
 size_t evidence_count(void);
 unsigned long long evidence_refused(void);
-/* evidence_decode - a stored record (popauthctl, daemon down) to fn; 0 or -1 */
-int evidence_decode(const void *key, size_t klen, const void *val, size_t vlen,
-    evidence_fn *fn, void *arg);
+/* evidence_recfile - the journal the lines are in (NULL before init) */
+struct recfile *evidence_recfile(void);
 /* evidence_dirty, _sync, _synced - the tick's commit, as the trackers' */
 bool evidence_dirty(void);
 int evidence_sync(void);

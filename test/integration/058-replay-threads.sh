@@ -3,7 +3,8 @@
 # main one (engine/replay.c).  On a generated 60,000-line mail log (IPv4 and
 # IPv6, logins, RBL rejects, forgeries, fishing, expiries, a New Year in the
 # stamps) it must do exactly what the one-thread path does: the same log
-# lines in the same order, byte-identical state tables and the same maps,
+# lines in the same order, byte-identical state tables and evidence
+# journal, the same maps,
 # also with a commit every 256 KiB (chunk ends between batches).  The
 # one-thread path is the replay before the scanner thread (a test hook).
 . "$(dirname "$0")/lib.sh"
@@ -49,6 +50,9 @@ same() {
 			<(db5.3_dump -p -h "$b/data" "$b/data/$t.db") ||
 			fail "$1 and $2: state table $t differs"
 	done
+	# the evidence lines: appended in the same order, whatever the commits
+	cmp -s "$a/data/evidence.journal" "$b/data/evidence.journal" ||
+		fail "$1 and $2: evidence.journal differs"
 	for m in popauth_checks rbl_checks; do
 		cmp -s <(postmap -c "$PFDIR" -s "hash:$a/maps/$m" | sort) \
 			<(postmap -c "$PFDIR" -s "hash:$b/maps/$m" | sort) ||
@@ -68,6 +72,9 @@ note "serial run: $lines log lines, $(postmap -c "$PFDIR" -s "hash:$T/serial/map
 grep -q "has expired and has been removed" "$T/serial/log" ||
 	fail "no grant expired inside the log: the clock ticks are not exercised"
 grep -q "has been blacklisted" "$T/serial/log" || fail "nothing was listed"
+[ "$(stat -c %s "$T/serial/data/evidence.journal")" -gt 100000 ] ||
+	fail "evidence.journal holds almost nothing"
+
 grep -q ":.*has authenticated a new relay session from [0-9a-f]*:" "$T/serial/log" ||
 	fail "no IPv6 grant in the log"
 

@@ -1,13 +1,15 @@
 /*
  * check_evidence.c - the log lines kept behind a record: per-address and
- * total bounds, oldest first, escaping, the round trip through the state,
- * and reaping with the record.
+ * total bounds, oldest first, escaping, the round trip through the state
+ * and its journal (an uncommitted line is not kept), reaping with the
+ * record, and the older table records moved into the journal.
  */
 #include "test.h"
 
 #include "addr.h"
 #include "conf.h"
 #include "evidence.h"
+#include "rec.h"
 #include "state.h"
 #include "util.h"
 
@@ -151,6 +153,70 @@ START_TEST(test_state_round_trip_and_reap)
 	evidence_reap(only_first);
 	ck_assert_uint_eq(evidence_count(), 1);
 	ck_assert(evidence_dirty());
+	ck_assert_int_eq(state_begin(st), 0);
+	ck_assert_int_eq(evidence_sync(), 0);
+	ck_assert_int_eq(state_commit(st), 0);
+	evidence_synced();
+	/* a line whose commit never came is not there after a restart */
+	add("198.51.100.1", "three", "uncommitted");
+	evidence_fini();
+	state_close(st);
+	ck_assert_ptr_nonnull(st = state_open(dir, true));
+	ck_assert_int_eq(evidence_init(&cf, st), 0);
+	ck_assert_uint_eq(
+	    evidence_count(), 1); /* the forgotten one stays out */
+	memset(&g, 0, sizeof(g));
+	ck_assert_uint_eq(evidence_get(&a, collect, &g), 2);
+	ck_assert_str_eq(g.line[1], "two");
+}
+END_TEST
+
+START_TEST(test_older_records_move_into_the_journal)
+{
+	static struct rec_buf w;
+	struct addr a = ip("2001:db8::7");
+	struct got g = {0};
+	struct state_table *t;
+	uint8_t key[REC_KEYLEN];
+
+	/* a table record of the older layout: version 1, all lines in it */
+	evidence_fini();
+	rec_u8(&w, 1);
+	rec_u32(&w, 2);
+	rec_i64(&w, 900);
+	rec_str(&w, "rbl");
+	rec_str(&w, "rbl_reject");
+	rec_str(&w, "listed by zen");
+	rec_str(&w, "old line one");
+	rec_i64(&w, 901);
+	rec_str(&w, "rbl");
+	rec_str(&w, "rbl_reject");
+	rec_str(&w, "score 2 hits");
+	rec_str(&w, "old line two");
+	rec_key(&a, key);
+	ck_assert_ptr_nonnull(t = state_table(st, "evidence"));
+	ck_assert_int_eq(state_begin(st), 0);
+	ck_assert_int_eq(state_put(t, key, sizeof(key), w.b, w.n), 0);
+	ck_assert_int_eq(state_commit(st), 0);
+	state_close(st);
+	ck_assert_ptr_nonnull(st = state_open(dir, true));
+	ck_assert_int_eq(evidence_init(&cf, st), 0);
+	ck_assert_uint_eq(evidence_get(&a, collect, &g), 2);
+	ck_assert_str_eq(g.line[1], "old line two");
+	ck_assert_str_eq(g.outcome[0], "listed by zen");
+	ck_assert(evidence_dirty()); /* the old record goes at the commit */
+	ck_assert_int_eq(state_begin(st), 0);
+	ck_assert_int_eq(evidence_sync(), 0);
+	ck_assert_int_eq(state_commit(st), 0);
+	evidence_synced();
+	evidence_fini();
+	state_close(st);
+	ck_assert_ptr_nonnull(st = state_open(dir, true));
+	ck_assert_int_eq(evidence_init(&cf, st), 0);
+	memset(&g, 0, sizeof(g));
+	ck_assert_uint_eq(evidence_get(&a, collect, &g), 2);
+	ck_assert_str_eq(g.line[0], "old line one");
+	ck_assert(!evidence_dirty());
 }
 END_TEST
 
@@ -164,6 +230,7 @@ evidence_suite(void)
 	tcase_add_test(tc, test_bounds);
 	tcase_add_test(tc, test_escaped_and_cut);
 	tcase_add_test(tc, test_state_round_trip_and_reap);
+	tcase_add_test(tc, test_older_records_move_into_the_journal);
 	suite_add_tcase(s, tc);
 	return s;
 }
