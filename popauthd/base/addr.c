@@ -82,11 +82,66 @@ format4(const uint8_t *b, char *buf)
 	}
 }
 
+/*
+ * format6 - inet_ntop's IPv6 text into buf (size >= 46), without sprintf:
+ * the longest run of two or more zero groups (the first of equals) is
+ * "::", and ::a.b.c.d and ::ffff:a.b.c.d end in a dotted quad
+ */
+static void
+format6(const uint8_t *b, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	int i, run = -1, len = 0, cur = -1, clen = 0;
+	char *p = buf;
+
+	for (i = 0; i < 8; i++) {
+		w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur < 0)
+				cur = i, clen = 0;
+			if (++clen > len)
+				run = cur, len = clen;
+		} else {
+			cur = -1;
+		}
+	}
+	if (len < 2)
+		run = -1;
+	for (i = 0; i < 8; i++) {
+		int sh;
+
+		if (run >= 0 && i >= run && i < run + len) {
+			if (i == run)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		if (i == 6 && run == 0 &&
+		    (len == 6 || (len == 5 && w[5] == 0xffff))) {
+			format4(b + 12, p);
+			return;
+		}
+		for (sh = 12; sh > 0 && (w[i] >> sh) == 0; sh -= 4)
+			;
+		for (; sh >= 0; sh -= 4)
+			*p++ = hex[(w[i] >> sh) & 15];
+	}
+	if (run >= 0 && run + len == 8)
+		*p++ = ':';
+	*p = '\0';
+}
+
 const char *
 addr_format(const struct addr *a, char *buf, size_t size)
 {
 	if (a->family == 4 && size >= 16) {
 		format4(a->b, buf);
+		return buf;
+	}
+	if (a->family == 6 && size >= 46) {
+		format6(a->b, buf);
 		return buf;
 	}
 	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, buf,

@@ -3,9 +3,14 @@
  */
 #include "fmt.h"
 
+#include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+/* 128-bit arithmetic for %f: GCC's and Clang's, outside ISO C */
+__extension__ typedef unsigned __int128 u128;
 
 /* conv - the conversion at p (after '%'): its length, or 0 if unsupported */
 static size_t
@@ -34,21 +39,6 @@ conv(const char *p)
 	else if (*p == 'l' || *p == 'z')
 		p++;
 	return *p == 'd' || *p == 'i' || *p == 'u' ? (size_t)(p - s) + 1 : 0;
-}
-
-/* supported - every conversion of fmt is one fmt_v does itself */
-static bool
-supported(const char *fmt)
-{
-	const char *p = fmt;
-	size_t n;
-
-	while ((p = strchr(p, '%')) != NULL) {
-		if ((n = conv(p + 1)) == 0)
-			return false;
-		p += 1 + n;
-	}
-	return true;
 }
 
 struct out {
@@ -105,6 +95,57 @@ put_int(struct out *o, char mod, char c, va_list *ap)
 	    v < 0);
 }
 
+/*
+ * put_f - %.Nf (N <= 9) of a finite v below 2^63 exactly as printf: the
+ * double is m * 2^e, so v * 10^N is m * 10^N shifted, and its rounding
+ * (to nearest, ties to even) is decided on the exact remainder.  Else
+ * false: snprintf does it.
+ */
+static bool
+put_f(struct out *o, double v, int prec)
+{
+	static const uint32_t p10[10] = {1, 10, 100, 1000, 10000, 100000,
+	    1000000, 10000000, 100000000, 1000000000};
+	char d[48], *p = d + sizeof(d);
+	uint64_t m, ip, fp;
+	u128 x, q;
+	int ex, e, i;
+
+	if (prec > 9 || !isfinite(v) || fabs(v) >= 9.2e18)
+		return false;
+	m = (uint64_t)ldexp(fabs(frexp(v, &ex)), 53);
+	e = ex - 53; /* |v| = m * 2^e */
+	x = (u128)m * p10[prec];
+	if (e >= 0) {
+		q = x << e; /* e < 10: v < 2^63 */
+	} else if (-e >= 120) {
+		q = 0; /* x < 2^83: less than half of 2^-e */
+	} else {
+		u128 rem = x & (((u128)1 << -e) - 1),
+		     half = (u128)1 << (-e - 1);
+
+		q = x >> -e;
+		if (rem > half || (rem == half && (q & 1) != 0))
+			q++;
+	}
+	ip = (uint64_t)(q / p10[prec]);
+	fp = (uint64_t)(q % p10[prec]);
+	for (i = 0; i < prec; i++) {
+		*--p = (char)('0' + fp % 10);
+		fp /= 10;
+	}
+	if (prec > 0)
+		*--p = '.';
+	do {
+		*--p = (char)('0' + ip % 10);
+		ip /= 10;
+	} while (ip > 0);
+	if (signbit(v))
+		*--p = '-';
+	put(o, p, (size_t)(d + sizeof(d) - p));
+	return true;
+}
+
 int
 fmt_v(char *buf, size_t size, const char *fmt, va_list ap)
 {
@@ -112,14 +153,17 @@ fmt_v(char *buf, size_t size, const char *fmt, va_list ap)
 	const char *p = fmt, *pct;
 	va_list aq;
 
-	if (!supported(fmt))
-		return vsnprintf(buf, size, fmt, ap);
 	va_copy(aq, ap);
 	while ((pct = strchr(p, '%')) != NULL) {
 		const char *c = pct + 1;
 		char mod = 0, ch;
 		int prec = -1;
 
+		if (conv(c) == 0) {
+			/* not ours: all of it to vsnprintf, ap still unread */
+			va_end(aq);
+			return vsnprintf(buf, size, fmt, ap);
+		}
 		put(&o, p, (size_t)(pct - p));
 		if (*c == '.') {
 			if (*++c == '*') {
@@ -155,9 +199,14 @@ fmt_v(char *buf, size_t size, const char *fmt, va_list ap)
 		case 'f': {
 			/* DBL_MAX has 309 digits; the precision at most 99 */
 			char f[420];
-			int n = snprintf(f, sizeof(f), "%.*f",
-			    prec < 0 ? 6 : prec, va_arg(aq, double));
+			double v = va_arg(aq, double);
+			int n;
 
+			if (prec < 0)
+				prec = 6;
+			if (put_f(&o, v, prec))
+				break;
+			n = snprintf(f, sizeof(f), "%.*f", prec, v);
 			put(&o, f, n > 0 ? (size_t)n : 0);
 			break;
 		}

@@ -196,21 +196,38 @@ const char *
 dur_format(time_t secs, char *buf, size_t size)
 {
 	long long s = secs < 0 ? 0 : (long long)secs;
-	long long w = s / 604800, d = s % 604800 / 86400, h = s % 86400 / 3600;
-	long long m = s % 3600 / 60, r = s % 60;
-	size_t len = 0;
+	const long long part[5] = {s / 604800, s % 604800 / 86400,
+	    s % 86400 / 3600, s % 3600 / 60, s % 60};
+	static const char unit[5] = {'w', 'd', 'h', 'm', 's'};
+	char out[96], *p = out;
+	bool shown = false;
+	size_t i, n;
 
-	buf[0] = '\0';
-	if (w > 0)
-		len += (size_t)snprintf(buf + len, size - len, "%lldw ", w);
-	if (len < size && (w > 0 || d > 0))
-		len += (size_t)snprintf(buf + len, size - len, "%lldd ", d);
-	if (len < size && (w > 0 || d > 0 || h > 0))
-		len += (size_t)snprintf(buf + len, size - len, "%lldh ", h);
-	if (len < size && (w > 0 || d > 0 || h > 0 || m > 0))
-		len += (size_t)snprintf(buf + len, size - len, "%lldm ", m);
-	if (len < size)
-		snprintf(buf + len, size - len, "%llds", r);
+	/* no snprintf: a ban's log line formats two of these */
+	for (i = 0; i < 5; i++) {
+		char d[24], *q = d + sizeof(d);
+		long long v = part[i];
+
+		if (!shown && v == 0 && i < 4)
+			continue;
+		shown = true;
+		do {
+			*--q = (char)('0' + v % 10);
+			v /= 10;
+		} while (v > 0);
+		n = (size_t)(d + sizeof(d) - q);
+		memcpy(p, q, n);
+		p += n;
+		*p++ = unit[i];
+		*p++ = ' ';
+	}
+	n = (size_t)(p - out) - 1; /* the last space */
+	if (size > 0) {
+		if (n > size - 1)
+			n = size - 1;
+		memcpy(buf, out, n);
+		buf[n] = '\0';
+	}
 	return buf;
 }
 
@@ -238,6 +255,25 @@ utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * plain8 - none of the 8 bytes at p is below 0x20, 0x7f or above, or a
+ * backslash (the word-at-a-time tests of "Bit Twiddling Hacks", exact
+ * for these bounds)
+ */
+static bool
+plain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t x, bs, bad;
+
+	memcpy(&x, p, 8);
+	bs = x ^ (ones * '\\');
+	bad = ((x - ones * 0x20) & ~x) | x | ((bs - ones) & ~bs) |
+	    (x + ones * (0x80 - 0x7f));
+
+	return (bad & high) == 0;
+}
+
 size_t
 log_escape_len(char *buf, size_t size, const char *s, size_t n)
 {
@@ -250,6 +286,8 @@ log_escape_len(char *buf, size_t size, const char *s, size_t n)
 		size_t u, j = i;
 
 		/* a run of plain bytes: one copy (most lines are all plain) */
+		while (j + 8 <= n && plain8(p + j))
+			j += 8;
 		while (j < n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '\\')
 			j++;
 		if (j > i) {

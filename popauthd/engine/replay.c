@@ -185,10 +185,12 @@ apply(struct batch *b)
 
 		engine_count(it->lines, it->unparsed);
 		engine_apply(&it->sc, b->arena + it->off, it->len);
-		if (log_events_held() > REPLAY_HELD)
-			log_events_flush();
 	}
 	engine_count(b->lines, b->unparsed);
+	/* once a batch (its lock is not free): a batch adds far less than
+	 * log.c's bound on held lines */
+	if (log_events_held() > REPLAY_HELD)
+		log_events_flush();
 }
 
 static void

@@ -179,6 +179,38 @@ START_TEST(test_addr_format_v4)
 }
 END_TEST
 
+/* the IPv6 formatting too: every pattern of zero groups, with short and
+ * long groups, ffff in the fifth (the v4-mapped form) and at random */
+START_TEST(test_addr_format_v6)
+{
+	static const unsigned vals[] = {1, 0xffff, 0xab, 0x1000, 0xdb8};
+	char buf[ADDR_STRLEN], want[INET6_ADDRSTRLEN];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct addr a;
+	unsigned mask, k, i;
+
+	for (mask = 0; mask < 256; mask++)
+		for (k = 0; k < 5 * 5 + 1000; k++) {
+			memset(&a, 0, sizeof(a));
+			a.family = 6;
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			for (i = 0; i < 8; i++) {
+				unsigned w = k < 25
+				    ? vals[(k + (i == 5 ? k / 5 : 0)) % 5]
+				    : (unsigned)(x >> (8 * i)) & 0xffff;
+
+				if ((mask & 1u << i) == 0 || w == 0)
+					continue;
+				a.b[2 * i] = (uint8_t)(w >> 8);
+				a.b[2 * i + 1] = (uint8_t)w;
+			}
+			inet_ntop(AF_INET6, a.b, want, sizeof(want));
+			ck_assert_str_eq(
+			    addr_format(&a, buf, sizeof(buf)), want);
+		}
+}
+END_TEST
+
 /* cidr_parse: rc, and for 0 the family and prefix length */
 static const struct {
 	const char *in;
@@ -406,6 +438,7 @@ addr_suite(void)
 	tcase_add_loop_test(tc, test_addr_parse, 0, (int)NITEMS(parse_cases));
 	tcase_add_test(tc, test_addr_parse_len);
 	tcase_add_test(tc, test_addr_format_v4);
+	tcase_add_test(tc, test_addr_format_v6);
 	tcase_add_test(tc, test_addr_parse_nul);
 	tcase_add_test(tc, test_addr_equal_hash);
 	tcase_add_test(tc, test_addr_hash_key);

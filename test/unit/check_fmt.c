@@ -8,6 +8,7 @@
 #include "fmt.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +58,62 @@ START_TEST(test_conversions)
 }
 END_TEST
 
+/* fmt1 - fmt_v with arguments */
+static int
+fmt1(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = fmt_v(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* %f is done in integers: its rounding must be printf's, ties included */
+START_TEST(test_fixed_point)
+{
+	static const double fixed[] = {0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125,
+	    0.375, 1e-7, 5e-7, 4.9999995e-7, 0.05, 0.15, 0.25, 0.35, 1e-300,
+	    4.9e-324, 123456.7890125, 9.2e18 - 4096, -9.1e18, 1e15 + 0.5,
+	    0.0000005, 999999.9999995, 1.0 / 3, 2.0 / 3, 1e-10};
+	static const char *const f[10] = {"%.0f", "%.1f", "%.2f", "%.3f",
+	    "%.4f", "%.5f", "%.6f", "%.7f", "%.8f", "%.9f"};
+	uint64_t x = 88172645463325252ULL;
+	char want[420], got[420];
+	size_t i;
+	int prec;
+
+	for (i = 0; i < 200000; i++) {
+		double v;
+		uint64_t bits;
+
+		if (i < sizeof(fixed) / sizeof(fixed[0])) {
+			v = fixed[i];
+		} else if (i % 3 == 0) {
+			/* a tie or near one: k / 2^s */
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			v = ldexp((double)(x % 100000), -(int)((x >> 20) % 24));
+		} else {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* any sign and mantissa, an exponent from 2^-70 to 2^70 */
+			bits = (x & 0x800fffffffffffffULL) |
+			    (uint64_t)(1023 - 70 + (x >> 52) % 141) << 52;
+			memcpy(&v, &bits, sizeof(v));
+		}
+		for (prec = 0; prec <= 9; prec++) {
+			snprintf(want, sizeof(want), "%.*f", prec, v);
+			fmt1(got, sizeof(got), f[prec], v);
+			if (strcmp(got, want) != 0)
+				ck_abort_msg(
+				    "%.17g %%.%df: fmt_v %s, printf %s", v,
+				    prec, got, want);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_handed_to_vsnprintf)
 {
 	same("%5s|%-3d|%03u", "ab", 7, 9u);
@@ -74,6 +131,7 @@ fmt_suite(void)
 	TCase *tc = tcase_create("fmt");
 
 	tcase_add_test(tc, test_conversions);
+	tcase_add_test(tc, test_fixed_point);
 	tcase_add_test(tc, test_handed_to_vsnprintf);
 	suite_add_tcase(s, tc);
 	return s;

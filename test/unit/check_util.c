@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 /* durations: contract of util.h plus the edges (empty, junk, overflow) */
@@ -346,6 +347,33 @@ START_TEST(test_log_escape_all_bytes)
 }
 END_TEST
 
+/* every byte at every place of a word-sized run: the 8-byte test and the
+ * byte loop must agree on what is plain */
+START_TEST(test_log_escape_words)
+{
+	char in[24], buf[24 * 4 + 1], want[24 * 4 + 1];
+	int b, pos;
+
+	for (b = 0; b < 256; b++)
+		for (pos = 0; pos < (int)sizeof(in); pos++) {
+			bool plain = b >= 0x20 && b < 0x7f && b != '\\';
+			size_t n = (size_t)pos;
+
+			memset(in, 'a', sizeof(in));
+			in[pos] = (char)b;
+			log_escape(buf, sizeof(buf), in, sizeof(in));
+			memset(want, 'a', n);
+			if (plain)
+				want[n++] = (char)b;
+			else
+				n += (size_t)snprintf(want + n, 5, "\\%03o", b);
+			memset(want + n, 'a', sizeof(in) - 1 - (size_t)pos);
+			want[n + sizeof(in) - 1 - (size_t)pos] = '\0';
+			ck_assert_str_eq(buf, want);
+		}
+}
+END_TEST
+
 START_TEST(test_log_escape_size0)
 {
 	char buf[4] = "ZZZ";
@@ -378,6 +406,7 @@ util_suite(void)
 	tcase_add_loop_test(
 	    tc, test_dur_parse_ms, 0, (int)NITEMS(dur_ms_cases));
 	tcase_add_loop_test(tc, test_dur_format, 0, (int)NITEMS(fmt_cases));
+	tcase_add_test(tc, test_log_escape_words);
 	tcase_add_test(tc, test_dur_roundtrip);
 	tcase_add_test(tc, test_dur_format_trunc);
 	tcase_add_loop_test(tc, test_parse_long, 0, (int)NITEMS(long_cases));
