@@ -46,21 +46,12 @@ snap_bl(void *arg, const struct bl_info *bi)
 }
 
 static void
-snap_fish(void *arg, const struct fish_info *fi)
-{
-	struct witness *w = arg;
-
-	w->fishing = true;
-	w->unique = fi->unique;
-}
-
-static void
 snap(const struct addr *ip, struct witness *w)
 {
 	memset(w, 0, sizeof(*w));
 	grant_get(ip, snap_grant, w);
 	bl_get(ip, snap_bl, w);
-	fish_get(ip, snap_fish, w);
+	w->fishing = fish_unique(ip, &w->unique);
 }
 
 void

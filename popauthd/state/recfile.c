@@ -32,11 +32,14 @@ struct recfile {
 	uint8_t *buf;          /* records not yet written */
 	size_t n, cap;
 	size_t reserved; /* recfile_reserve's frame start in buf */
-	/* compaction: the new file, its buffer and length */
+	/* compaction: the new file, its buffer and length; the old file
+	 * mapped (records copied from it, not read two preads each) */
 	int cfd;
 	uint8_t *cbuf;
 	size_t cn;
 	uint64_t clen;
+	uint8_t *map;
+	size_t maplen;
 };
 
 /*
@@ -365,7 +368,22 @@ recfile_compact_begin(struct recfile *j)
 	j->cbuf = xmalloc(RECFILE_BUF);
 	j->cn = 0;
 	j->clen = RECFILE_HDR;
+	j->maplen = (size_t)j->written;
+	j->map = mmap(NULL, j->maplen, PROT_READ, MAP_PRIVATE, j->fd, 0);
+	if (j->map == MAP_FAILED) /* recfile_read does it, slower */
+		j->map = NULL;
+	else
+		(void)madvise(j->map, j->maplen, MADV_SEQUENTIAL);
 	return 0;
+}
+
+/* unmap - the old file's mapping, once compaction ends */
+static void
+unmap(struct recfile *j)
+{
+	if (j->map != NULL)
+		munmap(j->map, j->maplen);
+	j->map = NULL;
 }
 
 /* cflush - the compaction buffer to the new file */
@@ -391,14 +409,29 @@ recfile_compact_copy(struct recfile *j, uint64_t off)
 	    cflush(j) < 0)
 		return -1;
 	f = j->cbuf + j->cn;
-	n = recfile_read(j, off, f + RECFILE_FRAME, RECFILE_REC_MAX);
+	if (j->map != NULL && off + RECFILE_FRAME <= j->maplen) {
+		const uint8_t *r = j->map + off;
+		uint32_t len = get32(r);
+
+		n = -1;
+		if (len <= RECFILE_REC_MAX &&
+		    off + RECFILE_FRAME + len <= j->maplen &&
+		    check(r + RECFILE_FRAME, len) == get32(r + 4)) {
+			memcpy(f, r, RECFILE_FRAME + len); /* checked: as is */
+			n = (ssize_t)len;
+		}
+	} else {
+		n = recfile_read(j, off, f + RECFILE_FRAME, RECFILE_REC_MAX);
+		if (n >= 0) {
+			put32(f, (uint32_t)n);
+			put32(f + 4, check(f + RECFILE_FRAME, (size_t)n));
+		}
+	}
 	if (n < 0) {
 		log_warn("%s: cannot read the record at %llu", j->path,
 		    (unsigned long long)off);
 		return -1;
 	}
-	put32(f, (uint32_t)n);
-	put32(f + 4, check(f + RECFILE_FRAME, (size_t)n));
 	j->cn += RECFILE_FRAME + (size_t)n;
 	j->clen += RECFILE_FRAME + (uint64_t)n;
 	return (int64_t)at;
@@ -422,6 +455,7 @@ recfile_compact_end(struct recfile *j, bool ok)
 	}
 	free(j->cbuf);
 	j->cbuf = NULL;
+	unmap(j);
 	if (!ok) {
 		close(j->cfd);
 		j->cfd = -1;

@@ -26,7 +26,23 @@ struct fish_pair {
 	char *to, *from;
 	time_t first, last;
 	uint32_t count;
+	uint32_t h; /* pair_hash: most of the list is passed on it alone */
 };
+
+/* pair_hash - FNV-1a of to, a NUL, from */
+static uint32_t
+pair_hash(const char *to, const char *from)
+{
+	uint32_t h = 2166136261u;
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)to; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	h *= 16777619u;
+	for (p = (const unsigned char *)from; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
 
 struct fisher {
 	struct addr ip;
@@ -92,6 +108,7 @@ fish_add_pair(struct fisher *f, const char *to, const char *from, time_t first,
 		f->pairs = xrealloc(f->pairs, f->cap * sizeof(*f->pairs));
 	}
 	p = &f->pairs[f->npairs++];
+	p->h = pair_hash(to, from);
 	p->to = xstrdup(to);
 	p->from = xstrdup(from);
 	p->first = first;
@@ -105,7 +122,7 @@ fish_hit(const struct addr *ip, time_t now, const char *to, const char *from,
 {
 	struct fisher *f = iptab_get(tr.tab, ip);
 	char buf[ADDR_STRLEN];
-	uint32_t i;
+	uint32_t i, h;
 	double rate = 0;
 
 	addr_format(ip, buf, sizeof(buf));
@@ -125,8 +142,9 @@ fish_hit(const struct addr *ip, time_t now, const char *to, const char *from,
 		iptab_put(tr.tab, f);
 	}
 	f->last = now;
+	h = pair_hash(to, from);
 	for (i = 0; i < f->npairs; i++)
-		if (strcmp(f->pairs[i].to, to) == 0 &&
+		if (f->pairs[i].h == h && strcmp(f->pairs[i].to, to) == 0 &&
 		    strcmp(f->pairs[i].from, from) == 0)
 			break;
 	if (i < f->npairs) {
@@ -295,10 +313,7 @@ fish_fini(void)
 static void
 fish_call(const struct fisher *f, fish_info_fn *fn, void *arg)
 {
-	/* the witness asks twice per line: few pairs need no allocation */
-	struct fish_pair_info few[16];
-	struct fish_pair_info *pi =
-	    f->npairs <= 16 ? few : xcalloc(f->npairs, sizeof(*pi));
+	struct fish_pair_info *pi = xcalloc(f->npairs, sizeof(*pi));
 	struct fish_info fi;
 	uint32_t i;
 
@@ -317,8 +332,7 @@ fish_call(const struct fisher *f, fish_info_fn *fn, void *arg)
 	fi.npairs = f->npairs;
 	fi.pairs = pi;
 	fn(arg, &fi);
-	if (pi != few)
-		free(pi);
+	free(pi);
 }
 
 struct fish_each_ctx {
@@ -351,6 +365,17 @@ fish_get(const struct addr *ip, fish_info_fn *fn, void *arg)
 	if (f == NULL)
 		return false;
 	fish_call(f, fn, arg);
+	return true;
+}
+
+bool
+fish_unique(const struct addr *ip, unsigned long *unique)
+{
+	const struct fisher *f = tr.tab != NULL ? iptab_get(tr.tab, ip) : NULL;
+
+	if (f == NULL)
+		return false;
+	*unique = f->unique;
 	return true;
 }
 

@@ -55,6 +55,9 @@ typedef void fish_info_fn(void *arg, const struct fish_info *fi);
 void fish_each(fish_info_fn *fn, void *arg);
 /* fish_get - fn for ip's record; false when there is none */
 bool fish_get(const struct addr *ip, fish_info_fn *fn, void *arg);
+/* fish_unique - ip's count of unique pairs into *unique; false when none
+ * (the witness's question, twice a line: no copy of the pairs) */
+bool fish_unique(const struct addr *ip, unsigned long *unique);
 /* fish_info_decode - a stored record (popauthctl, daemon down) to fn; 0 or -1 */
 int fish_info_decode(const void *key, size_t klen, const void *val, size_t vlen,
     fish_info_fn *fn, void *arg);
