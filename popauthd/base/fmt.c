@@ -128,8 +128,13 @@ put_f(struct out *o, double v, int prec)
 		if (rem > half || (rem == half && (q & 1) != 0))
 			q++;
 	}
-	ip = (uint64_t)(q / p10[prec]);
-	fp = (uint64_t)(q % p10[prec]);
+	if ((q >> 64) == 0) { /* almost always: no 128-bit division */
+		ip = (uint64_t)q / p10[prec];
+		fp = (uint64_t)q % p10[prec];
+	} else {
+		ip = (uint64_t)(q / p10[prec]);
+		fp = (uint64_t)(q % p10[prec]);
+	}
 	for (i = 0; i < prec; i++) {
 		*--p = (char)('0' + fp % 10);
 		fp /= 10;
