@@ -10,11 +10,14 @@
  *
  * A replay's scanner thread (engine/replay.c) may warn while the main thread
  * logs: one mutex guards the sinks and the held lines (recursive, since
- * a flush can start inside a hold).
+ * a flush can start inside a hold).  While the replay's write-behind
+ * thread runs, held lines go to the file through it (the buffer is
+ * swapped with a spare), and a line written at once waits for them.
  */
 #include "log.h"
 #include "clock.h"
 #include "fmt.h"
+#include "wbehind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +40,9 @@ static bool log_dbg;
 static bool log_batch;
 static char *held;
 static size_t held_len, held_size;
+static char *spare; /* queued to wbehind under spare_ticket */
+static size_t spare_size;
+static unsigned long spare_ticket;
 /* sealed segments of held: [seg[i-1].end, seg[i].end), oldest first */
 static struct log_seg {
 	size_t end;
@@ -81,8 +87,11 @@ log_open(const char *file, bool use_syslog, bool to_stderr)
 		if (fd < 0)
 			return -1;
 	}
-	if (log_fd >= 0)
+	if (log_fd >= 0) {
+		if (spare != NULL) /* its held lines first */
+			wb_wait(spare_ticket);
 		close(log_fd);
+	}
 	log_fd = fd;
 	if (log_syslog)
 		closelog();
@@ -96,8 +105,11 @@ log_open(const char *file, bool use_syslog, bool to_stderr)
 void
 log_close(void)
 {
-	if (log_fd >= 0)
+	if (log_fd >= 0) {
+		if (spare != NULL)
+			wb_wait(spare_ticket);
 		close(log_fd);
+	}
 	log_fd = -1;
 	if (log_syslog)
 		closelog();
@@ -120,6 +132,51 @@ const char *
 log_last_error(void)
 {
 	return last_error;
+}
+
+/* file_write - len bytes to log_fd, behind any queued held lines */
+static void
+file_write(const char *buf, size_t len)
+{
+	if (log_fd < 0)
+		return;
+	if (spare != NULL)
+		wb_wait(spare_ticket);
+	if (write(log_fd, buf, len) < 0) {
+		/* nowhere better to say it */
+	}
+}
+
+/*
+ * held_behind - queue held[0, held_len) to the write-behind thread and
+ * go on in the spare buffer, holding the rest bytes after held_len;
+ * false when the thread is not running (or no memory for a spare)
+ */
+static bool
+held_behind(size_t rest)
+{
+	char *full = held;
+	size_t size = held_size;
+
+	if (log_fd < 0 || !wb_running())
+		return false;
+	if (spare != NULL)
+		wb_wait(spare_ticket);
+	if (spare_size < held_size) {
+		char *p = realloc(spare, held_size);
+
+		if (p == NULL)
+			return false;
+		spare = p;
+		spare_size = held_size;
+	}
+	spare_ticket = wb_write(log_fd, full, held_len, WB_APPEND);
+	memcpy(spare, full + held_len, rest);
+	held = spare;
+	held_size = spare_size;
+	spare = full;
+	spare_size = size;
+	return true;
 }
 
 /* log_format - "Mon DD HH:MM:SS popauthd[pid]: level: text\n" into buf */
@@ -192,9 +249,7 @@ log_emit(int prio, const char *level, const char *fmt, va_list ap)
 		memcpy(last_error, src, n);
 		last_error[n] = '\0';
 	}
-	if (log_fd >= 0 && write(log_fd, buf, len) < 0) {
-		/* nowhere better to say it; stderr below still may work */
-	}
+	file_write(buf, len); /* failing, stderr below still may work */
 	if ((log_stderr || (log_batch && prio <= LOG_WARNING)) &&
 	    (log_fd < 0 || log_fd != STDERR_FILENO))
 		if (write(STDERR_FILENO, buf, len) < 0) {
@@ -292,9 +347,7 @@ log_hold(const char *buf, size_t len)
 		    "popauthd: warning: event log lines below written before "
 		    "their tables were (held too long)\n";
 
-		if (log_fd >= 0 && write(log_fd, note, sizeof(note) - 1) < 0) {
-			/* nowhere better to say it */
-		}
+		file_write(note, sizeof(note) - 1);
 		events_flush();
 	}
 	if (held_len + len + 1 > held_size) {
@@ -325,29 +378,43 @@ log_events_flush(void)
 	UNLOCK();
 }
 
+/*
+ * flush_keep - write held[0, held_len) to every sink; the rest bytes
+ * after it move to the front and stay held
+ */
 static void
-events_flush(void)
+flush_keep(size_t rest)
 {
-	size_t off = 0;
+	size_t n = held_len, off = 0;
 
-	if (held_len == 0)
+	if (n == 0)
 		return;
-	/* one write per sink for the whole tick: lines stay whole (O_APPEND) */
-	if (log_fd >= 0 && write(log_fd, held, held_len) < 0) {
-		/* nowhere better to say it */
-	}
 	if (log_stderr && log_fd != STDERR_FILENO &&
-	    write(STDERR_FILENO, held, held_len) < 0) {
+	    write(STDERR_FILENO, held, n) < 0) {
 		/* ignore */
 	}
-	while (log_syslog && off < held_len) {
-		const char *eol = memchr(held + off, '\n', held_len - off);
+	while (log_syslog && off < n) {
+		const char *eol = memchr(held + off, '\n', n - off);
 		const char *msg = strstr(held + off, "]: ");
 
 		syslog(LOG_INFO, "%.*s", (int)(eol - (msg + 3)), msg + 3);
 		off = (size_t)(eol - held) + 1;
 	}
-	held_len = 0;
+	/* one write for the whole tick: lines stay whole (O_APPEND) */
+	if (!held_behind(rest)) {
+		if (log_fd >= 0 && write(log_fd, held, n) < 0) {
+			/* nowhere better to say it */
+		}
+		if (rest > 0)
+			memmove(held, held + n, rest);
+	}
+	held_len = rest;
+}
+
+static void
+events_flush(void)
+{
+	flush_keep(0);
 	nsegs = 0;
 }
 
@@ -358,10 +425,7 @@ log_write_held(size_t n)
 	size_t rest = held_len - n, i, k;
 
 	held_len = n;
-	events_flush();
-	if (rest > 0)
-		memmove(held, held + n, rest);
-	held_len = rest;
+	flush_keep(rest);
 	for (i = k = 0; i < nsegs; i++) {
 		if (segs[i].end <= n)
 			continue;

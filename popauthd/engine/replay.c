@@ -7,13 +7,15 @@
  * counted.  A ring of REPLAY_BATCHES batches carries them to the main
  * thread in order and back.  While the scanner runs it alone touches the
  * input, the ruleset and the replay's year (engine_scan); the main thread
- * alone touches the trackers, the state and the maps (engine_apply).
+ * alone touches the trackers, the state and the maps (engine_apply); a
+ * third (base/wbehind.c) writes the log's and the evidence's buffers.
  */
 #include "replay.h"
 #include "engine.h"
 #include "input.h"
 #include "log.h"
 #include "util.h"
+#include "wbehind.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -242,6 +244,7 @@ replay_run(struct input *in)
 		log_panic(
 		    "replay: cannot start the scanner thread: %s", strerror(e));
 	pthread_setname_np(t, "popauthd-scan"); /* top -H, perf */
+	wb_start(); /* the log's and the evidence's writes off this thread */
 	while (!last) {
 		struct batch *b;
 
@@ -261,6 +264,7 @@ replay_run(struct input *in)
 		pthread_mutex_unlock(&r.mu);
 	}
 	pthread_join(t, NULL);
+	wb_stop();
 	pthread_cond_destroy(&r.cv);
 	pthread_mutex_destroy(&r.mu);
 	for (i = 0; i < REPLAY_BATCHES; i++) {

@@ -5,11 +5,15 @@
  * u64 base length: where a compacted file's records end), then records:
  * u32 payload length, u32 check word of the payload, the payload.
  * Offsets are file offsets of a record's length field.  The buffer holds
- * records not yet written; their offsets continue the file's.
+ * records not yet written; their offsets continue the file's.  While a
+ * replay runs the write-behind thread, a full buffer is queued to it and
+ * the spare one filled meanwhile; the public calls (flush, read,
+ * compaction, close) wait for the queue first.
  */
 #include "recfile.h"
 #include "log.h"
 #include "util.h"
+#include "wbehind.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +35,10 @@ struct recfile {
 	uint64_t gen, written; /* generation; bytes in the file */
 	uint8_t *buf;          /* records not yet written */
 	size_t n, cap;
+	uint8_t *spare; /* the buffer queued to wbehind (its ticket) */
+	size_t spare_cap;
+	unsigned long spare_ticket;
+	bool behind;     /* queued, not yet drained */
 	size_t reserved; /* recfile_reserve's frame start in buf */
 	/* compaction: the new file, its buffer and length; the old file
 	 * mapped (records copied from it, not read two preads each) */
@@ -41,6 +49,9 @@ struct recfile {
 	uint8_t *map;
 	size_t maplen;
 };
+
+static int put_buf(struct recfile *j);
+static int settle(struct recfile *j);
 
 /*
  * check - the payload's check word: a multiply-xor hash, 8 bytes a step.
@@ -257,6 +268,7 @@ recfile_close(struct recfile *j)
 	if (j->cfd >= 0)
 		(void)recfile_compact_end(j, false);
 	free(j->buf);
+	free(j->spare); /* recfile_flush waited for it */
 	free(j->path);
 	free(j->tmp);
 	free(j->dir);
@@ -269,7 +281,7 @@ recfile_reserve(struct recfile *j, size_t max)
 	size_t need = RECFILE_FRAME + max;
 
 	if (j->n + need > j->cap && j->n > 0)
-		(void)recfile_flush(j);
+		(void)put_buf(j);
 	if (j->n + need > j->cap) { /* a write failed: keep it in memory */
 		j->cap = (j->n + need) * 2;
 		j->buf = xrealloc(j->buf, j->cap);
@@ -289,11 +301,69 @@ recfile_add(struct recfile *j, size_t n)
 	return j->written + j->reserved;
 }
 
+/* behind - queue the buffer, go on in the spare once it is written */
+static void
+behind(struct recfile *j)
+{
+	uint8_t *full = j->buf;
+	size_t cap = j->cap;
+
+	if (j->spare != NULL)
+		wb_wait(j->spare_ticket);
+	else
+		j->spare = xmalloc(j->spare_cap = cap);
+	if (j->spare_cap < cap) /* grew after a failed write */
+		j->spare = xrealloc(j->spare, j->spare_cap = cap);
+	j->spare_ticket = wb_write(j->fd, full, j->n, j->written);
+	j->buf = j->spare;
+	j->cap = j->spare_cap;
+	j->spare = full;
+	j->spare_cap = cap;
+	j->behind = true;
+	j->written += j->n;
+	j->n = 0;
+}
+
+/*
+ * settle - wait for the queue.  A failed write cannot be redone (its
+ * buffer is in use again): the file is taken back to where it failed,
+ * and the records past it are lost (their reads fail the check).
+ */
+static int
+settle(struct recfile *j)
+{
+	uint64_t at = 0;
+
+	if (!j->behind)
+		return 0;
+	j->behind = false;
+	if (wb_drain(j->fd, &at) == 0)
+		return 0;
+	log_warn("%s: write: %s (the records from byte %llu on are lost)",
+	    j->path, strerror(errno), (unsigned long long)at);
+	if (at < j->written)
+		j->written = at;
+	return -1;
+}
+
 int
 recfile_flush(struct recfile *j)
 {
+	int rc = put_buf(j);
+
+	return settle(j) < 0 ? -1 : rc;
+}
+
+/* put_buf - the buffer to the file, or queued behind */
+static int
+put_buf(struct recfile *j)
+{
 	if (j->n == 0)
 		return 0;
+	if (wb_running()) {
+		behind(j);
+		return 0;
+	}
 	if (write_all(j->fd, j->buf, j->n, j->written) < 0) {
 		log_warn("%s: write: %s (kept in memory, retried)", j->path,
 		    strerror(errno));
@@ -334,6 +404,7 @@ recfile_read(struct recfile *j, uint64_t off, uint8_t *buf, size_t size)
 	uint8_t f[RECFILE_FRAME];
 	uint32_t n;
 
+	(void)settle(j);         /* a queued record is read from the file */
 	if (off >= j->written) { /* still in the buffer */
 		if (off - j->written + RECFILE_FRAME > j->n)
 			return -1;

@@ -359,7 +359,10 @@ evidence_get(const struct addr *ip, evidence_fn *fn, void *arg)
 
 	for (i = 0; e != NULL && i < e->n; i++) {
 		n = recfile_read(jr, REF_OFF(e->v[i]), p, sizeof(p));
-		if (n < 0 || decode(p, (size_t)n, &l) < 0) {
+		/* the address too: after a lost write an offset can hold
+		 * another address's record */
+		if (n < 0 || decode(p, (size_t)n, &l) < 0 ||
+		    !addr_equal(&l.ip, &e->ip)) {
 			log_warn("evidence.journal: the record at %llu is "
 			         "unreadable",
 			    (unsigned long long)REF_OFF(e->v[i]));

@@ -4,7 +4,7 @@
 # IPv6, logins, RBL rejects, forgeries, fishing, expiries, a New Year in the
 # stamps) it must do exactly what the one-thread path does: the same log
 # lines in the same order, byte-identical state tables and evidence
-# journal, the same maps,
+# journal (written by the write-behind thread here), the same maps,
 # also with a commit every 256 KiB (chunk ends between batches).  The
 # one-thread path is the replay before the scanner thread (a test hook).
 . "$(dirname "$0")/lib.sh"
@@ -72,8 +72,10 @@ note "serial run: $lines log lines, $(postmap -c "$PFDIR" -s "hash:$T/serial/map
 grep -q "has expired and has been removed" "$T/serial/log" ||
 	fail "no grant expired inside the log: the clock ticks are not exercised"
 grep -q "has been blacklisted" "$T/serial/log" || fail "nothing was listed"
-[ "$(stat -c %s "$T/serial/data/evidence.journal")" -gt 100000 ] ||
-	fail "evidence.journal holds almost nothing"
+# past the 1 MiB buffer: the threaded runs queue it to the write-behind
+# thread, and their log lines go through it at each commit
+[ "$(stat -c %s "$T/serial/data/evidence.journal")" -gt 1100000 ] ||
+	fail "evidence.journal holds too little to fill its buffer"
 
 grep -q ":.*has authenticated a new relay session from [0-9a-f]*:" "$T/serial/log" ||
 	fail "no IPv6 grant in the log"

@@ -1,11 +1,13 @@
 /*
  * check_recfile.c - the append-only record file: what a reopen sees up to
  * the committed mark (and only that), a damaged record, a missing or
- * foreign file, and compaction with or without its mark committed.
+ * foreign file, compaction with or without its mark committed, and
+ * the same records written by the replay's write-behind thread.
  */
 #include "test.h"
 
 #include "recfile.h"
+#include "wbehind.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -204,6 +206,43 @@ START_TEST(test_compaction)
 }
 END_TEST
 
+/* buffers handed to the write-behind thread: all there, in order */
+START_TEST(test_write_behind)
+{
+	struct recfile_mark m;
+	struct seen s;
+	struct recfile *r;
+	uint64_t mid = 0;
+	uint8_t buf[300];
+	char text[300];
+	int i;
+
+	wb_start();
+	r = reopen(NULL, &s);
+	for (i = 0; i < 20000; i++) { /* 4 MB: the buffer is queued often */
+		uint64_t o;
+
+		snprintf(text, sizeof(text), "%0200d", i);
+		o = add(r, text);
+		if (i == 10000)
+			mid = o;
+	}
+	/* a queued record is read from the file once the queue is out */
+	ck_assert_int_eq(recfile_read(r, mid, buf, sizeof(buf)), 200);
+	snprintf(text, sizeof(text), "%0200d", 10000);
+	ck_assert_int_eq(memcmp(buf, text, 200), 0);
+	ck_assert_int_eq(recfile_flush(r), 0);
+	recfile_mark(r, &m);
+	recfile_close(r);
+	wb_stop();
+	ck_assert_int_eq(file_size(), (off_t)m.len);
+	r = reopen(&m, &s);
+	ck_assert_uint_eq(s.n, 20000);
+	ck_assert_str_eq(s.text[15], "0000000000000000000000000000000");
+	recfile_close(r);
+}
+END_TEST
+
 static Suite *
 recfile_suite(void)
 {
@@ -214,6 +253,7 @@ recfile_suite(void)
 	tcase_add_test(tc, test_mark_bounds_what_counts);
 	tcase_add_test(tc, test_damage_and_foreign_files);
 	tcase_add_test(tc, test_compaction);
+	tcase_add_test(tc, test_write_behind);
 	suite_add_tcase(s, tc);
 	return s;
 }
