@@ -10,48 +10,62 @@
 
 #include <stdlib.h>
 
-static struct timer **heap;
+/*
+ * Each slot keeps its key beside the pointer, so sifting compares within
+ * the array and does not visit the records.  A key may be earlier than
+ * its timer's when: a timer pushed later (an expiry refreshed at every
+ * hit, the common case) keeps its slot, and is put in its place only
+ * when its old key comes up (timer_run, timer_next).
+ */
+struct slot {
+	time_t key;
+	struct timer *t;
+};
+
+static struct slot *heap;
 static size_t heap_n, heap_cap;
 
 static void
-heap_swap(size_t a, size_t b)
+place(size_t i, struct slot s)
 {
-	struct timer *t = heap[a];
-
-	heap[a] = heap[b];
-	heap[b] = t;
-	heap[a]->idx = a + 1;
-	heap[b]->idx = b + 1;
+	heap[i] = s;
+	s.t->idx = i + 1;
 }
 
 static void
 sift_up(size_t i)
 {
+	struct slot s = heap[i];
+
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
 
-		if (heap[p]->when <= heap[i]->when)
+		if (heap[p].key <= s.key)
 			break;
-		heap_swap(i, p);
+		place(i, heap[p]);
 		i = p;
 	}
+	place(i, s);
 }
 
 static void
 sift_down(size_t i)
 {
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
+	struct slot s = heap[i];
 
-		if (l < heap_n && heap[l]->when < heap[m]->when)
-			m = l;
-		if (r < heap_n && heap[r]->when < heap[m]->when)
-			m = r;
-		if (m == i)
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = l;
+
+		if (l >= heap_n)
 			break;
-		heap_swap(i, m);
+		if (r < heap_n && heap[r].key < heap[l].key)
+			m = r;
+		if (s.key <= heap[m].key)
+			break;
+		place(i, heap[m]);
 		i = m;
 	}
+	place(i, s);
 }
 
 void
@@ -59,13 +73,14 @@ timer_set(struct timer *t, time_t when, timer_fn *fn)
 {
 	t->fn = fn;
 	if (t->idx != 0) {
-		time_t old = t->when;
+		size_t i = t->idx - 1;
 
 		t->when = when;
-		if (when < old)
-			sift_up(t->idx - 1);
-		else
-			sift_down(t->idx - 1);
+		if (when < heap[i].key) {
+			heap[i].key = when;
+			sift_up(i);
+		}
+		/* later: the slot's early key is fixed up when it comes up */
 		return;
 	}
 	if (heap_n == heap_cap) {
@@ -73,7 +88,8 @@ timer_set(struct timer *t, time_t when, timer_fn *fn)
 		heap = xrealloc(heap, heap_cap * sizeof(*heap));
 	}
 	t->when = when;
-	heap[heap_n] = t;
+	heap[heap_n].key = when;
+	heap[heap_n].t = t;
 	t->idx = ++heap_n;
 	sift_up(heap_n - 1);
 }
@@ -90,17 +106,16 @@ timer_cancel(struct timer *t)
 	heap_n--;
 	if (i == heap_n)
 		return;
-	heap[i] = heap[heap_n];
-	heap[i]->idx = i + 1;
+	place(i, heap[heap_n]);
 	sift_up(i);
-	sift_down(heap[i]->idx - 1);
+	sift_down(i); /* a no-op when it went up: i then holds an ancestor */
 }
 
 void
 timer_moved(struct timer *t)
 {
 	if (t->idx != 0)
-		heap[t->idx - 1] = t;
+		heap[t->idx - 1].t = t;
 }
 
 bool
@@ -109,10 +124,21 @@ timer_armed(const struct timer *t)
 	return t->idx != 0;
 }
 
+/* settle_top - the top slot's key made its timer's when, until it is */
+static void
+settle_top(void)
+{
+	while (heap_n > 0 && heap[0].key < heap[0].t->when) {
+		heap[0].key = heap[0].t->when;
+		sift_down(0);
+	}
+}
+
 time_t
 timer_next(void)
 {
-	return heap_n > 0 ? heap[0]->when : -1;
+	settle_top();
+	return heap_n > 0 ? heap[0].key : -1;
 }
 
 size_t
@@ -120,9 +146,13 @@ timer_run(time_t now)
 {
 	size_t fired = 0;
 
-	while (heap_n > 0 && heap[0]->when <= now) {
-		struct timer *t = heap[0];
+	for (;;) {
+		struct timer *t;
 
+		settle_top();
+		if (heap_n == 0 || heap[0].key > now)
+			break;
+		t = heap[0].t;
 		timer_cancel(t);
 		t->fn(t);
 		fired++;

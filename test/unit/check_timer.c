@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,83 @@ on_fire(struct timer *t)
 
 	fired[nfired++] = it->id;
 }
+
+/* a timer pushed later keeps its slot until its old time comes up: it
+ * still fires at its new time, in order with the others, never early */
+START_TEST(test_timer_later)
+{
+	struct item it[3];
+	size_t i;
+
+	memset(it, 0, sizeof(it));
+	nfired = 0;
+	for (i = 0; i < 3; i++)
+		it[i].id = (int)i;
+	timer_set(&it[0].t, 10, on_fire);
+	timer_set(&it[1].t, 20, on_fire);
+	timer_set(&it[0].t, 30, on_fire); /* later */
+	ck_assert_int_eq(timer_next(), 20);
+	ck_assert_uint_eq(timer_run(25), 1);
+	ck_assert_int_eq(fired[0], 1);
+	ck_assert_int_eq(timer_next(), 30);
+	timer_set(&it[0].t, 40, on_fire); /* later again */
+	timer_set(&it[0].t, 35, on_fire); /* then earlier, still past its key */
+	timer_set(&it[2].t, 36, on_fire);
+	ck_assert_uint_eq(timer_run(34), 0);
+	ck_assert_uint_eq(timer_run(36), 2);
+	ck_assert_int_eq(fired[1], 0);
+	ck_assert_int_eq(fired[2], 2);
+	ck_assert_int_eq(timer_next(), -1);
+}
+END_TEST
+
+/* random sets, pushes, pulls and cancels against a plain array */
+START_TEST(test_timer_random)
+{
+	enum { N = 64 };
+	static struct item it[N];
+	time_t want[N]; /* -1: not armed */
+	uint64_t x = 0x243f6a8885a308d3ULL;
+	time_t now = 0;
+	int round, i;
+
+	memset(it, 0, sizeof(it));
+	for (i = 0; i < N; i++) {
+		it[i].id = i;
+		want[i] = -1;
+	}
+	for (round = 0; round < 20000; round++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		i = (int)(x % N);
+		if ((x >> 8) % 5 == 0) {
+			timer_cancel(&it[i].t);
+			want[i] = -1;
+		} else if ((x >> 8) % 5 < 4) {
+			want[i] = now + 1 + (time_t)((x >> 16) % 100);
+			timer_set(&it[i].t, want[i], on_fire);
+		} else {
+			time_t prev = -1;
+			int k, due = 0;
+
+			now += (time_t)((x >> 16) % 30);
+			for (k = 0; k < N; k++)
+				due += want[k] >= 0 && want[k] <= now;
+			nfired = 0;
+			ck_assert_uint_eq(timer_run(now), (size_t)due);
+			for (k = 0; k < nfired; k++) {
+				/* in time order, each at or after its time */
+				ck_assert_int_le(prev, want[fired[k]]);
+				ck_assert_int_le(want[fired[k]], now);
+				prev = want[fired[k]];
+				want[fired[k]] = -1;
+			}
+		}
+	}
+	for (i = 0; i < N; i++)
+		timer_cancel(&it[i].t);
+	ck_assert_uint_eq(timer_count(), 0);
+}
+END_TEST
 
 START_TEST(test_timer_order)
 {
@@ -249,6 +327,8 @@ timer_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_timer_order);
+	tcase_add_test(tc, test_timer_later);
+	tcase_add_test(tc, test_timer_random);
 	tcase_add_test(tc, test_timer_many);
 	tcase_add_test(tc, test_timer_moved);
 	tcase_add_test(tc, test_iptab);
