@@ -51,7 +51,7 @@ static struct log_seg {
 static size_t nsegs;
 static char last_error[256];
 
-static void log_hold(const char *buf, size_t len);
+static void hold_format(const char *level, const char *fmt, va_list ap);
 static void events_flush(void);
 
 static pthread_mutex_t log_mu = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
@@ -230,14 +230,14 @@ log_emit(int prio, const char *level, const char *fmt, va_list ap)
 	int saved = errno;
 
 	LOCK(); /* log_format's stamp cache too */
-	len = log_format(buf, sizeof(buf), level, fmt, ap);
 	if (prio > LOG_WARNING && (log_batch || held_len > 0)) {
 		/* behind the held event lines, so the log keeps its order */
-		log_hold(buf, len);
+		hold_format(level, fmt, ap);
 		UNLOCK();
 		errno = saved;
 		return;
 	}
+	len = log_format(buf, sizeof(buf), level, fmt, ap);
 	if (prio <= LOG_WARNING) {
 		const char *msg = strstr(buf, "]: ");
 
@@ -321,20 +321,18 @@ log_panic(const char *fmt, ...)
 void
 log_event(const char *fmt, ...)
 {
-	char buf[LOG_LINE_MAX];
 	va_list ap;
-	size_t len;
 
 	LOCK();
 	va_start(ap, fmt);
-	len = log_format(buf, sizeof(buf), "", fmt, ap);
+	hold_format("", fmt, ap);
 	va_end(ap);
-	log_hold(buf, len);
 	UNLOCK();
 }
 
-static void
-log_hold(const char *buf, size_t len)
+/* hold_room - room for len more held bytes (and a NUL): where they go */
+static char *
+hold_room(size_t len)
 {
 	char *p;
 
@@ -366,8 +364,16 @@ log_hold(const char *buf, size_t len)
 		}
 		held = p;
 	}
-	memcpy(held + held_len, buf, len);
-	held_len += len;
+	return held + held_len;
+}
+
+/* hold_format - a line formatted straight into the held lines */
+static void
+hold_format(const char *level, const char *fmt, va_list ap)
+{
+	char *p = hold_room(LOG_LINE_MAX);
+
+	held_len += log_format(p, LOG_LINE_MAX, level, fmt, ap);
 }
 
 void

@@ -54,7 +54,10 @@ fld(const struct event *ev, enum ev_field f, char *buf, const char *dflt)
 {
 	if (ev->f[f].p == NULL) {
 		/* callers use buf itself: never leave it uninitialised */
-		snprintf(buf, FIELD_MAX, "%s", dflt);
+		size_t n = strnlen(dflt, FIELD_MAX - 1);
+
+		memcpy(buf, dflt, n);
+		buf[n] = '\0';
 		return buf;
 	}
 	return log_escape(buf, FIELD_MAX, ev->f[f].p, ev->f[f].n);

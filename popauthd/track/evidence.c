@@ -115,14 +115,17 @@ put16(uint8_t *p, size_t v)
 	p[1] = (uint8_t)(v >> 8);
 }
 
-/* append - a line record (fields already escaped, each shorter than its
- * field_max) for ip into the journal */
+/*
+ * append - a line record for ip into the journal: its fields escaped on
+ * the way, cut to their field_max (escape), or as they are (records of
+ * the old table: escaped already, each shorter than its field_max)
+ */
 static void
 append(const struct addr *ip, time_t when, const char *const f[EV_FIELDS],
-    const size_t n[EV_FIELDS], uint32_t keep)
+    const size_t n[EV_FIELDS], bool escape, uint32_t keep)
 {
 	uint8_t *p = recfile_reserve(jr, EV_REC_MAX);
-	size_t o = EV_HEAD + 8, i;
+	size_t o = EV_HEAD + 8, i, k;
 	uint64_t t = (uint64_t)(int64_t)when;
 
 	p[0] = EV_LINE;
@@ -130,9 +133,16 @@ append(const struct addr *ip, time_t when, const char *const f[EV_FIELDS],
 	for (i = 0; i < 8; i++)
 		p[EV_HEAD + i] = (uint8_t)(t >> (8 * i));
 	for (i = 0; i < EV_FIELDS; i++) {
-		put16(p + o, n[i]);
-		memcpy(p + o + 2, f[i], n[i]);
-		o += 2 + n[i];
+		/* escaped in place: the room (and the escape's NUL) fits */
+		if (escape) {
+			k = log_escape_len(
+			    (char *)p + o + 2, field_max[i], f[i], n[i]);
+		} else {
+			k = n[i];
+			memcpy(p + o + 2, f[i], k);
+		}
+		put16(p + o, k);
+		o += 2 + k;
 	}
 	push(ip, REF(recfile_add(jr, o), o + 8), keep);
 }
@@ -233,7 +243,7 @@ migrate(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 			fits = fits && len[k] < field_max[k];
 		}
 		if (!r.bad && fits)
-			append(&ip, when, f, len, EVIDENCE_KEEP_MAX);
+			append(&ip, when, f, len, false, EVIDENCE_KEEP_MAX);
 		for (k = 0; k < EV_FIELDS; k++)
 			free(s[k]);
 	}
@@ -282,10 +292,10 @@ evidence_add(const struct addr *ip, time_t when, const char *rule,
     const char *event, const char *outcome, const char *line, size_t len)
 {
 	size_t keep = (size_t)ev_cf->evidence_per_ip;
-	char a[ADDR_STRLEN], r[64], ev[32], out[EVIDENCE_OUTCOME_MAX];
-	char ln[EVIDENCE_LINE_MAX];
-	const char *const f[EV_FIELDS] = {r, ev, out, ln};
-	size_t n[EV_FIELDS];
+	char a[ADDR_STRLEN];
+	const char *const f[EV_FIELDS] = {rule, event, outcome, line};
+	const size_t n[EV_FIELDS] = {
+	    strlen(rule), strlen(event), strlen(outcome), len};
 
 	if (keep == 0 || jr == NULL)
 		return;
@@ -298,11 +308,7 @@ evidence_add(const struct addr *ip, time_t when, const char *rule,
 			    refused);
 		return;
 	}
-	n[0] = log_escape_len(r, sizeof(r), rule, strlen(rule));
-	n[1] = log_escape_len(ev, sizeof(ev), event, strlen(event));
-	n[2] = log_escape_len(out, sizeof(out), outcome, strlen(outcome));
-	n[3] = log_escape_len(ln, sizeof(ln), line, len);
-	append(ip, when, f, n, (uint32_t)keep);
+	append(ip, when, f, n, true, (uint32_t)keep);
 }
 
 struct reap {
