@@ -306,7 +306,7 @@ admin_evidence(const struct addr *a, time_t now, char **argv, size_t argc,
 		    line + n, sizeof(line) - n, " %s", argv[i]);
 	if (n >= sizeof(line))
 		n = sizeof(line) - 1;
-	evidence_add(a, now, "popauthctl", argv[0], outcome, line, n);
+	evidence_add(a, now, "popauthctl", argv[0], outcome, line, n, false);
 }
 
 /* cmd_change - grant, revoke, ban, unban, delist */

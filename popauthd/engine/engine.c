@@ -169,7 +169,7 @@ engine_pair(const struct event *ev, const char *user, time_t now)
 		grant_login(&ip, user, now);
 		if (cf->evidence_per_ip > 0 && ev->line != NULL)
 			witness_after(&ip, ev, &before, ev->line->msg,
-			    ev->line->msglen, now);
+			    ev->line->msglen, false, now);
 		return;
 	}
 	case LPAIR_REFUSED:
@@ -204,6 +204,40 @@ engine_scan(char *line, size_t len, struct engine_scan *sc)
 	sc->parsed =
 	    logline_parse(line, len, &sc->ll, replay ? &year : NULL) >= 0;
 	sc->matched = sc->parsed && rule_match(rules, &sc->ll, &sc->ev);
+	if (sc->matched) {
+		sc->esc_line = NULL;
+		memset(sc->esc, 0, sizeof(sc->esc));
+	}
+}
+
+size_t
+engine_prepare(struct engine_scan *sc, const char *line, size_t len, char *room)
+{
+	const struct event *ev = &sc->ev;
+	size_t used = 0;
+	int f;
+
+	if (!sc->matched || !ev->has_ip)
+		return 0;
+	/* exactly the calls evidence_add and trigger's fld would make */
+	if (cf->evidence_per_ip > 0) {
+		sc->esc_line = room;
+		sc->esc_len =
+		    log_escape_len(room, EVIDENCE_LINE_MAX, line, len);
+		used = sc->esc_len + 1;
+	}
+	if (ev->kind == EV_LOGIN || ev->kind == EV_LOGIN_START ||
+	    ev->kind == EV_LOGIN_DONE || ev->kind == EV_LOGIN_FAIL)
+		return used;
+	for (f = 0; f < F_NFIELDS; f++) {
+		if (!trigger_logs_field((enum ev_field)f) || ev->f[f].p == NULL)
+			continue;
+		sc->esc[f] = room + used;
+		used += log_escape_len(room + used, TRIGGER_FIELD_MAX,
+		            ev->f[f].p, ev->f[f].n) +
+		    1;
+	}
+	return used;
 }
 
 void
@@ -267,7 +301,7 @@ engine_apply(struct engine_scan *sc, const char *line, size_t len)
 	case EV_SM_USER_UNKNOWN:
 	case EV_SM_REJECT:
 	case EV_GREYLIST:
-		trigger_event(ev, clock_now());
+		trigger_event(ev, sc->esc, clock_now());
 		break;
 	case EV_LOGIN_START:
 	case EV_LOGIN_FAIL:
@@ -280,9 +314,12 @@ engine_apply(struct engine_scan *sc, const char *line, size_t len)
 	case EV_NKINDS:
 		log_panic("%s: bad event kind", __func__);
 	}
-	if (cf->evidence_per_ip > 0)
+	if (cf->evidence_per_ip > 0 && sc->esc_line != NULL)
+		witness_after(&ev->ip, ev, &before, sc->esc_line, sc->esc_len,
+		    true, clock_now());
+	else if (cf->evidence_per_ip > 0)
 		witness_after(ev->has_ip ? &ev->ip : NULL, ev, &before, line,
-		    len, clock_now());
+		    len, false, clock_now());
 }
 
 /* engine_events_durable - the held lines are committed: let them out when due */

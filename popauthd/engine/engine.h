@@ -9,8 +9,10 @@
 #define POPAUTHD_ENGINE_H
 
 #include "conf.h"
+#include "evidence.h"
 #include "logline.h"
 #include "rule.h"
+#include "trigger.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -41,9 +43,22 @@ struct engine_scan {
 	struct logline ll;
 	struct event ev;
 	bool parsed, matched;
+	/* escaped ahead (engine_prepare) for a matched line, or NULL */
+	const char *esc_line; /* the line as evidence keeps it */
+	size_t esc_len;
+	const char *esc[F_NFIELDS]; /* the fields trigger logs */
 };
 void engine_scan(char *line, size_t len, struct engine_scan *sc);
 void engine_apply(struct engine_scan *sc, const char *line, size_t len);
+/*
+ * engine_prepare - for a matched sc of line, escape on the scanner's
+ * thread what engine_apply would escape on its own (the evidence line,
+ * the fields trigger logs) into room (ENGINE_PREPARE_MAX bytes): the
+ * bytes used.  It reads the config, fixed while a replay runs.
+ */
+#define ENGINE_PREPARE_MAX (EVIDENCE_LINE_MAX + 4 * TRIGGER_FIELD_MAX)
+size_t engine_prepare(
+    struct engine_scan *sc, const char *line, size_t len, char *room);
 /* engine_count - lines a scanner passed over (no match, no new clock) */
 void engine_count(unsigned long long lines, unsigned long long unparsed);
 /* engine_tick - commit changes, flush held events, rewrite maps when due */

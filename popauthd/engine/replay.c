@@ -29,9 +29,10 @@
  * did, not what Postfix sees: past REPLAY_HELD they go out before the
  * commit rather than pile up.
  */
-#define REPLAY_CHUNK   (256 << 20)
-#define REPLAY_HELD    (8 << 20)
-#define REPLAY_ARENA   (1 << 20) /* > LINEBUF_LINE_MAX: a line always fits */
+#define REPLAY_CHUNK (256 << 20)
+#define REPLAY_HELD  (8 << 20)
+/* > LINEBUF_LINE_MAX + ENGINE_PREPARE_MAX: a line always fits */
+#define REPLAY_ARENA   (1 << 20)
 #define REPLAY_ITEMS   4096
 #define REPLAY_BATCHES 4
 
@@ -141,7 +142,8 @@ scan_line(void *arg, char *line, size_t len)
 		return;
 	}
 	if (b->n == REPLAY_ITEMS ||
-	    (sc.matched && b->used + len + 1 > REPLAY_ARENA)) {
+	    (sc.matched &&
+	        b->used + len + 1 + ENGINE_PREPARE_MAX > REPLAY_ARENA)) {
 		publish(r);
 		b = r->cur = claim(r);
 	}
@@ -153,8 +155,12 @@ scan_line(void *arg, char *line, size_t len)
 	it->off = it->len = 0;
 	/* after a match, the next stamped line runs the timers it may have set */
 	r->when = sc.matched ? 0 : sc.ll.when;
-	if (sc.matched)
+	if (sc.matched) {
 		keep(b, it, line, len);
+		/* escaping here spares the busier main thread */
+		b->used += engine_prepare(
+		    &it->sc, b->arena + it->off, len, b->arena + b->used);
+	}
 }
 
 static void *

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FIELD_MAX 512
+#define FIELD_MAX TRIGGER_FIELD_MAX
 
 static const struct conf *trig_cf;
 static struct whitelist *wl;
@@ -48,10 +48,27 @@ trigger_fini(void)
 	wl = NULL;
 }
 
-/* fld - field f of ev escaped into buf, or dflt (copied) when not captured */
-static const char *
-fld(const struct event *ev, enum ev_field f, char *buf, const char *dflt)
+bool
+trigger_logs_field(enum ev_field f)
 {
+	return f == F_HOST || f == F_FROM || f == F_TO || f == F_HELO;
+}
+
+/*
+ * fld - field f of ev escaped into buf (or taken from pre, escaped
+ * already), or dflt (copied) when not captured
+ */
+static const char *
+fld(const struct event *ev, const char *const *pre, enum ev_field f, char *buf,
+    const char *dflt)
+{
+	if (pre != NULL && pre[f] != NULL) {
+		/* the same escape, made on the scanner thread */
+		size_t n = strlen(pre[f]);
+
+		memcpy(buf, pre[f], n + 1);
+		return buf;
+	}
 	if (ev->f[f].p == NULL) {
 		/* callers use buf itself: never leave it uninitialised */
 		size_t n = strnlen(dflt, FIELD_MAX - 1);
@@ -138,7 +155,7 @@ exempt(const struct event *ev, const char *ip)
 }
 
 void
-trigger_event(const struct event *ev, time_t now)
+trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 {
 	char ip[ADDR_STRLEN], host[FIELD_MAX], from[FIELD_MAX], to[FIELD_MAX];
 	char helo[FIELD_MAX], reason[FIELD_MAX], extra[FIELD_MAX];
@@ -160,10 +177,10 @@ trigger_event(const struct event *ev, time_t now)
 		return;
 	}
 	addr_format(&ev->ip, ip, sizeof(ip));
-	fld(ev, F_HOST, host, "unknown");
-	fld(ev, F_FROM, from, "");
-	fld(ev, F_TO, to, "");
-	fld(ev, F_HELO, helo, "");
+	fld(ev, escaped, F_HOST, host, "unknown");
+	fld(ev, escaped, F_FROM, from, "");
+	fld(ev, escaped, F_TO, to, "");
+	fld(ev, escaped, F_HELO, helo, "");
 	switch (ev->kind) {
 	case EV_RELAY_DENIED:
 		log_info("Relay access denied From=<%s> To=<%s> using %s [%s] "
@@ -177,8 +194,8 @@ trigger_event(const struct event *ev, time_t now)
 		return;
 	case EV_HEADER_REJECT:
 	case EV_BODY_REJECT:
-		fld(ev, F_RESPONSE, reason, "");
-		fld(ev, F_DETAIL, extra, "");
+		fld(ev, escaped, F_RESPONSE, reason, "");
+		fld(ev, escaped, F_DETAIL, extra, "");
 		log_info(
 		    "<%s> from %s [%s] (helo=%s) was blocked from sending to "
 		    "<%s> for reason [%s] on %s line [%s]",
@@ -196,8 +213,8 @@ trigger_event(const struct event *ev, time_t now)
 	case EV_RBL_REJECT:
 		if (exempt(ev, ip))
 			return;
-		fld(ev, F_RBL, extra, "unknown");
-		fld(ev, F_REASON, reason, "");
+		fld(ev, escaped, F_RBL, extra, "unknown");
+		fld(ev, escaped, F_REASON, reason, "");
 		bl_list(&ev->ip, now, host, extra, reason, 0, NULL,
 		    BL_BAN_NULLROUTE);
 		return;
@@ -271,8 +288,8 @@ trigger_event(const struct event *ev, time_t now)
 			sm_kill_sessions(ev->line, &ev->ip);
 		return;
 	case EV_SM_REJECT:
-		fld(ev, F_RESPONSE, reason, "");
-		fld(ev, F_DETAIL, extra, "");
+		fld(ev, escaped, F_RESPONSE, reason, "");
+		fld(ev, escaped, F_DETAIL, extra, "");
 		if (!sm_spamcop(reason)) {
 			log_info("%s [%s] rejected by sendmail %s: %s", ip,
 			    host, extra, reason);

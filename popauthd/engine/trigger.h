@@ -17,8 +17,15 @@
 
 /* trigger_conf - use c and wl (whitelist ownership passes; the old one is freed) */
 void trigger_conf(const struct conf *c, struct whitelist *wl);
-/* trigger_event - act on one non-login event at now */
-void trigger_event(const struct event *ev, time_t now);
+/* the room of one escaped field (its NUL included) */
+#define TRIGGER_FIELD_MAX 512
+/* the fields trigger_event escapes for every event, and only those */
+bool trigger_logs_field(enum ev_field f);
+/*
+ * trigger_event - act on one non-login event at now; pre (or NULL) holds
+ * fields escaped already (TRIGGER_FIELD_MAX each, NULL where not)
+ */
+void trigger_event(const struct event *ev, const char *const *pre, time_t now);
 /* trigger_fini - free the whitelist */
 void trigger_fini(void);
 /* trigger_net_exempt - an IPv6 /64 holding a whitelisted or granted address */

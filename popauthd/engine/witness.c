@@ -104,7 +104,8 @@ say(char *out, size_t size, const char *fmt, ...)
 
 void
 witness_after(const struct addr *ip, const struct event *ev,
-    const struct witness *b, const char *line, size_t len, time_t now)
+    const struct witness *b, const char *line, size_t len, bool escaped,
+    time_t now)
 {
 	struct witness a;
 	char out[EVIDENCE_OUTCOME_MAX], t[32];
@@ -139,5 +140,6 @@ witness_after(const struct addr *ip, const struct event *ev,
 		say(out, sizeof(out), "not listed: client %s", why);
 	if (out[0] == '\0' || !(a.granted || a.listed || a.fishing))
 		return;
-	evidence_add(ip, now, ev->rule, ev_kind_name(ev->kind), out, line, len);
+	evidence_add(
+	    ip, now, ev->rule, ev_kind_name(ev->kind), out, line, len, escaped);
 }

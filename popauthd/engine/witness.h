@@ -30,11 +30,13 @@ struct witness {
 /* witness_before - snapshot of ip's records (ip NULL: the event has none) */
 void witness_before(const struct addr *ip, struct witness *w);
 /*
- * witness_after - keep line (len bytes) as evidence of ev for ip when it
- * changed something (ip NULL: nothing to keep)
+ * witness_after - keep line (len bytes; escaped already when escaped) as
+ * evidence of ev for ip when it changed something (ip NULL: nothing to
+ * keep)
  */
 void witness_after(const struct addr *ip, const struct event *ev,
-    const struct witness *before, const char *line, size_t len, time_t now);
+    const struct witness *before, const char *line, size_t len, bool escaped,
+    time_t now);
 /* witness_alive - ip still has a record evidence may explain */
 bool witness_alive(const struct addr *ip);
 

@@ -117,12 +117,12 @@ put16(uint8_t *p, size_t v)
 
 /*
  * append - a line record for ip into the journal: its fields escaped on
- * the way, cut to their field_max (escape), or as they are (records of
- * the old table: escaped already, each shorter than its field_max)
+ * the way, cut to their field_max, but for those in the bits of raw (1 <<
+ * field): escaped already, each shorter than its field_max
  */
 static void
 append(const struct addr *ip, time_t when, const char *const f[EV_FIELDS],
-    const size_t n[EV_FIELDS], bool escape, uint32_t keep)
+    const size_t n[EV_FIELDS], unsigned raw, uint32_t keep)
 {
 	uint8_t *p = recfile_reserve(jr, EV_REC_MAX);
 	size_t o = EV_HEAD + 8, i, k;
@@ -134,7 +134,7 @@ append(const struct addr *ip, time_t when, const char *const f[EV_FIELDS],
 		p[EV_HEAD + i] = (uint8_t)(t >> (8 * i));
 	for (i = 0; i < EV_FIELDS; i++) {
 		/* escaped in place: the room (and the escape's NUL) fits */
-		if (escape) {
+		if ((raw & 1u << i) == 0) {
 			k = log_escape_len(
 			    (char *)p + o + 2, field_max[i], f[i], n[i]);
 		} else {
@@ -243,7 +243,8 @@ migrate(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 			fits = fits && len[k] < field_max[k];
 		}
 		if (!r.bad && fits)
-			append(&ip, when, f, len, false, EVIDENCE_KEEP_MAX);
+			append(&ip, when, f, len, (1u << EV_FIELDS) - 1,
+			    EVIDENCE_KEEP_MAX);
 		for (k = 0; k < EV_FIELDS; k++)
 			free(s[k]);
 	}
@@ -289,7 +290,8 @@ evidence_conf(const struct conf *c)
 
 void
 evidence_add(const struct addr *ip, time_t when, const char *rule,
-    const char *event, const char *outcome, const char *line, size_t len)
+    const char *event, const char *outcome, const char *line, size_t len,
+    bool escaped)
 {
 	size_t keep = (size_t)ev_cf->evidence_per_ip;
 	char a[ADDR_STRLEN];
@@ -308,7 +310,7 @@ evidence_add(const struct addr *ip, time_t when, const char *rule,
 			    refused);
 		return;
 	}
-	append(ip, when, f, n, true, (uint32_t)keep);
+	append(ip, when, f, n, escaped ? 1u << 3 : 0, (uint32_t)keep);
 }
 
 struct reap {

@@ -42,10 +42,12 @@ int evidence_init(const struct conf *c, struct state *s);
 void evidence_conf(const struct conf *c);
 /*
  * evidence_add - ip's record changed (or a protection applied) because of
- * line (len bytes; escaped and cut here); copies everything
+ * line (len bytes; escaped and cut here, or already, by log_escape_len
+ * into EVIDENCE_LINE_MAX, when escaped); copies everything
  */
 void evidence_add(const struct addr *ip, time_t when, const char *rule,
-    const char *event, const char *outcome, const char *line, size_t len);
+    const char *event, const char *outcome, const char *line, size_t len,
+    bool escaped);
 /* evidence_reap - forget every address for which alive(ip) is false */
 void evidence_reap(bool (*alive)(const struct addr *ip));
 /* evidence_get - fn for each of ip's lines, oldest first; how many */

@@ -21,6 +21,17 @@ cc -std=c17 -O2 -o "$T/genlog" "$REPO/bench/genlog.c" || fail "cannot build benc
 tail -n 2000 "$T/mail.log" | sed -E 's/^[A-Z][a-z]{2} [ 0-9]{2}/Dec 31/' >"$T/ny.log"
 tail -n 2000 "$T/mail.log" | sed -E 's/^[A-Z][a-z]{2} [ 0-9]{2}/Jan  1/' >>"$T/ny.log"
 cat "$T/ny.log" >>"$T/mail.log"
+# attacker-written text the scanner thread escapes ahead (engine_prepare)
+# and the one-thread path on apply: in the evidence line (past the 240
+# bytes evidence keeps: tab, backslash, DEL, bad and good UTF-8) and in
+# the fields trigger logs (a HELO past its 512-byte room, \001)
+long=$(head -c 700 /dev/zero | tr '\0' 'h')
+for i in 1 2 3; do
+	printf 'Jan  1 00:59:5%d mx postfix/smtpd[4012]: NOQUEUE: reject: RCPT from unknown[198.51.100.%d]: 554 5.7.1 Service unavailable; Client host [198.51.100.%d] blocked using zen.spamhaus.org; from=<b\\d\tx\177\303\251t\351@example.com> to=<alice@example.org> proto=ESMTP helo=<%s>\n' \
+		"$i" "$i" "$i" "$long" >>"$T/mail.log"
+	printf 'Jan  1 00:59:5%d mx postfix/smtpd[4005]: NOQUEUE: reject: RCPT from unknown[2001:db8::%d]: 550 5.1.1 <s\\u@example.org>: Recipient address rejected: User unknown in virtual mailbox table; from=<\001x@example.com> to=<s\\u@example.org> proto=ESMTP helo=<a\tb%s\\>\n' \
+		"$i" "$i" "$long" >>"$T/mail.log"
+done
 
 # run NAME [ENV...] - replay mail.log into $T/NAME/ with ENV set
 run() {
@@ -79,6 +90,9 @@ grep -q "has been blacklisted" "$T/serial/log" || fail "nothing was listed"
 
 grep -q ":.*has authenticated a new relay session from [0-9a-f]*:" "$T/serial/log" ||
 	fail "no IPv6 grant in the log"
+
+grep -q 'Local address <s\\134u@example.org> not found in message from <\\001x@example.com>' "$T/serial/log" ||
+	fail "the hostile fields are not in the log, escaped: $(grep -a 'not found' "$T/serial/log" | tail -n 1)"
 
 note "two threads = one thread"
 same serial threads

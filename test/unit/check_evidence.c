@@ -55,8 +55,8 @@ add(const char *addr, const char *line, const char *outcome)
 {
 	struct addr a = ip(addr);
 
-	evidence_add(
-	    &a, 1000, "rule-x", "rbl_reject", outcome, line, strlen(line));
+	evidence_add(&a, 1000, "rule-x", "rbl_reject", outcome, line,
+	    strlen(line), false);
 }
 
 static void
