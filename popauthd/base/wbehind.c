@@ -40,17 +40,14 @@ static struct {
     .cv = PTHREAD_COND_INITIALIZER,
 };
 
-/* write_item - all of it; 0 or -1 with errno */
-static int
-write_item(const struct wb_item *it)
+int
+wb_write_all(int fd, const void *buf, size_t n, uint64_t off)
 {
-	const char *p = it->p;
-	size_t n = it->len;
-	uint64_t off = it->off;
+	const char *p = buf;
 
 	while (n > 0) {
-		ssize_t w = off == WB_APPEND ? write(it->fd, p, n)
-		                             : pwrite(it->fd, p, n, (off_t)off);
+		ssize_t w = off == WB_APPEND ? write(fd, p, n)
+		                             : pwrite(fd, p, n, (off_t)off);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -99,7 +96,7 @@ writer(void *arg)
 			break;
 		it = wb.q[wb.done % WB_SLOTS];
 		pthread_mutex_unlock(&wb.mu);
-		rc = write_item(&it);
+		rc = wb_write_all(it.fd, it.p, it.len, it.off);
 		err = errno;
 		pthread_mutex_lock(&wb.mu);
 		if (rc < 0)

@@ -31,6 +31,11 @@ bool wb_running(void);
  */
 #define WB_APPEND UINT64_MAX
 unsigned long wb_write(int fd, const void *p, size_t len, uint64_t off);
+/*
+ * wb_write_all - len bytes of p to fd at off (or appended) now, whole,
+ * on the caller's thread: 0, or -1 with errno (what the thread does)
+ */
+int wb_write_all(int fd, const void *p, size_t len, uint64_t off);
 /* wb_wait - until the write of ticket, and all before it, are done */
 void wb_wait(unsigned long ticket);
 /*

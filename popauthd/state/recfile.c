@@ -102,27 +102,6 @@ get64(const uint8_t *p)
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-/* write_all - n bytes at off; 0 or -1 (errno set) */
-static int
-write_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 static int
 write_header(struct recfile *j, int fd, uint64_t gen, uint64_t base)
 {
@@ -131,7 +110,7 @@ write_header(struct recfile *j, int fd, uint64_t gen, uint64_t base)
 	memcpy(h, RECFILE_MAGIC, 8);
 	put64(h + 8, gen);
 	put64(h + 16, base);
-	if (write_all(fd, h, sizeof(h), 0) < 0) {
+	if (wb_write_all(fd, h, sizeof(h), 0) < 0) {
 		log_warn("%s: write: %s", j->path, strerror(errno));
 		return -1;
 	}
@@ -364,7 +343,7 @@ put_buf(struct recfile *j)
 		behind(j);
 		return 0;
 	}
-	if (write_all(j->fd, j->buf, j->n, j->written) < 0) {
+	if (wb_write_all(j->fd, j->buf, j->n, j->written) < 0) {
 		log_warn("%s: write: %s (kept in memory, retried)", j->path,
 		    strerror(errno));
 		/* what did land is rewritten whole next time */
@@ -461,7 +440,7 @@ unmap(struct recfile *j)
 static int
 cflush(struct recfile *j)
 {
-	if (write_all(j->cfd, j->cbuf, j->cn, j->clen - j->cn) < 0) {
+	if (wb_write_all(j->cfd, j->cbuf, j->cn, j->clen - j->cn) < 0) {
 		log_warn("%s: write: %s", j->tmp, strerror(errno));
 		return -1;
 	}
