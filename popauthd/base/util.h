@@ -69,4 +69,19 @@ const char *log_quote_in(char *buf, size_t size, const char *s);
 /* mono_ms - CLOCK_MONOTONIC in milliseconds (map coalescing, not event time) */
 long long mono_ms(void);
 
+/*
+ * fnv1a - FNV-1a over n bytes of p, from h (FNV1A_INIT to start; chain
+ * calls for a key of several parts): small tables' and caches' hash
+ */
+#define FNV1A_INIT 2166136261u
+static inline uint32_t
+fnv1a(uint32_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
 #endif

@@ -226,9 +226,6 @@ engine_prepare(struct engine_scan *sc, const char *line, size_t len, char *room)
 		    log_escape_len(room, EVIDENCE_LINE_MAX, line, len);
 		used = sc->esc_len + 1;
 	}
-	if (ev->kind == EV_LOGIN || ev->kind == EV_LOGIN_START ||
-	    ev->kind == EV_LOGIN_DONE || ev->kind == EV_LOGIN_FAIL)
-		return used;
 	for (f = 0; f < F_NFIELDS; f++) {
 		if (!trigger_logs_field((enum ev_field)f) || ev->f[f].p == NULL)
 			continue;

@@ -218,17 +218,15 @@ static const uint16_t *
 lookup(struct ruleset *rs, const char *tag, size_t len, uint16_t *n,
     const struct rule **gate)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h;
 	struct tagslot *s;
-	size_t i;
 
 	if (len >= CACHE_TAGMAX) {
 		*n = candidates(rs, tag, len, rs->scratch);
 		*gate = common_gate(rs, rs->scratch, *n);
 		return rs->scratch;
 	}
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)tag[i]) * 16777619u;
+	h = fnv1a(FNV1A_INIT, tag, len);
 	s = &rs->slot[(h ^ h >> 8 ^ h >> 16) & (CACHE_SLOTS - 1)];
 	if (!s->used || s->len != len || memcmp(s->tag, tag, len) != 0) {
 		memcpy(s->tag, tag, len);

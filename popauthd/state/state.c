@@ -8,8 +8,9 @@
  * checkpoint no longer needs are removed automatically.
  *
  * The files that can appear in data_directory are therefore the tables of
- * state_names[] (NAME.db, and NAME.journal: recfile.c), log.NNNNNNNNNN and Berkeley DB's __db.* (none
- * with DB_PRIVATE, but db_recover or db_stat run by hand leave region files);
+ * state_names[] (NAME.db, and NAME.journal: recfile.c), log.NNNNNNNNNN
+ * and Berkeley DB's __db.* (none with DB_PRIVATE, but db_recover or
+ * db_stat run by hand leave region files);
  * state_own_file() names them for priv.c, which hands nothing else to
  * run_as_user.
  *

@@ -68,11 +68,7 @@ dns_answer_name(enum dns_answer a)
 static uint32_t
 hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	while (*s != '\0')
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h % NBUCKETS;
+	return fnv1a(FNV1A_INIT, s, strlen(s)) % NBUCKETS;
 }
 
 static void

@@ -31,7 +31,8 @@
 #define EVIDENCE_SLACK    (8ULL * 1024 * 1024)
 #define EV_LINE           1
 #define EV_FORGET         2
-#define EV_FIELDS         4
+#define EV_FIELDS         4 /* rule, event, outcome, line */
+#define EV_F_LINE         3
 #define EV_HEAD           (1 + REC_KEYLEN)
 #define EV_REC_MAX                                                             \
 	(EV_HEAD + 8 + 2 * EV_FIELDS + 64 + 32 + EVIDENCE_OUTCOME_MAX +        \
@@ -310,7 +311,7 @@ evidence_add(const struct addr *ip, time_t when, const char *rule,
 			    refused);
 		return;
 	}
-	append(ip, when, f, n, escaped ? 1u << 3 : 0, (uint32_t)keep);
+	append(ip, when, f, n, escaped ? 1u << EV_F_LINE : 0, (uint32_t)keep);
 }
 
 struct reap {

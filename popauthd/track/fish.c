@@ -29,19 +29,11 @@ struct fish_pair {
 	uint32_t h; /* pair_hash: most of the list is passed on it alone */
 };
 
-/* pair_hash - FNV-1a of to, a NUL, from */
+/* pair_hash - FNV-1a of to, its NUL, from */
 static uint32_t
 pair_hash(const char *to, const char *from)
 {
-	uint32_t h = 2166136261u;
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)to; *p != '\0'; p++)
-		h = (h ^ *p) * 16777619u;
-	h *= 16777619u;
-	for (p = (const unsigned char *)from; *p != '\0'; p++)
-		h = (h ^ *p) * 16777619u;
-	return h;
+	return fnv1a(fnv1a(FNV1A_INIT, to, strlen(to) + 1), from, strlen(from));
 }
 
 struct fisher {

@@ -374,6 +374,17 @@ START_TEST(test_log_escape_words)
 }
 END_TEST
 
+/* FNV-1a's published test vectors, and a chained key the same as whole */
+START_TEST(test_fnv1a)
+{
+	ck_assert_uint_eq(fnv1a(FNV1A_INIT, "", 0), 0x811c9dc5u);
+	ck_assert_uint_eq(fnv1a(FNV1A_INIT, "a", 1), 0xe40c292cu);
+	ck_assert_uint_eq(fnv1a(FNV1A_INIT, "foobar", 6), 0xbf9cf968u);
+	ck_assert_uint_eq(
+	    fnv1a(fnv1a(FNV1A_INIT, "foo", 3), "bar", 3), 0xbf9cf968u);
+}
+END_TEST
+
 START_TEST(test_log_escape_size0)
 {
 	char buf[4] = "ZZZ";
@@ -407,6 +418,7 @@ util_suite(void)
 	    tc, test_dur_parse_ms, 0, (int)NITEMS(dur_ms_cases));
 	tcase_add_loop_test(tc, test_dur_format, 0, (int)NITEMS(fmt_cases));
 	tcase_add_test(tc, test_log_escape_words);
+	tcase_add_test(tc, test_fnv1a);
 	tcase_add_test(tc, test_dur_roundtrip);
 	tcase_add_test(tc, test_dur_format_trunc);
 	tcase_add_loop_test(tc, test_parse_long, 0, (int)NITEMS(long_cases));
