@@ -230,6 +230,27 @@ token(const char *p, size_t n)
 	return sp != NULL ? (size_t)(sp - p) : n;
 }
 
+/* tag_byte - what a byte is in an RFC 3164 tag: one lookup, not four tests */
+enum { TB_TAG, TB_END, TB_BAD }; /* 0: '!'..'~'; 1: '[' ':'; 2: the rest */
+static const unsigned char tag_byte[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 00 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 10 */
+    2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 20 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, /* 30 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 40 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, /* 50 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 60 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, /* 70 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 80 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* 90 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* a0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* b0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* c0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* d0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* e0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* f0 */
+};
+
 /*
  * tag_3164 - "tag[pid]: msg" or "tag: msg" at p; fills tag, pid and msg.  The
  * tag is printable ASCII without space, '[' or ':'; the pid holds digits; the
@@ -240,15 +261,11 @@ tag_3164(const char *p, size_t n, struct logline *ll)
 {
 	size_t i;
 
-	for (i = 0; i < n && i < TAG_MAX; i++) {
-		unsigned char c = (unsigned char)p[i];
+	size_t lim = n < TAG_MAX ? n : TAG_MAX;
 
-		if (c == '[' || c == ':')
-			break;
-		if (c <= ' ' || c >= 0x7f)
-			return -1;
-	}
-	if (i == 0 || i >= n || i >= TAG_MAX)
+	for (i = 0; i < lim && tag_byte[(unsigned char)p[i]] == TB_TAG; i++)
+		;
+	if (i == 0 || i >= lim || tag_byte[(unsigned char)p[i]] != TB_END)
 		return -1;
 	ll->tag = p;
 	ll->taglen = i;
@@ -375,6 +392,15 @@ logline_parse(
 	memset(ll, 0, sizeof(*ll));
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
+	/* the last line's head again: its stamp and host hold for this one */
+	if (yr != NULL && yr->head_len != 0 && len > yr->head_len &&
+	    memcmp(line, yr->head, yr->head_len) == 0) {
+		ll->when = yr->head_when;
+		ll->host = line + yr->host_off;
+		ll->hostlen = yr->host_len;
+		i = yr->head_len;
+		goto tag;
+	}
 	if (len > 0 && line[0] == '<') {
 		/* "<pri>": RFC 5424 when "1 " follows, else a raw datagram */
 		for (i = 1;
@@ -407,6 +433,18 @@ logline_parse(
 	ll->host = line + i;
 	ll->hostlen = k;
 	i += k + 1;
+	if (yr != NULL) {
+		/* what was read up to here depends on these bytes alone */
+		yr->head_len = 0;
+		if (i <= sizeof(yr->head) && ll->when != 0) {
+			memcpy(yr->head, line, i);
+			yr->head_len = i;
+			yr->host_off = (size_t)(ll->host - line);
+			yr->host_len = k;
+			yr->head_when = ll->when;
+		}
+	}
+tag:
 	if (tag_3164(line + i, len - i, ll) < 0) {
 		ll->when = 0;
 		return -1;

@@ -27,12 +27,23 @@ struct logline {
 	size_t msglen;
 };
 
-/* traditional stamps carry no year: the scanner keeps one, rolling at New Year */
+/*
+ * Traditional stamps carry no year: the scanner keeps one, rolling at New
+ * Year.  It also keeps the last line's head (stamp, host and the space
+ * after): most lines repeat it, and a line that does is parsed from its tag
+ * on, the head's time and host taken over.  Set head_len to 0 after
+ * changing year or last_mon by hand.
+ */
+#define LOGLINE_HEAD_MAX 64
 struct logline_year {
 	int year;       /* 0 = not started: the first line picks it */
 	int last_mon;   /* 0..11 of the previous stamp, -1 none */
 	time_t day_key; /* cache: y*400+m*32+d of day_start */
 	time_t day_start;
+	size_t head_len; /* 0: no head kept */
+	size_t host_off, host_len;
+	time_t head_when;
+	char head[LOGLINE_HEAD_MAX];
 };
 
 /*

@@ -7,10 +7,10 @@
  *   rule NAME        starts a rule; [A-Za-z0-9_.-]+, unique across files
  *   kind KIND        ev_kind_name(): login, rbl_reject, ...
  *   tag REGEX        over the whole syslog tag (anchored at both ends)
- *   literal TEXT     optional: the message must contain TEXT (memmem)
+ *   literal TEXT     optional: the message must contain TEXT (memfind)
  *   gate TEXT        optional: as literal, but shared: when every rule of a
  *                    tag names the same gate, a line without it is passed
- *                    over with one memmem instead of one per rule
+ *                    over with one memfind instead of one per rule
  *   match REGEX      over the message, anchored at its first byte
  * rule, kind and tag take one word and may be followed by "# comment"; gate,
  * literal and match take the rest of the line verbatim (trailing white space
@@ -30,6 +30,7 @@
  */
 #include "rule_int.h"
 #include "log.h"
+#include "memfind.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -289,14 +290,14 @@ rule_match(struct ruleset *rs, const struct logline *ll, struct event *ev)
 		return false;
 	cand = lookup(rs, ll->tag, ll->taglen, &n, &gate);
 	if (gate != NULL &&
-	    memmem(ll->msg, ll->msglen, gate->gate, gate->gatelen) == NULL)
+	    memfind(ll->msg, ll->msglen, gate->gate, gate->gatelen) == NULL)
 		return false;
 	ov = pcre2_get_ovector_pointer(rs->md);
 	for (i = 0; i < n; i++) {
 		struct rule *r = &rs->r[cand[i]];
 
 		if (r->literal != NULL &&
-		    memmem(ll->msg, ll->msglen, r->literal, r->litlen) == NULL)
+		    memfind(ll->msg, ll->msglen, r->literal, r->litlen) == NULL)
 			continue;
 		if (r->jit)
 			rc = pcre2_jit_match(r->re, (PCRE2_SPTR)ll->msg,

@@ -1,7 +1,8 @@
 /*
  * check_logline.c - unit tests for logline.c: the three syslog framings, tags
  * with and without a pid, junk that must be refused, NUL bytes, and the stamp
- * conversion (RFC 3339 offsets, RFC 3164 year guess and New Year roll-over).
+ * conversion (RFC 3339 offsets, RFC 3164 year guess and New Year roll-over),
+ * and the kept head of the last line, which must change no result.
  *
  * Table-driven (STYLE.md 6).  Time tests run with TZ=UTC so that mktime is
  * predictable.
@@ -153,7 +154,7 @@ static const struct {
 
 START_TEST(test_iso_time)
 {
-	struct logline_year yr = {0, -1, 0, 0};
+	struct logline_year yr = {.year = 0, .last_mon = -1};
 	struct logline ll;
 	const char *in = iso_cases[_i].in;
 
@@ -184,7 +185,7 @@ static const struct {
 START_TEST(test_year)
 {
 	struct logline_year yr = {
-	    year_cases[_i].year, year_cases[_i].last_mon, 0, 0};
+	    .year = year_cases[_i].year, .last_mon = year_cases[_i].last_mon};
 	struct logline ll;
 	const char *in = year_cases[_i].in;
 
@@ -209,7 +210,7 @@ START_TEST(test_year_sequence)
 	};
 	static const time_t want[] = {
 	    1767225598, 1767225599, 1767225600, 1767225601, 1767312000};
-	struct logline_year yr = {2025, -1, 0, 0};
+	struct logline_year yr = {.year = 2025, .last_mon = -1};
 	struct logline ll;
 	size_t i;
 
@@ -228,7 +229,7 @@ END_TEST
 /* the first line picks this year, or last year if it is "in the future" */
 START_TEST(test_year_first)
 {
-	struct logline_year yr = {0, -1, 0, 0};
+	struct logline_year yr = {.year = 0, .last_mon = -1};
 	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May",
 	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	struct logline ll;
@@ -246,6 +247,7 @@ START_TEST(test_year_first)
 
 		yr.year = 0;
 		yr.last_mon = -1;
+		yr.head_len = 0;
 		snprintf(line, sizeof(line), "%s 10 12:00:00 vm a: b", mon[m]);
 		ck_assert_int_eq(
 		    logline_parse(line, strlen(line), &ll, &yr), 0);
@@ -259,7 +261,7 @@ END_TEST
 /* a DST day in a real zone still gives the right local time */
 START_TEST(test_dst_day)
 {
-	struct logline_year yr = {2026, 2, 0, 0};
+	struct logline_year yr = {.year = 2026, .last_mon = 2};
 	static const char before[] = "Mar 29 00:30:00 vm a: b";
 	static const char after[] = "Mar 29 12:00:00 vm a: b";
 	struct logline ll;
@@ -272,6 +274,76 @@ START_TEST(test_dst_day)
 	ck_assert_int_eq(ll.when, 1774778400); /* 10:00 UTC, CEST */
 	setenv("TZ", "UTC", 1);
 	tzset();
+}
+END_TEST
+
+/* same_parse - a and b parsed alike (rc, time, slices as offsets) */
+static void
+same_parse(const char *in, size_t len, int ra, const struct logline *a, int rb,
+    const struct logline *b)
+{
+	ck_assert_msg(ra == rb, "\"%.*s\": rc %d with the head, %d without",
+	    (int)len, in, ra, rb);
+	if (ra < 0)
+		return;
+	ck_assert_int_eq(a->when, b->when);
+	ck_assert(a->host == b->host && a->hostlen == b->hostlen);
+	ck_assert(a->tag == b->tag && a->taglen == b->taglen);
+	ck_assert(a->pid == b->pid && a->pidlen == b->pidlen);
+	ck_assert(a->msg == b->msg && a->msglen == b->msglen);
+}
+
+/*
+ * The kept head changes nothing: every line, cut at every length, parsed
+ * after every other one, reads as it does with the head forgotten.
+ */
+START_TEST(test_head_cache)
+{
+	static const char *const extra[] = {
+	    "Nov 23 06:11:58 vm a[1]: x",
+	    "Nov 23 06:11:58 vm b: y",
+	    "Nov 23 06:11:58 vm [1]: x",
+	    "Nov 23 06:11:58 vm a b: c",
+	    "Nov 23 06:11:58 vmx c: z",
+	    "Nov 23 06:11:59 vm a: x",
+	    "Jan  1 00:00:00 vm a: x",
+	    "2026-11-23T06:05:48.698101+00:00 vm a: b",
+	    "2026-11-23T06:05:48.698101+00:00 vm2 a: b",
+	    "<13>Nov 23 06:11:58 vm a: b",
+	    "<13>1 2026-11-23T06:05:48Z vm a 1 - - b",
+	};
+	const char *lines[NITEMS(frame_cases) + NITEMS(extra)];
+	size_t n = 0, x, y, cut;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	for (x = 0; x < NITEMS(frame_cases); x++)
+		lines[n++] = frame_cases[x].in;
+	for (x = 0; x < NITEMS(extra); x++)
+		lines[n++] = extra[x];
+	for (x = 0; x < n; x++)
+		for (y = 0; y < n; y++)
+			for (cut = 0; cut <= strlen(lines[y]); cut++) {
+				struct logline_year kept = {
+				    .year = 2026, .last_mon = -1};
+				struct logline_year bare;
+				struct logline a, b;
+				char *in = malloc(cut ? cut : 1);
+				int ra, rb;
+
+				ck_assert_ptr_nonnull(in);
+				memcpy(in, lines[y], cut);
+				logline_parse(
+				    lines[x], strlen(lines[x]), &a, &kept);
+				bare = kept;
+				bare.head_len = 0;
+				ra = logline_parse(in, cut, &a, &kept);
+				rb = logline_parse(in, cut, &b, &bare);
+				same_parse(in, cut, ra, &a, rb, &b);
+				ck_assert_int_eq(kept.year, bare.year);
+				ck_assert_int_eq(kept.last_mon, bare.last_mon);
+				free(in);
+			}
 }
 END_TEST
 
@@ -290,6 +362,7 @@ logline_suite(void)
 	tcase_add_test(tc, test_year_sequence);
 	tcase_add_test(tc, test_year_first);
 	tcase_add_test(tc, test_dst_day);
+	tcase_add_test(tc, test_head_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
