@@ -8,6 +8,7 @@
 #define POPAUTHD_CLOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
 /* clock_now - current event time in seconds */
@@ -26,5 +27,19 @@ void clock_set_replay(time_t t);
 void clock_advance(time_t t);
 /* clock_is_replay - true under --replay */
 bool clock_is_replay(void);
+
+/* the local-time stamps of log lines and explain text (strftime, C locale) */
+enum clock_style {
+	CLOCK_SYSLOG, /* "%b %e %H:%M:%S": "Nov  3 06:11:58" */
+	CLOCK_ISO,    /* "%Y-%m-%d %H:%M:%S": "2026-11-03 06:11:58" */
+};
+#define CLOCK_STAMP_MAX 32 /* room for either, years of any width included */
+/*
+ * clock_stamp - t as local time in style into buf (CLOCK_STAMP_MAX bytes);
+ * its length, 0 (buf "") if localtime_r cannot convert t.  Each thread keeps
+ * the breakdown of its last minutes, so a busy log calls localtime_r once a
+ * minute, not once a line; a change of TZ shows at the next tzset().
+ */
+size_t clock_stamp(char *buf, time_t t, enum clock_style style);
 
 #endif

@@ -226,3 +226,15 @@ fmt_v(char *buf, size_t size, const char *fmt, va_list ap)
 		buf[o.len < size ? o.len : size - 1] = '\0';
 	return (int)o.len;
 }
+
+int
+fmt_s(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = fmt_v(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}

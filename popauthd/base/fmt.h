@@ -1,7 +1,7 @@
 /*
  * fmt.h - a vsnprintf for log lines, without stdio's cost.
  *
- * For log.c and witness.c: the event lines of a busy log (a replay writes
+ * For log.c, witness.c and the trackers: the event lines of a busy log (a replay writes
  * one for every five input lines) spent a fifth of their thread in glibc's
  * vfprintf.  fmt_v does the conversions those lines use itself: %s (with
  * a precision, also .*), %c, %d %i %u with l, ll or z, and %%; a %f
@@ -20,5 +20,8 @@
  * > 0); the length the whole text has
  */
 int fmt_v(char *buf, size_t size, const char *fmt, va_list ap);
+/* fmt_s - as snprintf, through fmt_v (the trackers' reasons) */
+int fmt_s(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -184,30 +184,17 @@ static size_t
 log_format(
     char *buf, size_t size, const char *level, const char *fmt, va_list ap)
 {
-	static time_t stamp_at = -1;
-	static char stamp[64];
-	static size_t stamp_len;
 	time_t now = clock_now();
 	size_t len;
 	int n;
 
 	if (now == 0) /* a replay before its first stamp */
 		now = time(NULL);
-	if (now != stamp_at) {
-		/* localtime_r + strftime once a second, not once a line */
-		struct tm tm;
-
-		localtime_r(&now, &tm);
-		stamp_len =
-		    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
-		stamp_at = now;
-	}
-	len = stamp_len < size ? stamp_len : 0;
-	memcpy(buf, stamp, len);
+	/* size is LOG_LINE_MAX: the stamp, tag and level always fit */
+	len = clock_stamp(buf, now, CLOCK_SYSLOG);
 	if (tag_len == 0) /* first line, or first of a forked child */
 		tag_len = (size_t)snprintf(
 		    tag, sizeof(tag), " popauthd[%ld]: ", (long)getpid());
-	/* size is LOG_LINE_MAX: the stamp, tag and level always fit */
 	memcpy(buf + len, tag, tag_len);
 	len += tag_len;
 	n = (int)strlen(level);

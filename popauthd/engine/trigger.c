@@ -9,6 +9,7 @@
 #include "trigger.h"
 #include "blacklist.h"
 #include "fish.h"
+#include "fmt.h"
 #include "grant.h"
 #include "greytrap.h"
 #include "log.h"
@@ -228,7 +229,7 @@ trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 		    ip, lq(host), lqb(helo), lq(from), lq(host));
 		if (exempt(ev, ip))
 			return;
-		snprintf(why, sizeof(why),
+		fmt_s(why, sizeof(why),
 		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! <%s> is not "
 		    "part of %s!",
 		    from, host);
@@ -239,7 +240,7 @@ trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 		    lq(host), lqb(helo), lq(to), lq(from));
 		if (exempt(ev, ip))
 			return;
-		snprintf(why, sizeof(why),
+		fmt_s(why, sizeof(why),
 		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! You are not "
 		    "permitted to contact <%s> from <%s>!",
 		    to, from);
@@ -250,7 +251,7 @@ trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 		    lq(host), lqb(helo));
 		if (exempt(ev, ip))
 			return;
-		snprintf(why, sizeof(why),
+		fmt_s(why, sizeof(why),
 		    "E/SMTP HELO/EHLO FORGERY IS NOT TOLERATED HERE! You do "
 		    "not "
 		    "own %s!",
@@ -262,7 +263,7 @@ trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 			return;
 		if (exempt(ev, ip))
 			return;
-		snprintf(why, sizeof(why),
+		fmt_s(why, sizeof(why),
 		    "E-MAIL ADDRESS FORGERY IS NOT TOLERATED HERE! <%s> does "
 		    "not "
 		    "exist here!",
@@ -276,7 +277,7 @@ trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 			return;
 		if (!sm_unknown(&ev->ip, now, to) || bl_banned(&ev->ip, now))
 			return;
-		snprintf(why, sizeof(why),
+		fmt_s(why, sizeof(why),
 		    "SMTP USER NAME GUESSING IS NOT TOLERATED HERE! %lu "
 		    "unknown "
 		    "recipients, the latest <%s>!",

@@ -7,6 +7,7 @@
  */
 #include "witness.h"
 #include "blacklist.h"
+#include "clock.h"
 #include "evidence.h"
 #include "fish.h"
 #include "fmt.h"
@@ -72,12 +73,9 @@ witness_alive(const struct addr *ip)
 
 /* stamp - t as a local date */
 static const char *
-stamp(char *buf, size_t size, time_t t)
+stamp(char *buf, time_t t)
 {
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
+	clock_stamp(buf, t, CLOCK_ISO);
 	return buf;
 }
 
@@ -108,7 +106,7 @@ witness_after(const struct addr *ip, const struct event *ev,
     time_t now)
 {
 	struct witness a;
-	char out[EVIDENCE_OUTCOME_MAX], t[32];
+	char out[EVIDENCE_OUTCOME_MAX], t[CLOCK_STAMP_MAX];
 	const char *why;
 
 	if (ip == NULL)
@@ -116,11 +114,10 @@ witness_after(const struct addr *ip, const struct event *ev,
 	snap(ip, &a);
 	out[0] = '\0';
 	if (a.granted && !b->granted)
-		say(out, sizeof(out), "granted until %s",
-		    stamp(t, sizeof(t), a.expires));
+		say(out, sizeof(out), "granted until %s", stamp(t, a.expires));
 	else if (a.granted && a.logins != b->logins)
 		say(out, sizeof(out), "refreshed (login %lu), granted until %s",
-		    a.logins, stamp(t, sizeof(t), a.expires));
+		    a.logins, stamp(t, a.expires));
 	if (a.listed && !b->listed)
 		say(out, sizeof(out), "listed by %s: %s", a.list, a.reason);
 	if (a.listed && a.total_hits != b->total_hits)
@@ -129,7 +126,7 @@ witness_after(const struct addr *ip, const struct event *ev,
 	if (a.banned &&
 	    (!b->banned || a.bans != b->bans || a.unban != b->unban))
 		say(out, sizeof(out), "banned until %s (ban %lu)",
-		    stamp(t, sizeof(t), a.unban), a.bans);
+		    stamp(t, a.unban), a.bans);
 	if (a.alerted != b->alerted && a.alerted > 0)
 		say(out, sizeof(out), "alert sent");
 	if (a.fishing && a.unique != b->unique)

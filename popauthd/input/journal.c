@@ -8,6 +8,7 @@
  * the engine commits (journal_position), never per entry.
  */
 #include "journal.h"
+#include "clock.h"
 #include "log.h"
 #include "util.h"
 
@@ -156,16 +157,14 @@ journal_line(struct journal *jn, size_t *len)
 	size_t hl, il, pl, ml, at;
 	uint64_t usec;
 	time_t t;
-	struct tm tm;
-	char stamp[32];
+	char stamp[CLOCK_STAMP_MAX];
 
 	if ((msg = field(jn, "MESSAGE", &ml)) == NULL)
 		return -1; /* nothing a rule could match */
 	if (sd_journal_get_realtime_usec(jn->j, &usec) < 0)
 		usec = 0;
 	t = (time_t)(usec / 1000000);
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm) == 0)
+	if (clock_stamp(stamp, t, CLOCK_SYSLOG) == 0)
 		snprintf(stamp, sizeof(stamp), "Jan  1 00:00:00");
 	if ((host = field(jn, "_HOSTNAME", &hl)) == NULL) {
 		host = "localhost";

@@ -11,8 +11,10 @@
  * (alert.c), with the reason: the offence and its threshold.
  */
 #include "blacklist_entry_int.h"
+#include "clock.h"
 #include "cluster.h"
 #include "alert.h"
+#include "fmt.h"
 #include "fw.h"
 #include "log.h"
 #include "util.h"
@@ -29,19 +31,19 @@ bl_why(const struct bl_entry *e, const char *why, char *buf, size_t size)
 	const char *list = e->list != NULL ? e->list : "?";
 
 	if (strcmp(why, "attempts too frequent") == 0)
-		snprintf(buf, size,
+		fmt_s(buf, size,
 		    "%s: %.1f attempts/min against a threshold of %.1f/min "
 		    "(%lu in the last period; listed by %s)",
 		    why, e->freq * 60, bl_cf->nullroute_freq_thresh * 60,
 		    (unsigned long)e->period_hits, list);
 	else if (strcmp(why, "too many attempts") == 0)
-		snprintf(buf, size,
+		fmt_s(buf, size,
 		    "%s: %lu attempts in all against a threshold of %lld "
 		    "(listed by %s)",
 		    why, (unsigned long)e->total_hits,
 		    bl_cf->nullroute_msg_thresh, list);
 	else
-		snprintf(buf, size, "%s (listed by %s for %s)", why, list,
+		fmt_s(buf, size, "%s (listed by %s for %s)", why, list,
 		    bl_reason(e));
 }
 
@@ -53,9 +55,8 @@ void
 bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
     time_t spread, enum bl_ban_kind kind)
 {
-	char ip[ADDR_STRLEN], dur[64], dur2[64], until[64];
+	char ip[ADDR_STRLEN], dur[64], dur2[64], until[CLOCK_STAMP_MAX];
 	time_t unban;
-	struct tm tm;
 	bool fresh = !e->banned;
 	bool widen = !fresh && bl_kind_scope(kind) == SCOPE_ALL &&
 	    bl_scope(e) != SCOPE_ALL;
@@ -79,8 +80,7 @@ bl_ban(struct bl_entry *e, time_t now, time_t secs, const char *why,
 		e->ban_kind = (uint8_t)kind;
 	bl_arm(e);
 	addr_format(&e->ip, ip, sizeof(ip));
-	localtime_r(&unban, &tm);
-	strftime(until, sizeof(until), "%b %e %H:%M:%S", &tm);
+	clock_stamp(until, unban, CLOCK_SYSLOG);
 	if (fresh) {
 		e->bans++;
 		bl_nbans++;
