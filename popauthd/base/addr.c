@@ -133,15 +133,30 @@ format6(const uint8_t *b, char *buf)
 	*p = '\0';
 }
 
+/* the calling thread's last text: an event names its client many times */
+static _Thread_local struct {
+	struct addr a; /* family 0: none yet */
+	size_t n;      /* strlen(s) */
+	char s[ADDR_STRLEN];
+} last;
+
 const char *
 addr_format(const struct addr *a, char *buf, size_t size)
 {
-	if (a->family == 4 && size >= 16) {
-		format4(a->b, buf);
+	if ((a->family == 4 || a->family == 6) && size >= ADDR_STRLEN) {
+		if (!addr_equal(&last.a, a)) {
+			if (a->family == 4)
+				format4(a->b, last.s);
+			else
+				format6(a->b, last.s);
+			last.a = *a;
+			last.n = strlen(last.s);
+		}
+		memcpy(buf, last.s, last.n + 1);
 		return buf;
 	}
-	if (a->family == 6 && size >= 46) {
-		format6(a->b, buf);
+	if (a->family == 4 && size >= 16) {
+		format4(a->b, buf);
 		return buf;
 	}
 	if (inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->b, buf,

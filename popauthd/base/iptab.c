@@ -9,7 +9,9 @@
  * the record (9 bytes a slot, where caching the hash took 16).  Load factor
  * stays under 3/4; deletion shifts the following cluster back instead of
  * leaving tombstones, so a table that churns through millions of attackers
- * never degrades.
+ * never degrades.  The last hit is remembered (its record and address): the
+ * trackers, the witness and the evidence each ask for an event's client
+ * several times in a row.
  */
 #include "iptab.h"
 #include "log.h"
@@ -27,6 +29,8 @@ struct iptab {
 	size_t mask;   /* capacity - 1, capacity a power of two */
 	size_t n;
 	iptab_key_fn *key;
+	void *last; /* the last hit (NULL: none), until a deletion */
+	struct addr last_addr;
 };
 
 /* iptab_alloc - empty slots for cap records (a power of two) */
@@ -73,9 +77,17 @@ iptab_find(const struct iptab *t, const struct addr *a, uint64_t h)
 }
 
 void *
-iptab_get(const struct iptab *t, const struct addr *a)
+iptab_get(struct iptab *t, const struct addr *a)
 {
-	return t->recs[iptab_find(t, a, addr_hash(a))];
+	void *rec;
+
+	if (t->last != NULL && addr_equal(&t->last_addr, a))
+		return t->last;
+	if ((rec = t->recs[iptab_find(t, a, addr_hash(a))]) != NULL) {
+		t->last = rec;
+		t->last_addr = *a;
+	}
+	return rec;
 }
 
 /* iptab_hash - the hash of rec's address (slots keep only its tag) */
@@ -132,6 +144,7 @@ iptab_del(struct iptab *t, const struct addr *a)
 
 	if (t->tags[i] == 0)
 		return NULL;
+	t->last = NULL; /* its record may be freed next */
 	/* backward-shift: move later members of the cluster into the hole */
 	j = i;
 	for (;;) {

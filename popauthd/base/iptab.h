@@ -26,8 +26,11 @@ typedef const struct addr *iptab_key_fn(const void *rec);
 struct iptab *iptab_new(iptab_key_fn *key);
 /* iptab_free - release the table, not the records */
 void iptab_free(struct iptab *t);
-/* iptab_get - the record for a, or NULL (borrowed) */
-void *iptab_get(const struct iptab *t, const struct addr *a);
+/*
+ * iptab_get - the record for a, or NULL (borrowed).  The table remembers
+ * its last hit: an event asks each table for its client several times.
+ */
+void *iptab_get(struct iptab *t, const struct addr *a);
 /* iptab_put - insert rec (its address must not be present yet) */
 void iptab_put(struct iptab *t, void *rec);
 /* iptab_del - remove the record for a; returns it or NULL */

@@ -223,6 +223,31 @@ START_TEST(test_iptab)
 }
 END_TEST
 
+/* the remembered last hit never outlives a deletion, nor hides a new record */
+START_TEST(test_iptab_last)
+{
+	struct item a = {.ip = {.family = 4, .b = {192, 0, 2, 1}}};
+	struct item a2 = a, b = {.ip = {.family = 4, .b = {192, 0, 2, 2}}};
+	struct iptab *t = iptab_new(item_key);
+
+	iptab_put(t, &a);
+	ck_assert_ptr_eq(iptab_get(t, &a.ip), &a);
+	ck_assert_ptr_eq(iptab_get(t, &a.ip), &a); /* the remembered hit */
+	ck_assert_ptr_eq(iptab_del(t, &a.ip), &a);
+	ck_assert_ptr_null(iptab_get(t, &a.ip));
+	iptab_put(t, &a2); /* the same address, another record */
+	ck_assert_ptr_eq(iptab_get(t, &a.ip), &a2);
+	ck_assert_ptr_null(iptab_get(t, &b.ip)); /* a miss is not kept */
+	iptab_put(t, &b);
+	ck_assert_ptr_eq(iptab_get(t, &b.ip), &b);
+	ck_assert_ptr_eq(iptab_get(t, &a.ip), &a2);
+	ck_assert_ptr_eq(iptab_del(t, &b.ip), &b); /* not the last hit */
+	ck_assert_ptr_null(iptab_get(t, &b.ip));
+	ck_assert_ptr_eq(iptab_get(t, &a.ip), &a2);
+	iptab_free(t);
+}
+END_TEST
+
 /* random puts, gets and deletes against a plain presence array */
 START_TEST(test_iptab_churn)
 {
@@ -333,6 +358,7 @@ timer_suite(void)
 	tcase_add_test(tc, test_timer_moved);
 	tcase_add_test(tc, test_iptab);
 	tcase_add_test(tc, test_iptab_churn);
+	tcase_add_test(tc, test_iptab_last);
 	tcase_add_test(tc, test_iptab_ordered);
 	suite_add_tcase(s, tc);
 	return s;
