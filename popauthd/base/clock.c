@@ -141,6 +141,27 @@ slow(char *buf, time_t t, enum clock_style style)
 	    : strftime(buf, CLOCK_STAMP_MAX, "%b %e %H:%M:%S", &tm);
 }
 
+/* the thread's last stamp of each style: a log line's is its neighbour's */
+static _Thread_local struct {
+	time_t t;
+	long zone;
+	const char *name;
+	size_t n; /* 0: none */
+	char s[CLOCK_STAMP_MAX];
+} again[2];
+
+/* remember - buf (n bytes) as t's stamp in style */
+static size_t
+remember(const char *buf, size_t n, time_t t, enum clock_style style)
+{
+	again[style].t = t;
+	again[style].zone = timezone;
+	again[style].name = tzname[0];
+	again[style].n = n;
+	memcpy(again[style].s, buf, n + 1);
+	return n;
+}
+
 size_t
 clock_stamp(char *buf, time_t t, enum clock_style style)
 {
@@ -149,6 +170,11 @@ clock_stamp(char *buf, time_t t, enum clock_style style)
 	char *p = buf;
 	int sec;
 
+	if (again[style].n != 0 && again[style].t == t &&
+	    again[style].zone == timezone && again[style].name == tzname[0]) {
+		memcpy(buf, again[style].s, again[style].n + 1);
+		return again[style].n;
+	}
 	if ((c = minute_of(t, &sec)) == NULL ||
 	    (style == CLOCK_ISO &&
 	        (c->year < 1000 - 1900 || c->year > 9999 - 1900)))
@@ -174,5 +200,5 @@ clock_stamp(char *buf, time_t t, enum clock_style style)
 	*p++ = ':';
 	p = two(p, sec, '0');
 	*p = '\0';
-	return (size_t)(p - buf);
+	return remember(buf, (size_t)(p - buf), t, style);
 }

@@ -9,9 +9,9 @@
  * the record (9 bytes a slot, where caching the hash took 16).  Load factor
  * stays under 3/4; deletion shifts the following cluster back instead of
  * leaving tombstones, so a table that churns through millions of attackers
- * never degrades.  The last hit is remembered (its record and address): the
- * trackers, the witness and the evidence each ask for an event's client
- * several times in a row.
+ * never degrades.  The last lookup's answer is remembered, a record or none,
+ * until the next put or deletion: the trackers, the witness and the evidence
+ * each ask for an event's client several times in a row.
  */
 #include "iptab.h"
 #include "log.h"
@@ -29,7 +29,8 @@ struct iptab {
 	size_t mask;   /* capacity - 1, capacity a power of two */
 	size_t n;
 	iptab_key_fn *key;
-	void *last; /* the last hit (NULL: none), until a deletion */
+	bool known; /* last_addr's answer is last (a record or NULL) */
+	void *last;
 	struct addr last_addr;
 };
 
@@ -79,15 +80,12 @@ iptab_find(const struct iptab *t, const struct addr *a, uint64_t h)
 void *
 iptab_get(struct iptab *t, const struct addr *a)
 {
-	void *rec;
-
-	if (t->last != NULL && addr_equal(&t->last_addr, a))
+	if (t->known && addr_equal(&t->last_addr, a))
 		return t->last;
-	if ((rec = t->recs[iptab_find(t, a, addr_hash(a))]) != NULL) {
-		t->last = rec;
-		t->last_addr = *a;
-	}
-	return rec;
+	t->last = t->recs[iptab_find(t, a, addr_hash(a))];
+	t->last_addr = *a;
+	t->known = true;
+	return t->last;
 }
 
 /* iptab_hash - the hash of rec's address (slots keep only its tag) */
@@ -131,6 +129,7 @@ iptab_put(struct iptab *t, void *rec)
 	i = iptab_find(t, a, h);
 	if (t->tags[i] != 0)
 		log_panic("%s: duplicate key", __func__);
+	t->known = false; /* it may have been a miss */
 	t->recs[i] = rec;
 	t->tags[i] = IPTAB_TAG(h);
 	t->n++;
@@ -144,7 +143,7 @@ iptab_del(struct iptab *t, const struct addr *a)
 
 	if (t->tags[i] == 0)
 		return NULL;
-	t->last = NULL; /* its record may be freed next */
+	t->known = false; /* its record may be freed next */
 	/* backward-shift: move later members of the cluster into the hole */
 	j = i;
 	for (;;) {

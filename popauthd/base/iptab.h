@@ -28,7 +28,7 @@ struct iptab *iptab_new(iptab_key_fn *key);
 void iptab_free(struct iptab *t);
 /*
  * iptab_get - the record for a, or NULL (borrowed).  The table remembers
- * its last hit: an event asks each table for its client several times.
+ * its last answer: an event asks each table for its client several times.
  */
 void *iptab_get(struct iptab *t, const struct addr *a);
 /* iptab_put - insert rec (its address must not be present yet) */

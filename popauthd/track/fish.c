@@ -23,7 +23,7 @@
 #define FISH_VERSION 1
 
 struct fish_pair {
-	char *to, *from;
+	char *to, *from; /* one block, to first: free(to) frees both */
 	time_t first, last;
 	uint32_t count;
 	uint32_t h; /* pair_hash: most of the list is passed on it alone */
@@ -67,8 +67,7 @@ fish_free(struct fisher *f)
 
 	timer_cancel(&f->expiry);
 	for (i = 0; i < f->npairs; i++) {
-		free(f->pairs[i].to);
-		free(f->pairs[i].from);
+		free(f->pairs[i].to); /* from shares its block */
 	}
 	free(f->pairs);
 	free(f);
@@ -94,6 +93,7 @@ fish_add_pair(struct fisher *f, const char *to, const char *from, time_t first,
     time_t last, uint32_t count)
 {
 	struct fish_pair *p;
+	size_t nt = strlen(to) + 1, nf = strlen(from) + 1;
 
 	if (f->npairs == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 4;
@@ -101,8 +101,10 @@ fish_add_pair(struct fisher *f, const char *to, const char *from, time_t first,
 	}
 	p = &f->pairs[f->npairs++];
 	p->h = pair_hash(to, from);
-	p->to = xstrdup(to);
-	p->from = xstrdup(from);
+	p->to = xmalloc(nt + nf); /* one block for both */
+	memcpy(p->to, to, nt);
+	p->from = p->to + nt;
+	memcpy(p->from, from, nf);
 	p->first = first;
 	p->last = last;
 	p->count = count;

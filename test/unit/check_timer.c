@@ -223,7 +223,7 @@ START_TEST(test_iptab)
 }
 END_TEST
 
-/* the remembered last hit never outlives a deletion, nor hides a new record */
+/* the remembered answer never outlives a deletion, nor hides a new record */
 START_TEST(test_iptab_last)
 {
 	struct item a = {.ip = {.family = 4, .b = {192, 0, 2, 1}}};
@@ -237,11 +237,12 @@ START_TEST(test_iptab_last)
 	ck_assert_ptr_null(iptab_get(t, &a.ip));
 	iptab_put(t, &a2); /* the same address, another record */
 	ck_assert_ptr_eq(iptab_get(t, &a.ip), &a2);
-	ck_assert_ptr_null(iptab_get(t, &b.ip)); /* a miss is not kept */
-	iptab_put(t, &b);
+	ck_assert_ptr_null(iptab_get(t, &b.ip)); /* a remembered miss */
+	ck_assert_ptr_null(iptab_get(t, &b.ip));
+	iptab_put(t, &b); /* ends it */
 	ck_assert_ptr_eq(iptab_get(t, &b.ip), &b);
 	ck_assert_ptr_eq(iptab_get(t, &a.ip), &a2);
-	ck_assert_ptr_eq(iptab_del(t, &b.ip), &b); /* not the last hit */
+	ck_assert_ptr_eq(iptab_del(t, &b.ip), &b); /* not the last answer */
 	ck_assert_ptr_null(iptab_get(t, &b.ip));
 	ck_assert_ptr_eq(iptab_get(t, &a.ip), &a2);
 	iptab_free(t);
