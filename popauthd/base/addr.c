@@ -16,6 +16,43 @@
 
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
+/*
+ * pton4 - glibc's inet_pton4 on s[0, n) without the copy and the NUL: four
+ * decimal octets up to 255, no leading zero, nothing else; 0 or -1
+ */
+static int
+pton4(const char *s, size_t n, uint8_t b[4])
+{
+	unsigned v = 0;
+	int octets = 0;
+	bool digit = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (digit && v == 0)
+				return -1;
+			v = v * 10 + (unsigned)(s[i] - '0');
+			if (v > 255)
+				return -1;
+			if (!digit) {
+				if (++octets > 4)
+					return -1;
+				digit = true;
+			}
+			b[octets - 1] = (uint8_t)v;
+		} else if (s[i] == '.' && digit) {
+			if (octets == 4)
+				return -1;
+			v = 0;
+			digit = false;
+		} else {
+			return -1;
+		}
+	}
+	return octets == 4 && digit ? 0 : -1;
+}
+
 int
 addr_parse(const char *s, size_t n, struct addr *a)
 {
@@ -41,16 +78,17 @@ addr_parse(const char *s, size_t n, struct addr *a)
 		a->family = ADDR_NET6;
 		return 0;
 	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	memset(a, 0, sizeof(*a));
-	if (memchr(buf, ':', n) == NULL) {
-		if (inet_pton(AF_INET, buf, b) != 1)
+	if (memchr(s, ':', n) == NULL) {
+		if (pton4(s, n, b) < 0)
 			return -1;
+		memset(a, 0, sizeof(*a));
 		a->family = 4;
 		memcpy(a->b, b, 4);
 		return 0;
 	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	memset(a, 0, sizeof(*a));
 	if (inet_pton(AF_INET6, buf, b) != 1)
 		return -1;
 	if (memcmp(b, v4mapped, sizeof(v4mapped)) == 0) {

@@ -16,6 +16,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void *
 xmalloc(size_t n)
@@ -274,6 +277,21 @@ plain8(const unsigned char *p)
 	return (bad & high) == 0;
 }
 
+#ifdef __SSE2__
+/* plain16 - plain8 for 16 bytes: each within ' '..'~' and not a backslash */
+static bool
+plain16(const unsigned char *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i in = _mm_and_si128(
+	    _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x20)), x),
+	    _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x7e)), x));
+
+	return _mm_movemask_epi8(_mm_andnot_si128(
+	           _mm_cmpeq_epi8(x, _mm_set1_epi8('\\')), in)) == 0xffff;
+}
+#endif
+
 size_t
 log_escape_len(char *buf, size_t size, const char *s, size_t n)
 {
@@ -286,6 +304,10 @@ log_escape_len(char *buf, size_t size, const char *s, size_t n)
 		size_t u, j = i;
 
 		/* a run of plain bytes: one copy (most lines are all plain) */
+#ifdef __SSE2__
+		while (j + 16 <= n && plain16(p + j))
+			j += 16;
+#endif
 		while (j + 8 <= n && plain8(p + j))
 			j += 8;
 		while (j < n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '\\')

@@ -11,6 +11,8 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* want: the formatted key, or NULL when addr_parse must refuse */
@@ -429,6 +431,54 @@ START_TEST(test_addr_is_client)
 }
 END_TEST
 
+/* same4 - addr_parse of in[0, n) agrees with inet_pton(AF_INET) */
+static void
+same4(const char *in, size_t n)
+{
+	char z[64];
+	uint8_t b[4];
+	struct addr a;
+	int want, got;
+
+	memcpy(z, in, n);
+	z[n] = '\0';
+	want = inet_pton(AF_INET, z, b) == 1;
+	got = addr_parse(in, n, &a) == 0;
+	ck_assert_msg(
+	    got == want, "\"%s\": addr_parse %d, inet_pton %d", z, got, want);
+	if (want)
+		ck_assert(a.family == 4 && memcmp(a.b, b, 4) == 0);
+}
+
+/* the dotted-quad parser accepts exactly what inet_pton does */
+START_TEST(test_addr_parse_v4_pton)
+{
+	static const char *const oct[] = {"", "0", "00", "01", "1", "9", "10",
+	    "99", "100", "199", "249", "255", "256", "300", "999", "0255",
+	    "1000", "25", "2555"};
+	unsigned seed = 3;
+	char in[40];
+	size_t a, b, c, d, n, i;
+
+	for (a = 0; a < NITEMS(oct); a++)
+		for (b = 0; b < NITEMS(oct); b++)
+			for (c = 0; c < NITEMS(oct); c++)
+				for (d = 0; d < NITEMS(oct); d++) {
+					n = (size_t)snprintf(in, sizeof(in),
+					    "%s.%s.%s.%s", oct[a], oct[b],
+					    oct[c], oct[d]);
+					same4(in, n);
+					same4(in, n - (n > 0)); /* cut */
+				}
+	for (i = 0; i < 300000; i++) {
+		n = (size_t)rand_r(&seed) % 20;
+		for (d = 0; d < n; d++)
+			in[d] = "0123456789...x "[rand_r(&seed) % 15];
+		same4(in, n);
+	}
+}
+END_TEST
+
 static Suite *
 addr_suite(void)
 {
@@ -437,6 +487,7 @@ addr_suite(void)
 
 	tcase_add_loop_test(tc, test_addr_parse, 0, (int)NITEMS(parse_cases));
 	tcase_add_test(tc, test_addr_parse_len);
+	tcase_add_test(tc, test_addr_parse_v4_pton);
 	tcase_add_test(tc, test_addr_format_v4);
 	tcase_add_test(tc, test_addr_format_v6);
 	tcase_add_test(tc, test_addr_parse_nul);

@@ -347,6 +347,39 @@ START_TEST(test_head_cache)
 }
 END_TEST
 
+/* every byte at every place of a 40-byte tag: the 16-byte (SSE2) scan and
+ * the byte loop agree on what a tag may hold */
+START_TEST(test_tag_bytes)
+{
+	static const char head[] = "Nov 23 06:11:58 vm ";
+	char line[128];
+	struct logline ll;
+	int b, pos, rc;
+
+	for (b = 0; b < 256; b++)
+		for (pos = 0; pos < 40; pos++) {
+			bool ok = b > ' ' && b < 0x7f && b != '[' && b != ':';
+			size_t n = sizeof(head) - 1;
+
+			memcpy(line, head, n);
+			memset(line + n, 'a', 40);
+			line[n + (size_t)pos] = (char)b;
+			memcpy(line + n + 40, "[1]: m", 6);
+			rc = logline_parse(line, n + 46, &ll, NULL);
+			ck_assert_msg(rc == (ok ? 0 : -1),
+			    "byte %02x at %d: rc %d", b, pos, rc);
+			if (ok)
+				ck_assert_uint_eq(ll.taglen, 40);
+			/* a short line: only the byte loop runs */
+			line[n + (size_t)pos + 1] = ':';
+			rc =
+			    logline_parse(line, n + (size_t)pos + 2, &ll, NULL);
+			ck_assert_msg(rc == (ok ? 0 : -1),
+			    "byte %02x at %d: rc %d", b, pos, rc);
+		}
+}
+END_TEST
+
 static Suite *
 logline_suite(void)
 {
@@ -355,6 +388,7 @@ logline_suite(void)
 
 	tcase_add_loop_test(tc, test_frame, 0, NITEMS(frame_cases));
 	tcase_add_test(tc, test_nul);
+	tcase_add_test(tc, test_tag_bytes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("time");
 	tcase_add_loop_test(tc, test_iso_time, 0, NITEMS(iso_cases));

@@ -416,6 +416,50 @@ START_TEST(test_gate)
 }
 END_TEST
 
+/* the tag cache never answers for another tag: tags that share a slot
+ * (same length, first and last 8 bytes), 2000 tags in turn, long tags */
+START_TEST(test_tag_cache)
+{
+	char out[256], line[256], tag[128];
+	struct ruleset *rs = load_text(
+	    "rule t\nkind login\ntag (?:t[0-9]+x|abcdefgh-1-stuvwxyz|L+)\n"
+	    "match ^ok (?<ip>\\S+)$\n");
+	int pass, i;
+
+	for (pass = 0; pass < 3; pass++) {
+		ck_assert_str_eq(match_line(rs,
+		                     "Nov 23 06:11:58 vm abcdefgh-1-stuvwxyz: "
+		                     "ok 192.0.2.1",
+		                     out, sizeof(out)),
+		    "t login ip=192.0.2.1");
+		ck_assert_str_eq(match_line(rs,
+		                     "Nov 23 06:11:58 vm abcdefgh-2-stuvwxyz: "
+		                     "ok 192.0.2.1",
+		                     out, sizeof(out)),
+		    "-");
+		for (i = 0; i < 2000; i++) {
+			snprintf(line, sizeof(line),
+			    "Nov 23 06:11:58 vm t%d%c: ok 192.0.2.%d", i,
+			    i % 2 ? 'x' : 'y', i % 250 + 1);
+			snprintf(tag, sizeof(tag), "t login ip=192.0.2.%d",
+			    i % 250 + 1);
+			ck_assert_str_eq(match_line(rs, line, out, sizeof(out)),
+			    i % 2 ? tag : "-");
+		}
+		/* 64 bytes and more: looked up every time, not cached */
+		memset(tag, 'L', 100);
+		for (i = 60; i < 100; i++) {
+			snprintf(line, sizeof(line),
+			    "Nov 23 06:11:58 vm %.*s%s: ok 192.0.2.9", i, tag,
+			    i % 2 ? "" : "Q");
+			ck_assert_str_eq(match_line(rs, line, out, sizeof(out)),
+			    i % 2 ? "t login ip=192.0.2.9" : "-");
+		}
+	}
+	rule_free(rs);
+}
+END_TEST
+
 static Suite *
 rule_suite(void)
 {
@@ -433,6 +477,7 @@ rule_suite(void)
 	tcase_add_loop_test(
 	    tc, test_ip_not_client, 0, (int)NITEMS(not_client_cases));
 	tcase_add_test(tc, test_gate);
+	tcase_add_test(tc, test_tag_cache);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("load");
 	tcase_add_loop_test(tc, test_load_errors, 0, NITEMS(load_cases));

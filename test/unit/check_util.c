@@ -347,11 +347,11 @@ START_TEST(test_log_escape_all_bytes)
 }
 END_TEST
 
-/* every byte at every place of a word-sized run: the 8-byte test and the
- * byte loop must agree on what is plain */
+/* every byte at every place of 40 bytes: the 16-byte (SSE2) test, the
+ * 8-byte test and the byte loop must agree on what is plain */
 START_TEST(test_log_escape_words)
 {
-	char in[24], buf[24 * 4 + 1], want[24 * 4 + 1];
+	char in[40], buf[40 * 4 + 1], want[40 * 4 + 1];
 	int b, pos;
 
 	for (b = 0; b < 256; b++)
