@@ -424,6 +424,15 @@ engine_flush_all(void)
 {
 	if (st == NULL || relay_map == NULL || bl_map == NULL)
 		return; /* a start that failed half-way has nothing to write */
+	/*
+	 * A replay ends with its one full write of both tables and its last
+	 * commit: children write the tables meanwhile, on the other core
+	 * (replay_run has stopped its threads, so a fork copies only this).
+	 */
+	if (replay) {
+		mapflush_start(MAPFLUSH_RELAY);
+		mapflush_start(MAPFLUSH_BL);
+	}
 	engine_commit(true);
 	mapflush_run(MAPFLUSH_RELAY, true);
 	mapflush_run(MAPFLUSH_BL, true);

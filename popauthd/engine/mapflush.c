@@ -145,6 +145,19 @@ mapflush_run(int i, bool force)
 	mapflush_done(t, rc == 0 ? 1 : -1, now);
 }
 
+void
+mapflush_start(int i)
+{
+	struct mapflush *t = &tables[i];
+
+	if (map_busy(t->m) || !map_dirty(t->m))
+		return;
+	map_size_hint(t->m, t->count());
+	t->last_ms = mono_ms();
+	t->started = mono_secs();
+	(void)map_flush_bg(t->m, t->walk, NULL); /* else mapflush_run writes */
+}
+
 long long
 mapflush_due(long long now)
 {

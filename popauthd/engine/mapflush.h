@@ -41,6 +41,12 @@ void mapflush_conf(long long delay_ms);
  * wait for a background write); after a write, lines waiting for it go out
  */
 void mapflush_run(int i, bool force);
+/*
+ * mapflush_start - start writing table i in a child if it changed, due or
+ * not; a mapflush_run(i, true) waits for it (or writes it, if no child
+ * could be started)
+ */
+void mapflush_start(int i);
 /* mapflush_due - ms until a table is due (0: now), or -1: none waiting */
 long long mapflush_due(long long now);
 /* mapflush_ready - log_ready_fn: both tables hold the changes tagged */

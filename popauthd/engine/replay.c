@@ -234,7 +234,7 @@ replay_run(struct input *in)
 	const char *chunk_env = getenv("POPAUTHD_TEST_REPLAY_CHUNK");
 	struct replay r;
 	pthread_t t;
-	bool last = false;
+	bool last = false, tick = false;
 	int rc = 0, e;
 	size_t i;
 
@@ -264,9 +264,17 @@ replay_run(struct input *in)
 			pthread_cond_wait(&r.cv, &r.mu);
 		b = r.b[r.consumed % REPLAY_BATCHES];
 		pthread_mutex_unlock(&r.mu);
+		/*
+		 * A chunk's commit waits for the next batch: after the last
+		 * one, engine_stop's commit takes it, beside the tables'
+		 * write (engine_flush_all)
+		 */
+		if (tick && !b->last)
+			engine_tick();
+		tick = false;
 		apply(b);
 		if (b->chunk_end)
-			engine_tick();
+			tick = true;
 		last = b->last;
 		rc = b->rc;
 		pthread_mutex_lock(&r.mu);
