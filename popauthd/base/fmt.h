@@ -1,13 +1,14 @@
 /*
  * fmt.h - a vsnprintf for log lines, without stdio's cost.
  *
- * For log.c, witness.c and the trackers: the event lines of a busy log (a replay writes
- * one for every five input lines) spent a fifth of their thread in glibc's
- * vfprintf.  fmt_v does the conversions those lines use itself: %s (with
- * a precision, also .*), %c, %d %i %u with l, ll or z, and %%; a %f
- * (with a precision) goes to snprintf on its own.  A format with anything
- * else (flags, widths, other conversions) goes whole to vsnprintf, so the
- * output is always vsnprintf's.
+ * For log.c, witness.c and the trackers: the event lines of a busy log (a
+ * replay writes one for every five input lines) spent a fifth of their
+ * thread in glibc's vfprintf.  fmt_v does the conversions those lines use
+ * itself: %s (with a precision, also .*), %c, %d %i %u with l, ll or z, %%,
+ * and %f with a precision up to 9 (in integers, printf's rounding; larger
+ * ones through snprintf).  A format with anything else (flags, widths,
+ * other conversions) goes whole to vsnprintf, so the output is always
+ * vsnprintf's.
  */
 #ifndef POPAUTHD_FMT_H
 #define POPAUTHD_FMT_H

@@ -55,6 +55,15 @@ START_TEST(test_conversions)
 	same("rate = %.6f, %.1f/min, %f, %.0f", 0.0001234, 2.25, -1e300, 0.5);
 	same("%.2f", 1.7976931348623157e308);
 	same("trailing %%");
+	/* strings around the 16 bytes copied as read, cut by a precision */
+	same("%s|%s|%s|%.16s|%.17s|%.40s|%.*s", "0123456789abcde",
+	    "0123456789abcdef", "0123456789abcdefg",
+	    "0123456789abcdefghijklmnopqrstuvwxyz",
+	    "0123456789abcdefghijklmnopqrstuvwxyz",
+	    "0123456789abcdefghijklmnopqrstuvwxyz", -1, "negative: all of it");
+	same("%.f|%.0f|%.99f|%.9f", 2.5, 3.5, 1.0, 1e-9);
+	same("%.s|%.0s|%.1s", "x", "y", "z");
+	same("a%sb%sc%%d%se", "", "long enough to pass sixteen bytes", "");
 }
 END_TEST
 
@@ -121,6 +130,12 @@ START_TEST(test_handed_to_vsnprintf)
 	same("%e %g", 1.5, 2.5);
 	same("%.123f", 1.0);
 	same("%hhu %hd", (unsigned char)200, (short)-3);
+	/* one conversion that is not ours, after some that are */
+	same("%s %d %x", "ab", 7, 255u);
+	same("%lu %.3s %5d", 9UL, "abcdef", 4);
+	same("%.*s %.*f", 2, "xyz", 3, 1.25);
+	same("%.1234s|%.123f", "abc", 2.0);
+	same("%lf %zx %lld", 1.5, (size_t)255, 7LL);
 }
 END_TEST
 
