@@ -236,12 +236,6 @@ addr_ipfamily(const struct addr *a)
 }
 
 bool
-addr_equal(const struct addr *x, const struct addr *y)
-{
-	return x->family == y->family && memcmp(x->b, y->b, 16) == 0;
-}
-
-bool
 addr_is_client(const struct addr *a)
 {
 	static const uint8_t zero[16];

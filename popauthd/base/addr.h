@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
@@ -50,8 +51,12 @@ const char *addr_map_key(const struct addr *a, char *buf, size_t size);
 void addr_net64(const struct addr *ip, struct addr *net);
 /* addr_ipfamily - 4 or 6: the IP version of a host or network */
 int addr_ipfamily(const struct addr *a);
-/* addr_equal - same family and bytes */
-bool addr_equal(const struct addr *x, const struct addr *y);
+/* addr_equal - same family and bytes (inline: every table probe asks) */
+static inline bool
+addr_equal(const struct addr *x, const struct addr *y)
+{
+	return x->family == y->family && memcmp(x->b, y->b, 16) == 0;
+}
 /*
  * addr_is_client - a may be a client's source address: false for the
  * unspecified ("this network" 0.0.0.0/8, ::), multicast (224.0.0.0/4,
