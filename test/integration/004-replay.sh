@@ -98,6 +98,32 @@ replay f
 map_lacks 192.0.2.10 || fail "f: 192.0.2.10 kept 36 min"
 map_has 192.0.2.11 || fail "f: 192.0.2.11 (25 min) not granted"
 
+# both tables at the end: a hash: table is written by a child while the
+# last commit runs, an lmdb: one in place by the replay itself
+rbl_line() { # STAMP IP
+	echo "$1 vm postfix/smtpd[1574]: NOQUEUE: reject: RCPT from unknown[$2]: 554 5.7.1 Service unavailable; Client host [$2] blocked using zen.example; from=<a@b.example> to=<c@example.org> proto=ESMTP helo=<x>"
+}
+{
+	login_line alice 192.0.2.10 "Nov 23 10:00:00"
+	rbl_line "Nov 23 10:00:01" 198.51.100.7
+	rbl_line "Nov 23 10:00:02" 2001:db8::77
+} >"$T/g.log"
+for mt in hash lmdb; do
+	note "end of a replay, map_type = $mt: both tables hold their entries"
+	MAPTYPE=$mt
+	pa_conf popauth_expire=30m map_type=$mt
+	replay g
+	map_has 192.0.2.10 || fail "g ($mt): 192.0.2.10 not granted: $(map_dump)"
+	listed 198.51.100.7 || fail "g ($mt): 198.51.100.7 not listed: $(map_dump rbl_checks)"
+	listed 2001:db8::77 || fail "g ($mt): 2001:db8::77 not listed: $(map_dump rbl_checks)"
+	log_has "198.51.100.7" || fail "g ($mt): the log does not name 198.51.100.7"
+	if [ "$mt" = hash ]; then
+		ls "$MAPDIR" | grep -q tmp && fail "g: a child's temporary table was left: $(ls "$MAPDIR")"
+	fi
+done
+MAPTYPE=hash
+pa_conf popauth_expire=30m
+
 note "--replay - reads stdin"
 rm -rf "$DATADIR" "$MAPDIR"
 mkdir -p "$DATADIR" "$MAPDIR"
