@@ -253,9 +253,9 @@ journal_check(struct journal *jn)
 	/*
 	 * Without inotify (sd_journal_get_timeout) this look is the wake-up;
 	 * with it, the net under a wake-up that found the entry half-linked:
-	 * a burst's last entry then waited for the next one (the bench's
-	 * live journal row missed 1 of 3M entries once, for 5 minutes).  So
-	 * always look: one sd_journal_next every 10 s.
+	 * a burst's last entry then waited for the next one (once in the
+	 * bench's live journal row, 1 of 3M entries was still unread after
+	 * its 5-minute wait).  So always look: one sd_journal_next every 10 s.
 	 */
 	jn->pending = true;
 	return 0;
