@@ -170,7 +170,7 @@ held_behind(size_t rest)
 		spare = p;
 		spare_size = held_size;
 	}
-	spare_ticket = wb_write(log_fd, full, held_len, WB_APPEND);
+	spare_ticket = wb_write(log_fd, full, held_len, WB_APPEND, NULL);
 	memcpy(spare, full + held_len, rest);
 	held = spare;
 	held_size = spare_size;

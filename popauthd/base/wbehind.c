@@ -18,9 +18,10 @@
 
 struct wb_item {
 	int fd;
-	const void *p;
+	void *p;
 	size_t len;
 	uint64_t off;
+	wb_seal_fn *seal;
 };
 
 static struct {
@@ -96,6 +97,8 @@ writer(void *arg)
 			break;
 		it = wb.q[wb.done % WB_SLOTS];
 		pthread_mutex_unlock(&wb.mu);
+		if (it.seal != NULL)
+			it.seal(it.p, it.len);
 		rc = wb_write_all(it.fd, it.p, it.len, it.off);
 		err = errno;
 		pthread_mutex_lock(&wb.mu);
@@ -169,14 +172,14 @@ wb_running(void)
 }
 
 unsigned long
-wb_write(int fd, const void *p, size_t len, uint64_t off)
+wb_write(int fd, void *p, size_t len, uint64_t off, wb_seal_fn *seal)
 {
 	unsigned long ticket;
 
 	pthread_mutex_lock(&wb.mu);
 	while (wb.given - wb.done == WB_SLOTS)
 		pthread_cond_wait(&wb.cv, &wb.mu);
-	wb.q[wb.given % WB_SLOTS] = (struct wb_item){fd, p, len, off};
+	wb.q[wb.given % WB_SLOTS] = (struct wb_item){fd, p, len, off, seal};
 	ticket = ++wb.given;
 	pthread_cond_broadcast(&wb.cv);
 	pthread_mutex_unlock(&wb.mu);

@@ -24,13 +24,18 @@ void wb_stop(void);
 /* wb_running - between wb_start and wb_stop (writers queue only then) */
 bool wb_running(void);
 
+/* wb_seal_fn - the last touch to a queued buffer, on the thread, before
+ * its write (recfile.c's check words) */
+typedef void wb_seal_fn(void *p, size_t len);
 /*
- * wb_write - queue len bytes at p for fd, at off or appended (WB_APPEND);
- * p stays the caller's and must not change until wb_wait(ticket).  Only
- * while running (blocks while the queue is full).
+ * wb_write - queue len bytes at p for fd, at off or appended (WB_APPEND),
+ * sealed first by seal if not NULL; p stays the caller's and must not
+ * change until wb_wait(ticket).  Only while running (blocks while the
+ * queue is full).
  */
 #define WB_APPEND UINT64_MAX
-unsigned long wb_write(int fd, const void *p, size_t len, uint64_t off);
+unsigned long wb_write(
+    int fd, void *p, size_t len, uint64_t off, wb_seal_fn *seal);
 /*
  * wb_write_all - len bytes of p to fd at off (or appended) now, whole,
  * on the caller's thread: 0, or -1 with errno (what the thread does)

@@ -269,13 +269,31 @@ recfile_reserve(struct recfile *j, size_t max)
 	return j->buf + j->n + RECFILE_FRAME;
 }
 
+/*
+ * seal - the check words of the records in p[0, len): filled when a buffer
+ * goes to the file (in a replay, on the write-behind thread), not at
+ * recfile_add on the caller's busier thread
+ */
+static void
+seal(void *p, size_t len)
+{
+	uint8_t *b = p;
+	size_t off = 0, n;
+
+	while (off + RECFILE_FRAME <= len) {
+		n = get32(b + off);
+		put32(b + off + 4, check(b + off + RECFILE_FRAME, n));
+		off += RECFILE_FRAME + n;
+	}
+}
+
 uint64_t
 recfile_add(struct recfile *j, size_t n)
 {
 	uint8_t *f = j->buf + j->reserved;
 
 	put32(f, (uint32_t)n);
-	put32(f + 4, check(f + RECFILE_FRAME, n));
+	put32(f + 4, 0); /* seal's, at the write */
 	j->n = j->reserved + RECFILE_FRAME + n;
 	return j->written + j->reserved;
 }
@@ -293,7 +311,7 @@ behind(struct recfile *j)
 		j->spare = xmalloc(j->spare_cap = cap);
 	if (j->spare_cap < cap) /* grew after a failed write */
 		j->spare = xrealloc(j->spare, j->spare_cap = cap);
-	j->spare_ticket = wb_write(j->fd, full, j->n, j->written);
+	j->spare_ticket = wb_write(j->fd, full, j->n, j->written, seal);
 	j->buf = j->spare;
 	j->cap = j->spare_cap;
 	j->spare = full;
@@ -343,6 +361,7 @@ put_buf(struct recfile *j)
 		behind(j);
 		return 0;
 	}
+	seal(j->buf, j->n);
 	if (wb_write_all(j->fd, j->buf, j->n, j->written) < 0) {
 		log_warn("%s: write: %s (kept in memory, retried)", j->path,
 		    strerror(errno));
@@ -393,10 +412,12 @@ recfile_read(struct recfile *j, uint64_t off, uint8_t *buf, size_t size)
 	n = get32(f);
 	if (n > size)
 		return -1;
-	if (off >= j->written)
+	if (off >= j->written) {
+		/* in memory, not sealed yet: nothing to check */
 		memcpy(buf, j->buf + (off - j->written) + RECFILE_FRAME, n);
-	else if (pread(j->fd, buf, n, (off_t)(off + RECFILE_FRAME)) !=
-	    (ssize_t)n)
+		return (ssize_t)n;
+	}
+	if (pread(j->fd, buf, n, (off_t)(off + RECFILE_FRAME)) != (ssize_t)n)
 		return -1;
 	if (check(buf, n) != get32(f + 4))
 		return -1;

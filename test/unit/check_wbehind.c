@@ -62,7 +62,7 @@ START_TEST(test_order_and_reuse)
 		wb_wait(t[k]);
 		snprintf(b[k], sizeof(b[k]), "line %d\n", i);
 		strcat(want, b[k]);
-		t[k] = wb_write(fd, b[k], strlen(b[k]), WB_APPEND);
+		t[k] = wb_write(fd, b[k], strlen(b[k]), WB_APPEND, NULL);
 	}
 	ck_assert_int_eq(wb_drain(fd, NULL), 0);
 	got = slurp();
@@ -77,11 +77,11 @@ END_TEST
 /* writes at offsets land there, whatever their order */
 START_TEST(test_offsets)
 {
-	char *got;
+	char *got, w[] = "world", h[] = "hello ";
 
 	wb_start();
-	(void)wb_write(fd, "world", 5, 6);
-	(void)wb_write(fd, "hello ", 6, 0);
+	(void)wb_write(fd, w, 5, 6, NULL);
+	(void)wb_write(fd, h, 6, 0, NULL);
 	ck_assert_int_eq(wb_drain(fd, NULL), 0);
 	wb_stop();
 	got = slurp();
@@ -95,12 +95,13 @@ START_TEST(test_failure)
 {
 	int ro = open(path, O_RDONLY);
 	uint64_t off = 0;
+	char x[] = "x", y[] = "y", ok[] = "ok";
 
 	ck_assert_int_ge(ro, 0);
 	wb_start();
-	(void)wb_write(ro, "x", 1, 4096);
-	(void)wb_write(ro, "y", 1, 8192);
-	(void)wb_write(fd, "ok", 2, 0);
+	(void)wb_write(ro, x, 1, 4096, NULL);
+	(void)wb_write(ro, y, 1, 8192, NULL);
+	(void)wb_write(fd, ok, 2, 0, NULL);
 	ck_assert_int_eq(wb_drain(fd, NULL), 0);
 	errno = 0;
 	ck_assert_int_eq(wb_drain(ro, &off), -1);
@@ -109,6 +110,36 @@ START_TEST(test_failure)
 	ck_assert_int_eq(wb_drain(ro, &off), 0);
 	wb_stop();
 	close(ro);
+}
+END_TEST
+
+/* upper - a seal: the buffer in capitals */
+static void
+upper(void *p, size_t len)
+{
+	char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (c[i] >= 'a' && c[i] <= 'z')
+			c[i] = (char)(c[i] - 'a' + 'A');
+}
+
+/* a seal runs on the buffer before its write, on the thread */
+START_TEST(test_seal)
+{
+	char a[] = "sealed ", b[] = "plain";
+	char *got;
+
+	wb_start();
+	(void)wb_write(fd, a, 7, 0, upper);
+	(void)wb_write(fd, b, 5, 7, NULL);
+	ck_assert_int_eq(wb_drain(fd, NULL), 0);
+	wb_stop();
+	got = slurp();
+	ck_assert_str_eq(got, "SEALED plain");
+	ck_assert_str_eq(a, "SEALED "); /* in the caller's buffer */
+	free(got);
 }
 END_TEST
 
@@ -121,6 +152,7 @@ wbehind_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_order_and_reuse);
 	tcase_add_test(tc, test_offsets);
+	tcase_add_test(tc, test_seal);
 	tcase_add_test(tc, test_failure);
 	suite_add_tcase(s, tc);
 	return s;
