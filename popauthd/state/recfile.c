@@ -5,7 +5,8 @@
  * u64 base length: where a compacted file's records end), then records:
  * u32 payload length, u32 check word of the payload, the payload.
  * Offsets are file offsets of a record's length field.  The buffer holds
- * records not yet written; their offsets continue the file's.  While a
+ * records not yet written; their offsets continue the file's, and their
+ * check words are filled (seal) as the buffer goes to the file.  While a
  * replay runs the write-behind thread, a full buffer is queued to it and
  * the spare one filled meanwhile; the public calls (flush, read,
  * compaction, close) wait for the queue first.
