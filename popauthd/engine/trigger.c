@@ -56,28 +56,17 @@ trigger_logs_field(enum ev_field f)
 }
 
 /*
- * fld - field f of ev escaped into buf (or taken from pre, escaped
- * already), or dflt (copied) when not captured
+ * fld - field f of ev escaped: as the scanner thread escaped it already
+ * (pre), else into buf, or dflt when not captured
  */
 static const char *
 fld(const struct event *ev, const char *const *pre, enum ev_field f, char *buf,
     const char *dflt)
 {
-	if (pre != NULL && pre[f] != NULL) {
-		/* the same escape, made on the scanner thread */
-		size_t n = strlen(pre[f]);
-
-		memcpy(buf, pre[f], n + 1);
-		return buf;
-	}
-	if (ev->f[f].p == NULL) {
-		/* callers use buf itself: never leave it uninitialised */
-		size_t n = strnlen(dflt, FIELD_MAX - 1);
-
-		memcpy(buf, dflt, n);
-		buf[n] = '\0';
-		return buf;
-	}
+	if (pre != NULL && pre[f] != NULL)
+		return pre[f];
+	if (ev->f[f].p == NULL)
+		return dflt;
 	return log_escape(buf, FIELD_MAX, ev->f[f].p, ev->f[f].n);
 }
 
@@ -158,9 +147,11 @@ exempt(const struct event *ev, const char *ip)
 void
 trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 {
-	char ip[ADDR_STRLEN], host[FIELD_MAX], from[FIELD_MAX], to[FIELD_MAX];
-	char helo[FIELD_MAX], reason[FIELD_MAX], extra[FIELD_MAX];
-	char why[FIELD_MAX * 3];
+	char ip[ADDR_STRLEN], why[FIELD_MAX * 3];
+	/* room for the fields the scanner did not escape ahead */
+	char hostb[FIELD_MAX], fromb[FIELD_MAX], tob[FIELD_MAX];
+	char helob[FIELD_MAX], reasonb[FIELD_MAX], extrab[FIELD_MAX];
+	const char *host, *from, *to, *helo, *reason = "", *extra = "";
 	const char *me = trig_cf->localhost_dns_name;
 	struct event found;
 
@@ -178,10 +169,10 @@ trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 		return;
 	}
 	addr_format(&ev->ip, ip, sizeof(ip));
-	fld(ev, escaped, F_HOST, host, "unknown");
-	fld(ev, escaped, F_FROM, from, "");
-	fld(ev, escaped, F_TO, to, "");
-	fld(ev, escaped, F_HELO, helo, "");
+	host = fld(ev, escaped, F_HOST, hostb, "unknown");
+	from = fld(ev, escaped, F_FROM, fromb, "");
+	to = fld(ev, escaped, F_TO, tob, "");
+	helo = fld(ev, escaped, F_HELO, helob, "");
 	switch (ev->kind) {
 	case EV_RELAY_DENIED:
 		log_info("Relay access denied From=<%s> To=<%s> using %s [%s] "
@@ -195,8 +186,8 @@ trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 		return;
 	case EV_HEADER_REJECT:
 	case EV_BODY_REJECT:
-		fld(ev, escaped, F_RESPONSE, reason, "");
-		fld(ev, escaped, F_DETAIL, extra, "");
+		reason = fld(ev, escaped, F_RESPONSE, reasonb, "");
+		extra = fld(ev, escaped, F_DETAIL, extrab, "");
 		log_info(
 		    "<%s> from %s [%s] (helo=%s) was blocked from sending to "
 		    "<%s> for reason [%s] on %s line [%s]",
@@ -214,8 +205,8 @@ trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 	case EV_RBL_REJECT:
 		if (exempt(ev, ip))
 			return;
-		fld(ev, escaped, F_RBL, extra, "unknown");
-		fld(ev, escaped, F_REASON, reason, "");
+		extra = fld(ev, escaped, F_RBL, extrab, "unknown");
+		reason = fld(ev, escaped, F_REASON, reasonb, "");
 		bl_list(&ev->ip, now, host, extra, reason, 0, NULL,
 		    BL_BAN_NULLROUTE);
 		return;
@@ -289,8 +280,8 @@ trigger_event(const struct event *ev, const char *const *escaped, time_t now)
 			sm_kill_sessions(ev->line, &ev->ip);
 		return;
 	case EV_SM_REJECT:
-		fld(ev, escaped, F_RESPONSE, reason, "");
-		fld(ev, escaped, F_DETAIL, extra, "");
+		reason = fld(ev, escaped, F_RESPONSE, reasonb, "");
+		extra = fld(ev, escaped, F_DETAIL, extrab, "");
 		if (!sm_spamcop(reason)) {
 			log_info("%s [%s] rejected by sendmail %s: %s", ip,
 			    host, extra, reason);
