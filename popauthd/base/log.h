@@ -47,7 +47,10 @@ size_t log_events_held(void);
 bool log_events_waiting(void);
 /* log_events_drop - forget the unsealed held lines (the commit failed) */
 void log_events_drop(void);
-/* log_set_batch - hold every info line until log_events_flush (replay: one write per tick) */
+/*
+ * log_set_batch - hold every info line until log_events_flush or 1 MiB of
+ * them (replay: no seals, one write per MiB)
+ */
 void log_set_batch(bool on);
 /* log_set_debug - enable log_debug output */
 void log_set_debug(bool on);

@@ -31,11 +31,10 @@
  * committing every 256 MiB spent a sixth of its main thread in the state's
  * puts and their log (one commit: a sixteenth).  Its tables
  * are written at the end, so its event lines tell what the log's lines
- * did, not what Postfix sees: past REPLAY_HELD they go out before the
- * commit rather than pile up.
+ * did, not what Postfix sees: log.c's batch mode writes them out every
+ * MiB, before the commit, rather than let them pile up.
  */
 #define REPLAY_CHUNK (1UL << 30)
-#define REPLAY_HELD  (8 << 20)
 /* > LINEBUF_LINE_MAX + ENGINE_PREPARE_MAX: a line always fits */
 #define REPLAY_ARENA   (1 << 20)
 #define REPLAY_ITEMS   4096
@@ -200,10 +199,6 @@ apply(struct batch *b)
 		engine_apply(&it->sc, b->arena + it->off, it->len);
 	}
 	engine_count(b->lines, b->unparsed);
-	/* once a batch (its lock is not free): a batch adds far less than
-	 * log.c's bound on held lines */
-	if (log_events_held() > REPLAY_HELD)
-		log_events_flush();
 }
 
 static void
@@ -211,8 +206,6 @@ serial_line(void *arg, char *line, size_t len)
 {
 	UNUSED(arg);
 	engine_line(line, len);
-	if (log_events_held() > REPLAY_HELD)
-		log_events_flush();
 }
 
 /* serial - the same on one thread (test 058 compares the two) */

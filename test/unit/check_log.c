@@ -1,7 +1,8 @@
 /*
  * check_log.c - held event lines: sealed segments are written in order
  * once their tags are ready, and the ones not yet ready keep waiting
- * under their own tags; the same through the write-behind thread.
+ * under their own tags; the same through the write-behind thread.  In
+ * batch mode (a replay) lines go out on their own past 1 MiB, in order.
  */
 #include "test.h"
 
@@ -111,6 +112,35 @@ START_TEST(test_seals_behind)
 }
 END_TEST
 
+/* batch mode: held until 1 MiB, then written, whole and in order */
+START_TEST(test_batch_writes_past_a_mib)
+{
+	char line[512], want[64];
+	FILE *f;
+	int i, n = 0;
+
+	log_set_batch(true);
+	for (i = 0; i < 8000; i++) /* about 1.1 MiB */
+		log_info("batch line %05d %0100d", i, 0);
+	log_set_batch(false);
+	/* written, not held: the lines past the last MiB stay */
+	ck_assert_uint_lt(log_events_held(), 1024 * 1024);
+	ck_assert_uint_gt(log_events_held(), 0);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		snprintf(want, sizeof(want), ": batch line %05d ", n);
+		ck_assert_ptr_nonnull(strstr(line, want));
+		n++;
+	}
+	fclose(f);
+	ck_assert_int_gt(n, 6000);
+	ck_assert_int_lt(n, 8000);
+	log_events_flush();
+	ck_assert_int_eq(logged(": batch line "), 8000);
+}
+END_TEST
+
 static Suite *
 log_suite(void)
 {
@@ -120,6 +150,7 @@ log_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_seals_in_order);
 	tcase_add_test(tc, test_seals_behind);
+	tcase_add_test(tc, test_batch_writes_past_a_mib);
 	suite_add_tcase(s, tc);
 	return s;
 }
