@@ -313,7 +313,8 @@ state_own_file(const char *name)
 				return false;
 		return true;
 	}
-	if (strcmp(name, STATE_LOCK) == 0 || strcmp(name, STATE_UNFINISHED) == 0)
+	if (strcmp(name, STATE_LOCK) == 0 ||
+	    strcmp(name, STATE_UNFINISHED) == 0)
 		return true;
 	if (n > 8 && strcmp(name + n - 8, ".journal") == 0) /* recfile.c */
 		return known_table(name, n - 8);
