@@ -57,6 +57,7 @@ struct state_table {
 	struct state *s;
 	DB *db;
 	char *name;
+	bool unlogged; /* made by a replay: DB_TXN_NOT_DURABLE */
 };
 
 struct state {
@@ -353,12 +354,19 @@ state_table(struct state *s, const char *name)
 	 * keeps its page size).
 	 */
 	t->db->set_pagesize(t->db, 16384);
+	t->unlogged = false;
 	if (s->bulk) {
 		char path[4096];
 		struct stat st;
+		size_t i;
 
 		snprintf(path, sizeof(path), "%s/%s", s->dir, file);
-		if (lstat(path, &st) < 0 && errno == ENOENT) {
+		t->unlogged = lstat(path, &st) < 0 && errno == ENOENT;
+		/* libdb wants every handle on a file alike */
+		for (i = 0; i < s->ntables; i++)
+			if (strcmp(s->tables[i].name, name) == 0)
+				t->unlogged = s->tables[i].unlogged;
+		if (t->unlogged) {
 			if (mark_unfinished(s) < 0) {
 				t->db->close(t->db, 0);
 				return NULL;
