@@ -19,14 +19,6 @@
  * cached pages and wreck the tables.  state_open therefore holds an flock
  * on data_directory/lock for as long as the state is open; forked children
  * close their copy (pthread_atfork), so only a live owner keeps it.
- *
- * A replay (bulk) writes the tables it creates without Berkeley DB's log
- * (DB_TXN_NOT_DURABLE: a third of its final commit was log records, and
- * it cannot resume anyway).  Such a table is whole only once closed, so
- * data_directory/replay.unfinished is on disk before the first one is
- * made and goes after the last is closed; while it is there, no open
- * (daemon, replay, popauthctl) uses the directory.  Tables that were
- * there before the replay keep their log.
  */
 #include "state.h"
 #include "log.h"
@@ -47,7 +39,6 @@
 #define STATE_MAX_TABLES 8
 #define STATE_LOG_DIGITS 10 /* log.0000000001 */
 #define STATE_LOCK       "lock"
-#define STATE_UNFINISHED "replay.unfinished"
 
 /* every table a tracker opens: priv.c hands only these to run_as_user */
 static const char *const state_names[] = {"grants", "blacklist", "fishing",
@@ -57,15 +48,13 @@ struct state_table {
 	struct state *s;
 	DB *db;
 	char *name;
-	bool unlogged; /* made by a replay: DB_TXN_NOT_DURABLE */
 };
 
 struct state {
 	DB_ENV *env;
 	DB_TXN *txn;
 	char *dir;
-	bool bulk;     /* a replay: bulk-optimised transactions */
-	bool unlogged; /* bulk made a table without the log: the marker is on */
+	bool bulk; /* a replay: bulk-optimised transactions */
 	int lockfd;
 	struct state_table tables[STATE_MAX_TABLES];
 	size_t ntables;
@@ -124,72 +113,6 @@ state_errcall(const DB_ENV *env, const char *pfx, const char *msg)
 		    pfx != NULL ? pfx : "berkeley db");
 }
 
-/* sync_dir - fsync dir, so a file made or removed in it stays so */
-static int
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* unfinished - DIR/STATE_UNFINISHED: is it there (then logged), or error */
-static bool
-unfinished(const char *dir)
-{
-	char path[4096];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, STATE_UNFINISHED);
-	if (lstat(path, &st) < 0 && errno == ENOENT)
-		return false;
-	log_error("%s: a --replay into this directory did not finish: the "
-	          "tables it made were written without Berkeley DB's log and "
-	          "may be torn; move data_directory away (or empty it) and "
-	          "replay again",
-	    path);
-	return true;
-}
-
-/* mark_unfinished - put the marker on disk (once); 0 or -1 (logged) */
-static int
-mark_unfinished(struct state *s)
-{
-	char path[4096];
-	int fd;
-
-	if (s->unlogged)
-		return 0;
-	snprintf(path, sizeof(path), "%s/%s", s->dir, STATE_UNFINISHED);
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || fsync(fd) < 0 || sync_dir(s->dir) < 0) {
-		log_error("%s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	s->unlogged = true;
-	return 0;
-}
-
-/* finished - every unlogged table is closed, so whole: the marker goes */
-static void
-finished(struct state *s)
-{
-	char path[4096];
-
-	if (!s->unlogged)
-		return;
-	snprintf(path, sizeof(path), "%s/%s", s->dir, STATE_UNFINISHED);
-	if (unlink(path) < 0 || sync_dir(s->dir) < 0)
-		log_error("%s: cannot remove: %s", path, strerror(errno));
-}
-
 struct state *
 state_open(const char *dir, bool bulk)
 {
@@ -205,11 +128,6 @@ state_open(const char *dir, bool bulk)
 	}
 	s = xcalloc(1, sizeof(*s));
 	if ((s->lockfd = state_lock(dir)) < 0) {
-		free(s);
-		return NULL;
-	}
-	if (unfinished(dir)) {
-		close(s->lockfd);
 		free(s);
 		return NULL;
 	}
@@ -280,7 +198,6 @@ state_close(struct state *s)
 		free(s->tables[i].name);
 	}
 	s->env->close(s->env, 0);
-	finished(s);
 	if (lock_fd == s->lockfd)
 		lock_fd = -1;
 	close(s->lockfd); /* the last: the tables are closed */
@@ -314,8 +231,7 @@ state_own_file(const char *name)
 				return false;
 		return true;
 	}
-	if (strcmp(name, STATE_LOCK) == 0 ||
-	    strcmp(name, STATE_UNFINISHED) == 0)
+	if (strcmp(name, STATE_LOCK) == 0)
 		return true;
 	if (n > 8 && strcmp(name + n - 8, ".journal") == 0) /* recfile.c */
 		return known_table(name, n - 8);
@@ -354,26 +270,6 @@ state_table(struct state *s, const char *name)
 	 * keeps its page size).
 	 */
 	t->db->set_pagesize(t->db, 16384);
-	t->unlogged = false;
-	if (s->bulk) {
-		char path[4096];
-		struct stat st;
-		size_t i;
-
-		snprintf(path, sizeof(path), "%s/%s", s->dir, file);
-		t->unlogged = lstat(path, &st) < 0 && errno == ENOENT;
-		/* libdb wants every handle on a file alike */
-		for (i = 0; i < s->ntables; i++)
-			if (strcmp(s->tables[i].name, name) == 0)
-				t->unlogged = s->tables[i].unlogged;
-		if (t->unlogged) {
-			if (mark_unfinished(s) < 0) {
-				t->db->close(t->db, 0);
-				return NULL;
-			}
-			t->db->set_flags(t->db, DB_TXN_NOT_DURABLE);
-		}
-	}
 	rc = t->db->open(t->db, NULL, file, NULL, DB_BTREE,
 	    DB_CREATE | DB_AUTO_COMMIT, 0600);
 	if (rc != 0) {

@@ -24,12 +24,7 @@ struct state_table;
 typedef int state_load_fn(
     void *arg, const void *key, size_t klen, const void *val, size_t vlen);
 
-/*
- * state_open - open/create DIR (0700) and recover it; bulk (replay): big
- * log files, and the tables it creates written without the log, behind
- * DIR/replay.unfinished until state_close (state.c); NULL (logged) while
- * such a marker is there
- */
+/* state_open - open/create DIR (0700) and recover it; bulk: big log files (replay) */
 struct state *state_open(const char *dir, bool bulk);
 /* state_close - checkpoint and close (NULL is fine) */
 void state_close(struct state *s);
