@@ -48,13 +48,14 @@ block(const char *p, size_t k, __m128i first, __m128i last)
 #include <immintrin.h>
 #define MEMFIND_AVX2 1
 
-static bool use_avx2; /* set once, before main and its threads */
+/* set once, before main and its threads (tests: memfind_use_avx2) */
+static bool have_avx2, use_avx2;
 
 __attribute__((constructor)) static void
 memfind_init(void)
 {
 	__builtin_cpu_init();
-	use_avx2 = __builtin_cpu_supports("avx2");
+	have_avx2 = use_avx2 = __builtin_cpu_supports("avx2");
 }
 
 /* block32 - block for 32 places (AVX2) */
@@ -89,6 +90,18 @@ find32(const char *hay, size_t places, const char *needle, size_t k)
 }
 #endif
 #endif
+
+bool
+memfind_use_avx2(bool on)
+{
+#ifdef MEMFIND_AVX2
+	use_avx2 = on && have_avx2;
+	return have_avx2;
+#else
+	(void)on;
+	return false;
+#endif
+}
 
 const char *
 memfind(const char *hay, size_t n, const char *needle, size_t k)

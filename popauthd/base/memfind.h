@@ -10,9 +10,15 @@
 #ifndef POPAUTHD_MEMFIND_H
 #define POPAUTHD_MEMFIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* memfind - first occurrence of needle (k bytes) in hay (n bytes), or NULL */
 const char *memfind(const char *hay, size_t n, const char *needle, size_t k);
+/*
+ * memfind_use_avx2 - for the tests, before any thread: whether to take the
+ * AVX2 blocks (on by default where the CPU has AVX2); true if it has
+ */
+bool memfind_use_avx2(bool on);
 
 #endif

@@ -2,8 +2,9 @@
  * check_memfind.c - memfind finds what memmem finds: random texts over a
  * small alphabet (many near misses) at every length and needle length, the
  * needle placed at every offset, and hay buffers of exactly n bytes so that
- * ASan sees any read past their end.  Fewer than 32 start places take the
- * SSE2 blocks, more the AVX2 ones where the CPU has AVX2 (CI's machines do).
+ * ASan sees any read past their end.  Each test runs twice: with the SSE2
+ * blocks only, and with the AVX2 ones for 32 or more start places where
+ * the CPU has AVX2 (CI's machines do).
  */
 #include "test.h"
 
@@ -11,6 +12,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* the loop index picks the blocks: 0 SSE2 only, 1 AVX2 where there is */
+static void
+simd(int avx2)
+{
+	memfind_use_avx2(avx2 != 0);
+}
 
 /* agree - memfind and memmem give the same answer for needle in hay */
 static void
@@ -28,6 +36,7 @@ START_TEST(test_random)
 	unsigned seed = 1;
 	size_t n, k, t, at;
 
+	simd(_i);
 	for (n = 0; n <= 80; n++)
 		for (k = 0; k <= 20; k++)
 			for (t = 0; t < 40; t++) {
@@ -60,6 +69,7 @@ START_TEST(test_every_offset)
 	static const char needle[] = ": reject:";
 	size_t k = sizeof(needle) - 1, n, at;
 
+	simd(_i);
 	for (n = k; n <= 200; n++)
 		for (at = 0; at + k <= n; at++) {
 			char *hay = malloc(n);
@@ -79,6 +89,7 @@ END_TEST
 
 START_TEST(test_edges)
 {
+	simd(_i);
 	ck_assert_ptr_null(memfind("abc", 3, "abcd", 4));
 	ck_assert_ptr_null(memfind("", 0, "a", 1));
 	ck_assert_str_eq(memfind("xyz", 3, "", 0), "xyz");
@@ -92,9 +103,9 @@ memfind_suite(void)
 	Suite *s = suite_create("memfind");
 	TCase *tc = tcase_create("memfind");
 
-	tcase_add_test(tc, test_random);
-	tcase_add_test(tc, test_every_offset);
-	tcase_add_test(tc, test_edges);
+	tcase_add_loop_test(tc, test_random, 0, 2);
+	tcase_add_loop_test(tc, test_every_offset, 0, 2);
+	tcase_add_loop_test(tc, test_edges, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
